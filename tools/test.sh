@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this). Sets up first (a no-op when up to date).
+#   bash tools/test.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+bash tools/setup.sh
+export PATH="$ROOT/.venv/bin:$PATH" OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+step() { printf '\n=== %s\n' "$*"; }
+
+step "1/3 notebooks and package in sync (nbdev-export, nbdev-clean change nothing)"
+snapshot() { git status --porcelain; git diff; }
+before=$(snapshot)
+nbdev-export
+nbdev-clean
+after=$(snapshot)
+if [ "$before" != "$after" ]; then
+  echo "FAILED: nbdev-export or nbdev-clean changed files. Run them, review, and commit:"
+  diff <(echo "$before") <(echo "$after") | grep '^>' | head -40
+  exit 1
+fi
+echo "in sync"
+
+step "2/3 notebooks as tests (nbdev-test)"
+nbdev-test --n-workers 2 --timing
+
+step "3/3 pytest tests/"
+set +e
+python -m pytest tests/ -q -p no:cacheprovider
+rc=$?
+set -e
+if [ $rc -eq 5 ]; then echo "FAILED: pytest collected no tests (exit 5); tests/ must not be empty."; exit 1; fi
+exit $rc
