@@ -1,0 +1,248 @@
+"Search space (stream D): ops, supernet, genotypes, network. Tiny shapes, CPU, seeded."
+import os
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import itertools, random
+import pytest
+import torch
+import torch.nn as nn
+
+from emodarts_nb.core import BadInputError
+from emodarts_nb.ops import CNN_OPS, SEQ_OPS, register_op, Identity
+from emodarts_nb.supernet import SpaceConfig, SuperNet, get_space, random_genotype, count_params, CNN_DEFAULT, SEQ_DEFAULT
+from emodarts_nb.genotypes import Genotype, DARTS_V1, DARTS_V2, parse_genotype, derive_genotype
+from emodarts_nb.network import Network, count_macs
+
+torch.set_num_threads(1)
+SHAPE = (16, 24)
+ALL_SEQ = tuple(SEQ_OPS)
+
+
+def tiny(**kw):
+    return get_space("tiny", **kw)
+
+
+def test_weights_and_alphas_are_disjoint_and_cover_everything():
+    torch.manual_seed(0)
+    net = SuperNet(tiny(edge_norm=True), 3, SHAPE)
+    w, a = {id(p) for p in net.weights()}, {id(p) for p in net.alphas()}
+    assert not w & a
+    assert w | a == {id(p) for p in net.parameters()}
+    opt = torch.optim.SGD(net.weights(), lr=0.1)
+    held = {id(p) for g in opt.param_groups for p in g["params"]}
+    assert not held & a
+    assert len(net.alpha_labels()) == sum(p.numel() for p in net.alphas())
+    assert {l[2] for l in net.alpha_labels() if l[2] == "[edge]"} == {"[edge]"}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_any_op_subset_works(seed):
+    rng = random.Random(seed)
+    cnn = rng.sample(list(CNN_DEFAULT), rng.randint(1, len(CNN_DEFAULT)))
+    seq = rng.sample(list(ALL_SEQ), rng.randint(1, 5))
+    if cnn == ["none"]: cnn.append("skip_connect")
+    if seq == ["none"]: seq.append("gru_2")
+    torch.manual_seed(seed)
+    net = SuperNet(tiny(cnn_ops=cnn, seq_ops=seq), 3, SHAPE)
+    net(torch.randn(3, 1, *SHAPE)).sum().backward()
+    assert all(a.grad is not None for a in net.alphas())
+    g = net.genotype()
+    assert all(op in cnn for n in g.normal for op, _ in n) and all(op in seq for n in g.seq for op, _ in n)
+
+
+def test_unknown_ops_are_named():
+    with pytest.raises(BadInputError, match=r"unknown operations \['lstm_7'\]"):
+        SpaceConfig(seq_ops=("lstm_1", "lstm_7"))
+    with pytest.raises(BadInputError, match="unknown operations"):
+        SpaceConfig(cnn_ops=("conv_7x1_1x7",))
+
+
+@pytest.mark.parametrize("name", list(CNN_DEFAULT))
+def test_cnn_ops_keep_shapes(name):
+    for B, (Fq, T), stride in itertools.product((1, 3, 16), ((7, 9), (8, 5)), (1, 2)):
+        y = CNN_OPS[name](4, stride, False)(torch.randn(B, 4, Fq, T))
+        assert y.shape == (B, 4, -(-Fq // stride), -(-T // stride))
+
+
+@pytest.mark.parametrize("name", ALL_SEQ)
+def test_seq_ops_keep_shapes(name):
+    op = SEQ_OPS[name](6)
+    for B, T in ((1, 1), (3, 7), (16, 5), (5, 13)):  # attention ops at batch != 16 too
+        assert op(torch.randn(B, T, 6)).shape == (B, T, 6)
+
+
+def test_register_op_extends_the_space():
+    register_op("seq", "test_linear", overwrite=True)(lambda d: nn.Linear(d, d))
+    try:
+        net = SuperNet(tiny(seq_ops=("test_linear", "none")), 3, SHAPE)
+        assert net(torch.randn(2, 1, *SHAPE)).shape == (2, 3)
+    finally:
+        SEQ_OPS.pop("test_linear")
+
+
+def _count_calls(net):
+    calls = {}
+    hooks = []
+    for cell in [*net.cells, *net.seq_cells]:
+        for e, m in enumerate(cell.edges):
+            for name, op in m.ops.items():
+                hooks.append(op.register_forward_hook(lambda mod, i, o, k=(id(m), name): calls.__setitem__(k, calls.get(k, 0) + 1)))
+    return calls, hooks
+
+
+def test_sample_mode_runs_one_op_per_edge():
+    torch.manual_seed(0)
+    net = SuperNet(tiny(share_rnn_stack=False, seq_ops=("lstm_1", "lstm_2", "lstm_att_1", "skip_connect")), 3, SHAPE)
+    net.set_path_mode("sample")
+    calls, hooks = _count_calls(net)
+    net(torch.randn(2, 1, *SHAPE))
+    n_edges = sum(len(c.edges) for c in [*net.cells, *net.seq_cells])
+    n_none = sum(m.names[m.active[0]] == "none" for m in net._mixed_ops())
+    assert sum(calls.values()) == n_edges - n_none  # none is never run
+    for m in net._mixed_ops():
+        ran = [n for n in m.ops if calls.get((id(m), n))]
+        assert ran == ([] if m.names[m.active[0]] == "none" else [m.names[m.active[0]]])
+    seen = set()
+    for _ in range(20):
+        net.resample(); seen |= {m.active[0] for m in net._mixed_ops()}
+    assert len(seen) > 1
+    for h in hooks: h.remove()
+
+
+def test_sample_mode_with_shared_stack_runs_only_needed_layers():
+    torch.manual_seed(0)
+    net = SuperNet(tiny(seq_ops=("lstm_1", "lstm_2", "lstm_3", "none")), 3, SHAPE)
+    net.set_path_mode("sample")
+    runs = []
+    for m in net.seq_cells[0].edges:
+        for i, layer in enumerate(m.stacks["lstm"].layers):
+            layer.register_forward_hook(lambda mod, a, o, m=m, i=i: runs.append((id(m), i)))
+    net(torch.randn(2, 1, *SHAPE))
+    for m in net.seq_cells[0].edges:
+        k = {"lstm_1": 1, "lstm_2": 2, "lstm_3": 3, "none": 0}[m.names[m.active[0]]]
+        assert sorted(i for mid, i in runs if mid == id(m)) == list(range(k))
+
+
+def test_dropout_mode_masks_n_drop_and_rescales():
+    torch.manual_seed(0)
+    net = SuperNet(tiny(), 3, SHAPE)
+    net.set_path_mode("dropout", n_drop=2)
+    for m in net._mixed_ops():
+        assert len(m.active) == len(m.names) - 2 and len(set(m.active)) == len(m.active)
+    m = net.cells[0].edges[0]
+    x = torch.randn(2, 4, *SHAPE)
+    w = torch.softmax(torch.randn(len(m.names)), 0)
+    outs = m._outputs(x, [i for i in m.active if m.names[i] != "none"])
+    want = sum(w[i] * outs[i] for i in outs) * len(m.names) / len(m.active)
+    assert torch.allclose(m(x, w), want, atol=1e-6)
+    before = [list(m.active) for m in net._mixed_ops()]
+    net.resample()
+    assert before != [list(m.active) for m in net._mixed_ops()]
+    with pytest.raises(BadInputError, match="between 1 and"):
+        net.set_path_mode("dropout", n_drop=0)
+
+
+def _saved_numel(net, x):
+    total = [0]
+    def pack(t): total[0] += t.numel(); return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        net(x).sum()
+    return total[0]
+
+
+def test_partial_channels_cut_params_and_memory():
+    torch.manual_seed(0)
+    sp = dict(C=8, cnn_ops=CNN_DEFAULT, seq_cells=0)
+    full, pc = SuperNet(tiny(**sp), 3, SHAPE), SuperNet(tiny(**sp, pc_k=4), 3, SHAPE)
+    x = torch.randn(2, 1, *SHAPE)
+    assert pc(x).shape == (2, 3)
+    ops_params = lambda n: sum(p.numel() for c in n.cells for e in c.edges for p in e.ops.parameters())
+    assert ops_params(pc) < ops_params(full) / 3     # depthwise ~1/4, pointwise ~1/16
+    assert _saved_numel(pc, x) < 0.6 * _saved_numel(full, x)
+    with pytest.raises(BadInputError, match="partial-channel"):
+        Network.from_supernet(pc)
+
+
+def test_aux_skip_and_edge_norm():
+    torch.manual_seed(0)
+    net = SuperNet(tiny(edge_norm=True), 3, SHAPE).eval()
+    x = torch.randn(2, 1, *SHAPE)
+    y0 = net(x)
+    net.aux_skip = 1.0
+    assert not torch.allclose(net(x), y0)
+    net.aux_skip = 0.0
+    assert torch.allclose(net(x), y0)
+    net(x).sum().backward()
+    assert net.arch["normal_edges"].grad is not None
+    assert isinstance(net.genotype(), Genotype)
+
+
+def test_genotype_round_trips(tmp_path):
+    for seed in range(5):
+        g = random_genotype(get_space("emodarts", seq_ops=ALL_SEQ), generator=torch.Generator().manual_seed(seed))
+        assert Genotype.from_json(g.to_json()) == g
+        assert parse_genotype(str(g)) == g
+        assert Genotype.load(g.save(tmp_path / f"g{seed}.json")) == g
+    for ref in (DARTS_V1, DARTS_V2):
+        assert parse_genotype(str(ref)) == ref and Genotype.from_json(ref.to_json()) == ref
+    torch.manual_seed(0)
+    net = SuperNet(tiny(), 3, SHAPE)
+    g = net.genotype()
+    w = {c: torch.softmax(net.arch[c].detach(), -1) for c in net.cell_types()}
+    assert derive_genotype(w, {c: net.op_names(c) for c in w}) == g
+
+
+@pytest.mark.parametrize("bad", [
+    "__import__('os')", "__import__('os').system('true')", "Genotype(normal=__import__('os'))",
+    "Genotype(normal=[[('a', 0)]], normal_concat=eval('range(2,3)'))", "Genotype(normal=[[('a', 0.5)]])",
+    "Genotype(normal=[[(b'a', 0)]])", "Genotype(normal=[[('a', 0)]], **x)", "Genotype(normal=[[('a', 0)]], x=[])",
+    "os.system('x')", "[x for x in ()]", "lambda: 0", "Genotype(normal=[[('a', 0)]]); 1", "Genotype(normal={'a': 0})",
+])
+def test_parse_rejects_non_whitelisted(bad):
+    with pytest.raises(BadInputError):
+        parse_genotype(bad)
+
+
+def test_parse_reads_official_strings():
+    pt = ("Genotype(normal=[[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)], [('sep_conv_3x3', 1), ('dil_conv_3x3', 2)]], "
+          "normal_concat=range(2, 4), reduce=[[('max_pool_3x3', 0), ('max_pool_3x3', 1)], [('max_pool_3x3', 0), ('skip_connect', 2)]], "
+          "reduce_concat=range(2, 4), rnn=[[('lstm_att_1', 0), ('rnn_4', 1)], [('skip_connect', 2), ('lstm_2', 0)]], rnn_concat=range(2, 4))")
+    g = parse_genotype(pt)
+    assert g.seq[0] == (("lstm_att_1", 0), ("rnn_4", 1)) and g.seq_concat == (2, 3)
+    assert g.reduce[1] == (("max_pool_3x3", 0), ("skip_connect", 2))
+
+
+@pytest.mark.parametrize("seed,share", [(0, True), (1, True), (2, False), (3, True)])
+def test_one_hot_supernet_equals_network(seed, share):
+    torch.manual_seed(seed)
+    sp = tiny(cnn_ops=CNN_DEFAULT, seq_ops=ALL_SEQ, share_rnn_stack=share, nodes=3)
+    sup = SuperNet(sp, 3, SHAPE)
+    g = random_genotype(sp, generator=torch.Generator().manual_seed(seed))
+    sup.fix_genotype(g).train()
+    for _ in range(2): sup(torch.randn(4, 1, *SHAPE))  # BN running statistics move
+    net = Network.from_supernet(sup, g)
+    x = torch.randn(3, 1, *SHAPE)
+    torch.manual_seed(99); a = sup.train()(x)
+    torch.manual_seed(99); b = net.train()(x)
+    assert torch.allclose(a, b, atol=1e-5)
+    assert torch.allclose(sup.eval()(x), net.eval()(x), atol=1e-5)
+    assert count_params(net) < count_params(sup)
+    assert count_macs(net.eval(), x[:1]) > 0
+
+
+def test_dataclass_space_and_device():
+    sp = SpaceConfig(**{**tiny().to_dict(), "cnn_cells": ["normal", "reduce"]})  # lists, as from JSON
+    assert sp == tiny()
+    net = SuperNet(sp.to_dict(), 3, (1, *SHAPE)).to("cpu")
+    assert net(torch.randn(1, 1, *SHAPE)).shape == (1, 3)
+    if torch.cuda.is_available():
+        net = net.cuda(); net.set_path_mode("sample")
+        assert net(torch.randn(2, 1, *SHAPE, device="cuda")).shape == (2, 3)
+
+
+def test_same_seed_same_supernet():
+    outs = []
+    for _ in range(2):
+        torch.manual_seed(5)
+        net = SuperNet(tiny(), 3, SHAPE).eval()
+        outs.append((net(torch.ones(1, 1, *SHAPE)), net.genotype()))
+    assert torch.equal(outs[0][0], outs[1][0]) and outs[0][1] == outs[1][1]
