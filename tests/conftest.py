@@ -1,0 +1,25 @@
+import os, sys
+from pathlib import Path
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def emodb():
+    "The real EmoDB copy from ../shared/data/emodb; tests that need it are skipped with the reason when it is absent."
+    from emodarts_nb.core import emodb_dir
+    d = emodb_dir()
+    if d is None:
+        pytest.skip("real EmoDB not found: expected ../shared/data/emodb beside the project "
+                    "(or set EMODARTS_SHARED_DATA to the folder holding emodb/)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def emodarts_cmd():
+    "The installed `emodarts` console script of this environment."
+    exe = Path(sys.executable).parent / "emodarts"
+    assert exe.exists(), f"{exe} missing: run `bash tools/setup.sh` (installs the package and its console script)"
+    return str(exe)
