@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import ipywidgets as W
 
-from .core import BadInputError, save_json
+from .core import BadInputError
 
 # %% auto #0
 __all__ = ['as_history', 'top_ops_text', 'changes_text', 'genotype_svg', 'SearchExplorer', 'LiveSearch']
@@ -183,35 +183,27 @@ class LiveSearch:
     _repr_mimebundle_ = lambda self, **kw: self.widget._repr_mimebundle_(**kw)
 
 # %% ../nbs/api/33_widgets.ipynb #95a52e08
-def _data(self):
-    from emodarts_nb.search import SearchData, search_data
-    from emodarts_nb.protocols import Fold, get_fold
-    if isinstance(self.corpus, SearchData): return self.corpus
-    fold = self.fold if isinstance(self.fold, Fold) else get_fold(self.corpus, self.protocol, self.fold)
-    save_json(dict(name=fold.name, protocol=self.protocol, corpus=self.corpus.name, train=fold.train,   # as search() does
-                   valid=fold.valid, test=fold.test), self.out/"fold.json")
-    return search_data(self.config, self.corpus, fold)
-
 def _last_epoch(self) -> int:
     "The last epoch in the run folder's history.csv (0: none yet)."
     f = self.out/"history.csv"
     ep = pd.read_csv(f).epoch if f.is_file() and f.stat().st_size else []
     return int(max(ep)) if len(ep) else 0
 
-LiveSearch._data, LiveSearch._last_epoch = _data, _last_epoch
+LiveSearch._last_epoch = _last_epoch
 
 # %% ../nbs/api/33_widgets.ipynb #eb1528b2
 def _work(self):
-    from emodarts_nb.search import run_search
+    "The thread's body: one search whose per-epoch callback refreshes the explorer and asks whether to go on."
+    from emodarts_nb.search import SearchData, run_search, search
+    def after_epoch(epoch, records):                       # runs in this thread, after the epoch is saved
+        self._show(); self._say(f"epoch {epoch} of {self.config.epochs} done")
+        return not self._stop.is_set()                     # False: stop here, unfinished and resumable
+    kw = dict(resume=self.resume, progress=False, callback=after_epoch)
     try:
-        self._say("preparing the data"); data, resume = self._data(), self.resume
-        while not self._stop.is_set():
-            nxt = self._last_epoch() + 1 if resume else 1
-            self._say(f"epoch {nxt} of {self.config.epochs} running")
-            res = run_search(self.config, data, self.out, resume=resume, progress=False, model_fn=self.model_fn, until=nxt)
-            resume = True
-            self._show()
-            if res is not None: self.result = res; break
+        self._say("preparing the data")
+        if isinstance(self.corpus, SearchData): res = run_search(self.config, self.corpus, self.out, model_fn=self.model_fn, **kw)
+        else: res = search(self.config, self.corpus, self.fold, self.out, protocol=self.protocol, **kw)
+        if res is not None: self.result = res; self._show()
         self._say(f"done: {self._last_epoch()} epochs" if self.result else f"stopped after epoch {self._last_epoch()} (resumable)")
     except BaseException as e:
         self.error = e; self._say(f"failed: {type(e).__name__}: {e}")
