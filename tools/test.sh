@@ -8,7 +8,7 @@ bash tools/setup.sh
 export PATH="$ROOT/.venv/bin:$PATH" OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 step() { printf '\n=== %s\n' "$*"; }
 
-step "1/3 notebooks and package in sync (nbdev-export, nbdev-clean change nothing)"
+step "1/3 notebooks, package and README in sync (nbdev-export, nbdev-clean, tools/readme.py change nothing)"
 snapshot() { git status --porcelain; git diff; }
 before=$(snapshot)
 nbdev-export
@@ -19,6 +19,7 @@ if [ "$before" != "$after" ]; then
   diff <(echo "$before") <(echo "$after") | grep '^>' | head -40
   exit 1
 fi
+python tools/readme.py --check
 echo "in sync"
 
 step "2/3 notebooks as tests (nbdev-test)"
