@@ -37,14 +37,16 @@ command -v "$PY" >/dev/null 2>&1 || { echo "[setup] ERROR: $PY not found. Set PY
 STAMP="$VENV/.emodarts-setup"
 want=$(cat pyproject.toml setup.py tools/constraints.txt tools/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
-  PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
-  [ -n "${TORCH_INDEX_URL:-}" ] && PIP+=(--extra-index-url "$TORCH_INDEX_URL")
+  PIP_CMD=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+  [ -n "${TORCH_INDEX_URL:-}" ] && PIP_CMD+=(--extra-index-url "$TORCH_INDEX_URL")
+  # pip's status is kept (pipefail); only its "Location ... is ignored" chatter about local indexes is dropped.
+  PIP() { "${PIP_CMD[@]}" "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }; }
   say "installing torch (CPU) and emodarts_nb[dev] into $VENV"
-  "${PIP[@]}" -c tools/constraints.txt "torch==2.13.0+cpu"
-  "${PIP[@]}" -c tools/constraints.txt -e ".[dev]"
+  PIP -c tools/constraints.txt "torch==2.13.0+cpu"
+  PIP -c tools/constraints.txt -e ".[dev]"
   # Optional: torchaudio's PyPI wheel is CUDA-linked; its pure-Python transforms work on the CPU torch
   # once its compiled extensions are removed (see ../shared/STACK.md). emodarts_nb never needs it.
-  if "${PIP[@]}" --no-deps "torchaudio==2.11.0" 2>/dev/null; then
+  if PIP --no-deps "torchaudio==2.11.0" >/dev/null; then
     ta=$("$VENV/bin/python" -c "import importlib.util as u, os; print(os.path.dirname(u.find_spec('torchaudio').origin))")
     rm -f "$ta"/lib/*.so
     "$VENV/bin/python" -c "import torchaudio.transforms" 2>/dev/null || say "torchaudio does not import; its optional test will be skipped"
