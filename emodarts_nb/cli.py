@@ -10,10 +10,10 @@ import argparse, json, sys, time
 from pathlib import Path
 
 from . import __version__
-from .core import EmodartsError
+from .core import BadInputError, EmodartsError
 
 # %% auto #0
-__all__ = ['format_summary', 'make_parser', 'main']
+__all__ = ['format_summary', 'corpus_arg', 'module_main', 'make_parser', 'main']
 
 # %% ../nbs/api/50_cli.ipynb #62dc186b
 def format_summary(name: str, s: dict) -> str:
@@ -66,6 +66,23 @@ def _demo_search(a, corpus):
     "The short demo search (see `search.demo_search`)."
     from emodarts_nb.search import demo_search
     return demo_search(corpus, preset=a.preset, out=a.out, epochs=a.epochs, progress=not a.quiet)
+
+# %% ../nbs/api/50_cli.ipynb #b704035e
+def corpus_arg(a):
+    "The corpus named by `a.corpus`: `[NAME]` or `[NAME, PATH]` (`--corpus NAME [PATH]`)."
+    from emodarts_nb.corpus import load_corpus
+    if len(a.corpus) > 2: raise BadInputError(f"--corpus {' '.join(a.corpus)}", "takes a name and at most one path")
+    return load_corpus(a.corpus[0], a.corpus[1] if len(a.corpus) > 1 else None)
+
+# %% ../nbs/api/50_cli.ipynb #40d44d8f
+def module_main(add_command, name: str, argv=None, module: str | None = None) -> int:
+    "`python -m emodarts_nb.<module> ...`: run the `name` subcommand that `add_command(subparsers)` adds; errors exit 2."
+    p = argparse.ArgumentParser(prog=f"python -m emodarts_nb.{module or name}")
+    add_command(p.add_subparsers(dest="command", required=True))
+    a = p.parse_args([name, *(sys.argv[1:] if argv is None else argv)])
+    try: a.func(a)
+    except EmodartsError as e: print(f"{name}: error: {e}", file=sys.stderr); return 2
+    return 0
 
 # %% ../nbs/api/50_cli.ipynb #f6898058
 def _add_common(p, path=True):

@@ -6,11 +6,11 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/config.html.md"""
 
 # %% ../nbs/api/20_config.ipynb #c8e99ff6
 from __future__ import annotations
-import copy, json
-from dataclasses import dataclass, field, asdict, fields
+import copy
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .core import BadInputError, save_json, load_json
+from .core import BadInputError, save_json, load_json, to_plain, from_plain
 from .supernet import SPACES, SpaceConfig
 
 # %% auto #0
@@ -100,21 +100,13 @@ def get_config(preset: str = "cpu", **overrides) -> SearchConfig:
     return validate(SearchConfig(preset=preset, space=space, **{**kw, **overrides}))
 
 # %% ../nbs/api/20_config.ipynb #85e8bf60
-def _tuples(v):
-    if isinstance(v, list): return tuple(_tuples(x) for x in v)
-    if isinstance(v, dict): return {k: _tuples(x) for k, x in v.items()}
-    return v
-
 def to_dict(cfg: SearchConfig) -> dict:
     "A JSON-ready dict of `cfg`."
-    return json.loads(json.dumps(asdict(cfg)))
+    return to_plain(cfg)
 
 def from_dict(d: dict) -> SearchConfig:
     "The `SearchConfig` written by `to_dict` (lists become tuples), validated."
-    names = {f.name for f in fields(SearchConfig)}
-    bad = sorted(set(d) - names)
-    _check(not bad, f"config keys {bad}", "not a SearchConfig field", "was it written by a newer emodarts_nb?")
-    return validate(SearchConfig(**{k: _tuples(v) for k, v in d.items()}))
+    return validate(from_plain(SearchConfig, d, "config"))
 
 def save_config(cfg: SearchConfig, path) -> Path: return save_json(to_dict(cfg), path)
 def load_config(path) -> SearchConfig: return from_dict(load_json(path))

@@ -8,7 +8,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/core.html.md"""
 from __future__ import annotations
 import hashlib, json, os, random, tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field, asdict, is_dataclass
+from dataclasses import dataclass, field, asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -17,7 +17,8 @@ import torch
 
 # %% auto #0
 __all__ = ['EmodartsError', 'BadInputError', 'Problem', 'CorpusError', 'ProblemReport', 'atomic_write', 'save_json', 'load_json',
-           'file_sha256', 'config_hash', 'seed_everything', 'default_device', 'shared_data_dir', 'emodb_dir']
+           'to_plain', 'from_plain', 'file_sha256', 'config_hash', 'seed_everything', 'default_device',
+           'shared_data_dir', 'emodb_dir']
 
 # %% ../nbs/api/00_core.ipynb #02ea1641
 class EmodartsError(Exception):
@@ -107,6 +108,25 @@ def load_json(path):
     "Read JSON from `path`, with an error that names the file when it is not valid JSON."
     try: return json.loads(Path(path).read_text())
     except json.JSONDecodeError as e: raise BadInputError(path, f"not valid JSON ({e})", "delete it or restore it") from None
+
+# %% ../nbs/api/00_core.ipynb #16ef3ec7
+def to_plain(obj) -> dict:
+    "A JSON-ready dict of the dataclass `obj` (what `save_json` would write, read back)."
+    return json.loads(json.dumps(obj, default=_json_default))
+
+# %% ../nbs/api/00_core.ipynb #36044b87
+def _tuples(v):
+    if isinstance(v, list): return tuple(_tuples(x) for x in v)
+    if isinstance(v, dict): return {k: _tuples(x) for k, x in v.items()}
+    return v
+
+def from_plain(cls, d: dict, what: str = "configuration"):
+    "The dataclass `cls` from the plain dict `d` (lists become tuples, inside dicts too); unknown keys raise `BadInputError`."
+    names = sorted(f.name for f in fields(cls))
+    if bad := sorted(set(d) - set(names)):
+        raise BadInputError(f"{what} keys {bad}", f"not a {cls.__name__} field",
+                            f"fields are: {', '.join(names)}; was it written by a newer emodarts_nb?")
+    return cls(**{k: _tuples(v) for k, v in d.items()})
 
 # %% ../nbs/api/00_core.ipynb #4d83fee1
 def file_sha256(path, chunk: int = 1 << 20) -> str:

@@ -7,12 +7,12 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/history.html.md"""
 # %% ../nbs/api/30_history.ipynb #6656b6f9
 from __future__ import annotations
 import json
-from dataclasses import dataclass, field, asdict, is_dataclass
+from dataclasses import dataclass, field, is_dataclass
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
 
-from .core import BadInputError, load_json
+from .core import BadInputError, load_json, to_plain
 from .genotypes import CELL_TYPES, Genotype, derive_genotype
 
 # %% auto #0
@@ -78,7 +78,7 @@ def _from_records(cls, alphas, history=None, genotypes=None, config=None, run=No
     if all(hasattr(alphas, n) for n in ("alphas", "history", "genotypes")):  # a search.Records
         run = run or getattr(alphas, "run", None)
         history, genotypes, alphas = alphas.history if history is None else history, alphas.genotypes if genotypes is None else genotypes, alphas.alphas
-    if is_dataclass(config): config = json.loads(json.dumps(asdict(config)))
+    if is_dataclass(config): config = to_plain(config)
     config = dict(config or {})
     a = _check_alphas(_frame(alphas, ALPHA_COLUMNS), "alphas")
     g = _genotype_dict(genotypes)

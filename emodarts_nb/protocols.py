@@ -236,9 +236,11 @@ def make_folds(corpus: Corpus, protocol: str = "loso", valid_speakers=1, seed: i
     return [_fold(corpus, s, i, valid_speakers, seed) for i, s in enumerate(_splits(corpus, protocol, **kw))]
 
 def get_fold(corpus: Corpus, protocol: str = "loso", fold: int | str = 0, valid_speakers=1, seed: int = 0, **kw) -> Fold:
-    "Fold `fold` (an index from 0, or a name) of `make_folds(corpus, protocol, ...)`, built alone."
+    "Fold `fold` (a name, or an index from 0; a string of digits is a name first: EmoDB's fold '08' is speaker 08)."
     splits = _splits(corpus, protocol, **kw); names = [s.name for s in splits]
-    i = names.index(fold) if isinstance(fold, str) and fold in names else fold
+    if isinstance(fold, str) and fold in names: i = names.index(fold)
+    elif isinstance(fold, str) and fold.lstrip("-").isdigit(): i = int(fold)   # e.g. `--fold 3` on the command line
+    else: i = fold
     if not isinstance(i, (int, np.integer)) or not -len(splits) <= i < len(splits):
         raise BadInputError(f"fold {fold!r}", f"not a fold of protocol {protocol!r} on corpus {corpus.name!r}",
                             f"use an index 0..{len(splits)-1} or a name: {', '.join(map(str, names))}")

@@ -434,26 +434,18 @@ def add_search_command(subparsers):
 
 # %% ../nbs/api/22_search.ipynb #b6be5f95
 def _cmd_search(a):
-    from emodarts_nb.corpus import load_corpus
-    if len(a.corpus) > 2: raise BadInputError(f"--corpus {' '.join(a.corpus)}", "takes a name and at most one path")
+    from emodarts_nb.cli import corpus_arg
     kw = {k: v for k, v in dict(strategy=a.strategy, epochs=a.epochs, seed=a.seed, device=a.device, cache_dir=a.cache).items() if v is not None}
     cfg = get_config(a.preset, **kw)
-    corpus = load_corpus(a.corpus[0], a.corpus[1] if len(a.corpus) > 1 else None)
-    fold = int(a.fold) if str(a.fold).lstrip("-").isdigit() else a.fold
-    res = search(cfg, corpus, fold, a.out, resume=a.resume, progress=not a.quiet, protocol=a.protocol)
+    res = search(cfg, corpus_arg(a), a.fold, a.out, resume=a.resume, progress=not a.quiet, protocol=a.protocol)
     print(f"genotype: {res.genotype}\nbest (epoch {res.best_epoch}): {res.best_genotype}\nrun folder: {res.run_dir}"
           + (f"\nstopped early: {res.stopped}" if res.stopped else ""))
     return res
 
 def main(argv=None) -> int:
     "`python -m emodarts_nb.search ...`: the same flags as `emodarts search`."
-    import argparse
-    p = argparse.ArgumentParser(prog="python -m emodarts_nb.search")
-    add_search_command(p.add_subparsers(dest="command", required=True))
-    a = p.parse_args(["search", *(sys.argv[1:] if argv is None else argv)])
-    try: a.func(a)
-    except EmodartsError as e: print(f"search: error: {e}", file=sys.stderr); return 2
-    return 0
+    from emodarts_nb.cli import module_main
+    return module_main(add_search_command, "search", argv)
 
 # %% ../nbs/api/22_search.ipynb #cbfcc0e5
 def demo_search(corpus, preset: str = "cpu", out="runs/demo", epochs: int | None = None, progress: bool = True) -> str:

@@ -6,14 +6,14 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/train.html.md"""
 
 # %% ../nbs/api/41_train.ipynb #f4d3df24
 from __future__ import annotations
-import json, math, sys, time
-from dataclasses import dataclass, field, asdict, fields
+import math, sys, time
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 
-from .core import BadInputError, EmodartsError, save_json, load_json, seed_everything, default_device
+from .core import BadInputError, EmodartsError, save_json, load_json, to_plain, from_plain, seed_everything, default_device
 from .search import rng_state, set_rng_state, save_checkpoint, load_checkpoint
 from .metrics import evaluate_predictions, wa, ua, model_size
 
@@ -99,20 +99,13 @@ def get_train_config(preset: str = "cpu", **overrides) -> TrainConfig:
     return validate_train_config(TrainConfig(preset=preset, **{**kw, **overrides}))
 
 # %% ../nbs/api/41_train.ipynb #40db25ab
-def _tuples(v):
-    if isinstance(v, list): return tuple(_tuples(x) for x in v)
-    if isinstance(v, dict): return {k: _tuples(x) for k, x in v.items()}
-    return v
-
 def train_config_dict(cfg: TrainConfig) -> dict:
     "A JSON-ready dict of `cfg`."
-    return json.loads(json.dumps(asdict(cfg)))
+    return to_plain(cfg)
 
 def train_config_from_dict(d: dict) -> TrainConfig:
     "The `TrainConfig` written by `train_config_dict` (lists become tuples), validated."
-    bad = sorted(set(d) - {f.name for f in fields(TrainConfig)})
-    _check(not bad, f"config keys {bad}", "not a TrainConfig field", "was it written by a newer emodarts_nb?")
-    return validate_train_config(TrainConfig(**{k: _tuples(v) for k, v in d.items()}))
+    return validate_train_config(from_plain(TrainConfig, d, "config"))
 
 # %% ../nbs/api/41_train.ipynb #93e97bc2
 def resolve_spec(model_spec, which: str = "final") -> dict:
@@ -453,14 +446,11 @@ def add_retrain_command(subparsers):
 def _fmt(m): return f"WA {100 * m['wa']:.1f}  UA {100 * m['ua']:.1f}  F1 {100 * m['macro_f1']:.1f}"
 
 def _cmd_retrain(a):
-    from emodarts_nb.corpus import load_corpus
-    if len(a.corpus) > 2: raise BadInputError(f"--corpus {' '.join(a.corpus)}", "takes a name and at most one path")
+    from emodarts_nb.cli import corpus_arg
     spec = "baseline" if a.baseline else resolve_spec(a.run or a.genotype, a.which)
     kw = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed, device=a.device, cache_dir=a.cache).items() if v is not None}
     cfg = get_train_config(a.preset, **kw)
-    corpus = load_corpus(a.corpus[0], a.corpus[1] if len(a.corpus) > 1 else None)
-    fold = int(a.fold) if str(a.fold).lstrip("-").isdigit() else a.fold
-    res = retrain(spec, cfg, corpus, fold, a.out, resume=a.resume, progress=not a.quiet, protocol=a.protocol)
+    res = retrain(spec, cfg, corpus_arg(a), a.fold, a.out, resume=a.resume, progress=not a.quiet, protocol=a.protocol)
     m = res.metrics
     print(f"selected epoch {res.selected_epoch} of {m['epochs_run']} ({cfg.select})" + (f"; {res.stopped}" if res.stopped else "")
           + f"\nvalid: {_fmt(m['valid'])}\ntest:  {_fmt(m['test'])}\nparameters {m['params']:,}, MACs {m['macs']:,}\nrun folder: {res.run_dir}")
@@ -468,13 +458,8 @@ def _cmd_retrain(a):
 
 def main(argv=None) -> int:
     "`python -m emodarts_nb.train ...`: the same flags as `emodarts retrain`."
-    import argparse
-    p = argparse.ArgumentParser(prog="python -m emodarts_nb.train")
-    add_retrain_command(p.add_subparsers(dest="command", required=True))
-    a = p.parse_args(["retrain", *(sys.argv[1:] if argv is None else argv)])
-    try: a.func(a)
-    except EmodartsError as e: print(f"retrain: error: {e}", file=sys.stderr); return 2
-    return 0
+    from emodarts_nb.cli import module_main
+    return module_main(add_retrain_command, "retrain", argv, module="train")
 
 # %% ../nbs/api/41_train.ipynb #98cadc50
 if __name__ == "__main__": sys.exit(main())
