@@ -8,7 +8,7 @@ bash tools/setup.sh
 export PATH="$ROOT/.venv/bin:$PATH" OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 step() { printf '\n=== %s\n' "$*"; }
 
-step "1/3 notebooks, package and README in sync (nbdev-export, nbdev-clean, tools/readme.py change nothing)"
+step "1/4 notebooks, package and README in sync (nbdev-export, nbdev-clean, tools/readme.py change nothing)"
 snapshot() { git status --porcelain; git diff; }
 before=$(snapshot)
 nbdev-export
@@ -22,10 +22,14 @@ fi
 python tools/readme.py --check
 echo "in sync"
 
-step "2/3 notebooks as tests (nbdev-test)"
+step "2/4 notebooks as tests (nbdev-test)"
 nbdev-test --n-workers 2 --timing
 
-step "3/3 pytest tests/"
+step "3/4 documentation site (tools/docs.sh: every notebook executed, rendered offline into _docs/)"
+bash tools/docs.sh "$ROOT/_docs"
+export EMODARTS_DOCS_SITE="$ROOT/_docs"   # tests/test_docs_site.py checks this build in Chromium
+
+step "4/4 pytest tests/"
 set +e
 python -m pytest tests/ -q -p no:cacheprovider
 rc=$?
