@@ -31,7 +31,7 @@ export EMODARTS_DOCS_SITE="$ROOT/_docs"   # tests/test_docs_site.py checks this 
 
 step "4/4 pytest tests/"
 set +e
-python -m pytest tests/ -q -p no:cacheprovider
+python -m pytest tests/ -q -rs -p no:cacheprovider
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then echo "FAILED: pytest collected no tests (exit 5); tests/ must not be empty."; exit 1; fi
