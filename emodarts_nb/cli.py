@@ -13,7 +13,7 @@ from . import __version__
 from .core import BadInputError, EmodartsError
 
 # %% auto #0
-__all__ = ['format_summary', 'corpus_arg', 'module_main', 'make_parser', 'main']
+__all__ = ['format_summary', 'corpus_arg', 'module_main', 'add_run_flags', 'make_parser', 'main']
 
 # %% ../nbs/api/50_cli.ipynb #62dc186b
 def format_summary(name: str, s: dict) -> str:
@@ -83,6 +83,22 @@ def module_main(add_command, name: str, argv=None, module: str | None = None) ->
     try: a.func(a)
     except EmodartsError as e: print(f"{name}: error: {e}", file=sys.stderr); return 2
     return 0
+
+# %% ../nbs/api/50_cli.ipynb #38114926
+def add_run_flags(p, what: str, presets, out: str):
+    "The flags shared by the commands that run on one fold (`search`, `retrain`): corpus, fold, preset, seed, run folder."
+    p.add_argument("--corpus", nargs="+", required=True, metavar=("NAME", "PATH"), help="corpus name, and its root unless built in")
+    p.add_argument("--protocol", default="loso", help="fold protocol (default loso)")
+    p.add_argument("--fold", default="0", help="fold name, or index from 0 (default 0)")
+    p.add_argument("--preset", default="cpu", choices=tuple(presets), help=f"{what} preset (default cpu)")
+    p.add_argument("--epochs", type=int, default=None, help="default: the preset's")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=out, help=f"run folder (default {out})")
+    p.add_argument("--resume", action="store_true", help=f"continue the {what} in --out")
+    p.add_argument("--device", default=None, help="cpu, cuda... (default: CUDA when available)")
+    p.add_argument("--cache", default=None, help="feature cache folder (default: the cache module's)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
 
 # %% ../nbs/api/50_cli.ipynb #f6898058
 def _add_common(p, path=True):

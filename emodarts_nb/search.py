@@ -416,19 +416,10 @@ def search(config: SearchConfig, corpus, fold=0, out="runs/search", resume: bool
 def add_search_command(subparsers):
     "Add the `search` subcommand to an argparse `subparsers`."
     from emodarts_nb.config import PRESETS, STRATEGIES
+    from emodarts_nb.cli import add_run_flags
     p = subparsers.add_parser("search", help="search an architecture on one fold of a corpus")
-    p.add_argument("--corpus", nargs="+", required=True, metavar=("NAME", "PATH"), help="corpus name, and its root unless built in")
-    p.add_argument("--protocol", default="loso", help="fold protocol (default loso)")
-    p.add_argument("--fold", default="0", help="fold index (from 0) or name (default 0)")
+    add_run_flags(p, "search", PRESETS, "runs/search")
     p.add_argument("--strategy", default=None, choices=STRATEGIES, help="default: the preset's")
-    p.add_argument("--preset", default="cpu", choices=tuple(PRESETS), help="search preset (default cpu)")
-    p.add_argument("--epochs", type=int, default=None, help="default: the preset's")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs/search", help="run folder (default runs/search)")
-    p.add_argument("--resume", action="store_true", help="continue the search in --out")
-    p.add_argument("--device", default=None, help="cpu, cuda... (default: CUDA when available)")
-    p.add_argument("--cache", default=None, help="feature cache folder (default: the cache module's)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_search)
     return p
 

@@ -428,17 +428,8 @@ def add_retrain_command(subparsers):
     m.add_argument("--genotype", help="a genotype JSON file, or a genotype string")
     m.add_argument("--baseline", action="store_true", help="the hand-designed CNN-LSTM baseline")
     p.add_argument("--which", default="final", choices=("final", "best"), help="genotype of a search run folder (default final)")
-    p.add_argument("--corpus", nargs="+", required=True, metavar=("NAME", "PATH"), help="corpus name, and its root unless built in")
-    p.add_argument("--protocol", default="loso", help="fold protocol (default loso)")
-    p.add_argument("--fold", default="0", help="fold index (from 0) or name (default 0)")
-    p.add_argument("--preset", default="cpu", choices=tuple(PRESETS), help="retraining preset (default cpu)")
-    p.add_argument("--epochs", type=int, default=None, help="default: the preset's")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs/retrain", help="run folder (default runs/retrain)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    p.add_argument("--device", default=None, help="cpu, cuda... (default: CUDA when available)")
-    p.add_argument("--cache", default=None, help="feature cache folder (default: the cache module's)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    from emodarts_nb.cli import add_run_flags
+    add_run_flags(p, "retraining", PRESETS, "runs/retrain")
     p.set_defaults(func=_cmd_retrain)
     return p
 
