@@ -59,7 +59,7 @@ PRESETS: dict[str, dict] = {
     "cpu": dict(space=dict(C=4, nodes=3, cnn_cells=("reduce", "normal", "reduce", "normal"), seq_cells=2, seq_nodes=2, seq_dim=32,
                            cnn_ops=("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_3x3", "none"),
                            seq_ops=("lstm_1", "gru_1", "lstm_att_1", "skip_connect", "none")),
-                features="cpu", epochs=10, batch_size=32),
+                features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02, batch_size=32, random_n=8, random_epochs=3),
     "emodarts": dict(space=dict(SPACES["emodarts"]), features="emodarts", strategy="second_order", epochs=50, batch_size=64,
                      weight_fraction=0.2),
 }

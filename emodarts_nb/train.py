@@ -21,8 +21,9 @@ from .metrics import evaluate_predictions, wa, ua, model_size
 __all__ = ['PRESETS', 'SELECT', 'HISTORY_COLUMNS', 'TrainConfig', 'validate_train_config', 'get_train_config',
            'train_config_dict', 'train_config_from_dict', 'resolve_spec', 'AuxHead', 'Trainee', 'build_model',
            'utterance_probs', 'part_probs', 'toy_fold_data', 'TrainState', 'setup_training', 'drop_path_at',
-           'train_epoch', 'valid_scores', 'TrainResult', 'read_train_result', 'norm_to_dict', 'run_retrain',
-           'fold_data', 'retrain', 'TrainedModel', 'load_model', 'predict_arrays', 'add_retrain_command', 'main']
+           'spec_augment', 'train_epoch', 'valid_scores', 'TrainResult', 'read_train_result', 'norm_to_dict',
+           'run_retrain', 'fold_data', 'retrain', 'TrainedModel', 'load_model', 'predict_arrays', 'add_retrain_command',
+           'main']
 
 # %% ../nbs/api/41_train.ipynb #014e6e78
 @dataclass
@@ -39,6 +40,9 @@ class TrainConfig:
     class_weighted: bool = True                   # cross-entropy weighted by inverse class frequency (train part)
     aux_weight: float = 0.4                       # auxiliary head on a CNN cell, genotype networks only (0 = off)
     drop_path: float = 0.2                        # drop-path probability, rising linearly from 0 over the epochs
+    freq_mask: int = 0                            # SpecAugment: widest frequency mask in bins (0 = off), train part only
+    time_mask: int = 0                            # SpecAugment: widest time mask in frames (0 = off), train part only
+    n_masks: int = 2                              # masks of each kind per training example
     patience: int | None = 10                     # stop after this many epochs without a better valid score (None: never)
     select: str = "valid_ua"                      # model selection: valid_ua | valid_acc | valid_loss
     seed: int = 0
@@ -47,17 +51,14 @@ class TrainConfig:
     eval_batch_size: int = 64
 
 # %% ../nbs/api/41_train.ipynb #c533121d
-_CPU_SPACE = dict(C=8, nodes=3, cnn_cells=("reduce", "normal", "reduce", "normal"), seq_cells=2, seq_nodes=2, seq_dim=32,
-                  cnn_ops=("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_3x3", "none"),
-                  seq_ops=("lstm_1", "gru_1", "lstm_att_1", "skip_connect", "none"))
-
 def _presets():
     from emodarts_nb.supernet import SPACES
+    from emodarts_nb.config import PRESETS as SEARCH_PRESETS
     return {
         "tiny": dict(space=dict(SPACES["tiny"]), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
                      epochs=2, batch_size=8, max_steps=3, patience=None),
-        "cpu": dict(space=dict(_CPU_SPACE), baseline=dict(channels=(16, 32, 64), lstm_hidden=64), features="cpu",
-                    epochs=30, batch_size=32, patience=10),
+        "cpu": dict(space=dict(SEARCH_PRESETS["cpu"]["space"]), baseline=dict(channels=(16, 32, 64), lstm_hidden=64), features="cpu",
+                    epochs=20, batch_size=32, patience=10),
         "emodarts": dict(space=dict(SPACES["emodarts"]), baseline=dict(channels=(32, 64, 128), lstm_hidden=128),
                          features="emodarts", epochs=50, batch_size=64, patience=20),
     }
@@ -72,13 +73,15 @@ def validate_train_config(cfg: TrainConfig) -> TrainConfig:
     "Raise `BadInputError` for the first setting that cannot be used; return `cfg`."
     from emodarts_nb.supernet import SpaceConfig
     from emodarts_nb.baselines import build_baseline, BaselineConfig
-    for f in ("epochs", "batch_size", "eval_batch_size"):
+    for f in ("epochs", "batch_size", "eval_batch_size", "n_masks"):
         _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1, f"{f}={getattr(cfg, f)!r}", "must be an integer >= 1")
     _check(cfg.max_steps is None or cfg.max_steps >= 1, f"max_steps={cfg.max_steps}", "must be None or >= 1")
     _check(cfg.patience is None or cfg.patience >= 1, f"patience={cfg.patience}", "must be None or >= 1")
     for f in ("lr", "lr_min", "momentum", "weight_decay", "grad_clip", "aux_weight"):
         _check(getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)}", "must be >= 0")
     _check(cfg.lr_min <= cfg.lr, f"lr_min={cfg.lr_min}", f"must not exceed lr ({cfg.lr})")
+    for f in ("freq_mask", "time_mask"):
+        _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)!r}", "must be an integer >= 0 (0 = off)")
     _check(0 <= cfg.drop_path < 1, f"drop_path={cfg.drop_path}", "must lie in [0, 1)")
     _check(cfg.select in SELECT, f"select={cfg.select!r}", "unknown", f"use one of {', '.join(SELECT)}")
     try: SpaceConfig(**cfg.space)
@@ -217,6 +220,20 @@ def drop_path_at(cfg: TrainConfig, epoch: int) -> float:
     return cfg.drop_path * (epoch - 1) / cfg.epochs
 
 # %% ../nbs/api/41_train.ipynb #4fb8f304
+def spec_augment(x: torch.Tensor, freq_mask: int, time_mask: int, n_masks: int = 2, generator=None) -> torch.Tensor:
+    "`x` (B, 1, F, T) with `n_masks` frequency bands (width 0..`freq_mask`) and time spans (0..`time_mask`) set to 0 per example."
+    B, dims = x.shape[0], ((2, freq_mask), (3, time_mask))
+    keep = torch.ones(B, 1, *x.shape[2:], dtype=torch.bool)
+    for dim, width in dims:
+        if width <= 0: continue
+        L = x.shape[dim]; pos = torch.arange(L)
+        for _ in range(n_masks):
+            w = torch.randint(0, min(width, L) + 1, (B,), generator=generator)
+            s = (torch.rand(B, generator=generator) * (L - w + 1)).long()              # start in 0..L-w
+            band = (pos >= s[:, None]) & (pos < (s + w)[:, None])                      # (B, L)
+            keep &= ~(band[:, None, :, None] if dim == 2 else band[:, None, None, :])
+    return x * keep.to(x.device, x.dtype)
+
 def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
     "One epoch over the train `part` (a `data.Part`); returns lr, drop_path, train_loss, train_acc."
     m, dev = st.model, st.device
@@ -230,6 +247,7 @@ def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
     for step in range(steps):
         i = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
         x, y = x_all[i].unsqueeze(1).to(dev), y_all[i].to(dev)                        # (B, 1, F, T), (B,)
+        if cfg.freq_mask or cfg.time_mask: x = spec_augment(x, cfg.freq_mask, cfg.time_mask, cfg.n_masks, g)
         st.optim.zero_grad()
         logits, aux = m(x)
         loss = F.cross_entropy(logits, y, weight=st.weight)                            # class-weighted CE
