@@ -15,10 +15,11 @@ import numpy as np, pandas as pd
 from .core import BadInputError, EmodartsError, save_json, load_json, atomic_write
 
 # %% auto #0
-__all__ = ['METHODS', 'RECIPES', 'COLUMNS', 'method_strategy', 'parse_list', 'get_recipe', 'Job', 'plan_jobs', 'ExperimentSpec',
-           'peak_memory_mb', 'run_job', 'fmt_seconds', 'Progress', 'run_jobs', 'import_ray', 'run_jobs_ray',
-           'results_table', 'read_results', 'git_commit', 'run_info', 'format_results', 'write_results', 'select_folds',
-           'run_experiment', 'add_experiment_command', 'experiment_kwargs']
+__all__ = ['METHODS', 'RECIPES', 'COLUMNS', 'SUMMARY_FOLDS', 'method_strategy', 'parse_list', 'get_recipe', 'Job', 'plan_jobs',
+           'ExperimentSpec', 'peak_memory_mb', 'run_job', 'fmt_seconds', 'Progress', 'run_jobs', 'import_ray',
+           'run_jobs_ray', 'results_table', 'read_results', 'sign_flip_p', 'paired_comparison', 'git_commit',
+           'run_info', 'format_results', 'write_results', 'select_folds', 'run_experiment', 'add_experiment_command',
+           'experiment_kwargs']
 
 # %% ../nbs/api/43_experiment.ipynb #abd398e9
 METHODS = ("searched", "first_order", "second_order", "joint", "sampling", "path_dropout", "random", "baseline")
@@ -237,6 +238,31 @@ def read_results(path) -> pd.DataFrame:
     "A `results.csv` back as a DataFrame (per-fold and summary rows; the `#` header lines skipped)."
     return pd.read_csv(path, comment="#", dtype={"fold": str})
 
+# %% ../nbs/api/43_experiment.ipynb #15558f82
+SUMMARY_FOLDS = ("mean", "std", "pooled")
+
+def sign_flip_p(d, exact_max: int = 16, draws: int = 1 << 16, seed: int = 0) -> float:
+    "Two-sided sign-flip permutation p-value of mean(d) = 0 for paired differences `d` (exact up to `exact_max` pairs)."
+    d = np.asarray(d, float); n = len(d)
+    if n == 0: return float("nan")
+    if n <= exact_max: signs = 1 - 2 * ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1)   # all 2^n patterns
+    else: signs = np.random.default_rng(seed).choice([-1, 1], size=(draws, n))
+    return float(np.mean(np.abs(signs @ d) >= abs(d.sum()) - 1e-12))
+
+def paired_comparison(results: pd.DataFrame, reference: str = "baseline", metric: str = "ua") -> pd.DataFrame:
+    "Per method: `metric` minus `reference`'s on the same (fold, seed): pairs, mean and std of the difference, wins/ties/losses, sign-flip p."
+    per = results[~results.fold.astype(str).isin(SUMMARY_FOLDS)]
+    if reference not in set(per.method):
+        raise BadInputError(f"reference={reference!r}", "is not a method of these results", f"methods: {', '.join(pd.unique(per.method))}")
+    ref = per[per.method == reference].set_index(["fold", "seed"])[metric]
+    rows = []
+    for m in pd.unique(per.method):
+        if m == reference: continue
+        d = (per[per.method == m].set_index(["fold", "seed"])[metric] - ref).dropna()
+        rows.append(dict(method=m, reference=reference, metric=metric, pairs=len(d), diff_mean=d.mean(), diff_std=d.std(),
+                         wins=int((d > 0).sum()), ties=int((d == 0).sum()), losses=int((d < 0).sum()), p=sign_flip_p(d.to_numpy())))
+    return pd.DataFrame(rows, columns=["method", "reference", "metric", "pairs", "diff_mean", "diff_std", "wins", "ties", "losses", "p"])
+
 # %% ../nbs/api/43_experiment.ipynb #ea4f3d40
 def git_commit(where=None) -> str:
     "`git rev-parse HEAD` of the repository holding `where` (default: this package), or 'unknown'."
@@ -260,14 +286,21 @@ def _md_table(df: pd.DataFrame) -> str:
     return "\n".join(["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(df.columns)] + ["| " + " | ".join(r) + " |" for r in cells[1:]])
 
 def format_results(df: pd.DataFrame, summary: pd.DataFrame, info: dict, title: str = "Results") -> str:
-    "The markdown report: how it was made, the summary (mean ± std, pooled), the per-fold rows."
+    "The markdown report: how it was made, the summary (mean ± std, pooled), the methods paired against the baseline, the per-fold rows."
     from emodarts_nb.metrics import summary_table
     per = df.drop(columns=["genotype"]).assign(**{k: (100 * df[k]).round(1) for k in ("wa", "ua", "macro_f1")})
     s = summary_table(summary).assign(**{"search s/fold": summary.search_s.round(1), "retrain s/fold": summary.train_s.round(1),
                                           "peak MB": summary.peak_mb.round(0)})
     head = [f"# {title}", "", f"    {info['command']}", ""] + [f"* {k}: {info[k]}" for k in ("commit", "date", "machine", "package")]
-    return "\n".join(head + ["", "## Summary (%; mean ± std over folds, and pooled over folds)", "", _md_table(s),
-                             "", "## Per fold", "", _md_table(per), ""])
+    paired = []
+    if "baseline" in set(df.method) and df.method.nunique() > 1:
+        pc = paired_comparison(df, "baseline", "ua")
+        pc = pc.assign(**{"UA − baseline (points)": [f"{100 * m:+.1f} ± {100 * s:.1f}" for m, s in zip(pc.diff_mean, pc.diff_std.fillna(0))],
+                          "wins/ties/losses": [f"{w}/{t}/{l}" for w, t, l in zip(pc.wins, pc.ties, pc.losses)], "p (sign flip)": pc.p.round(3)})
+        paired = ["", "## Paired against the baseline (UA, fold by fold)", "",
+                  _md_table(pc[["method", "pairs", "UA − baseline (points)", "wins/ties/losses", "p (sign flip)"]])]
+    return "\n".join(head + ["", "## Summary (%; mean ± std over folds, and pooled over folds)", "", _md_table(s)] + paired +
+                     ["", "## Per fold", "", _md_table(per), ""])
 
 def write_results(out, df: pd.DataFrame, summary: pd.DataFrame, info: dict, title: str = "Results") -> dict:
     "Write `results.csv` (with `#` header lines) and `results.md` into `out`; returns their paths."
