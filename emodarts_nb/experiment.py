@@ -238,7 +238,7 @@ def read_results(path) -> pd.DataFrame:
     "A `results.csv` back as a DataFrame (per-fold and summary rows; the `#` header lines skipped)."
     return pd.read_csv(path, comment="#", dtype={"fold": str})
 
-# %% ../nbs/api/43_experiment.ipynb #15558f82
+# %% ../nbs/api/43_experiment.ipynb #9a40b6d8
 SUMMARY_FOLDS = ("mean", "std", "pooled")
 
 def sign_flip_p(d, exact_max: int = 16, draws: int = 1 << 16, seed: int = 0) -> float:
@@ -343,11 +343,12 @@ def run_experiment(corpus, protocol: str = "loso", methods=("searched", "baselin
     command = command or _call_repr(corpus=spec.corpus, protocol=protocol, methods=methods, folds=folds, seeds=seeds, out=str(out),
                                     search_preset=search_preset, train_preset=train_preset, ray=ray, address=address,
                                     search_overrides=search_overrides, train_overrides=train_overrides)
-    save_json(dict(spec=asdict(spec), jobs=[asdict(j) for j in jobs], **run_info(command)), Path(out)/"experiment.json")
+    info = run_info(command)            # at the start: the commit and date of the code that runs the jobs
+    save_json(dict(spec=asdict(spec), jobs=[asdict(j) for j in jobs], **info), Path(out)/"experiment.json")
     pr = Progress(len(jobs), workers or (os.cpu_count() if ray and not address else 1), progress)
     rows = (run_jobs_ray(spec, jobs, c, all_folds, pr, address, workers) if ray or address else run_jobs(spec, jobs, c, all_folds, pr))
     df, summary = results_table(rows)
-    paths = write_results(out, df, summary, run_info(command), title or f"{spec.corpus}, protocol {protocol}")
+    paths = write_results(out, df, summary, info, title or f"{spec.corpus}, protocol {protocol}")
     if progress: print(f"results: {paths['csv']} and {paths['md']}", file=sys.stderr)
     return read_results(paths["csv"])
 

@@ -1,0 +1,48 @@
+"""The EmoDB figures written by hand in the README (from nbs/index.ipynb) agree with the committed results file."""
+import re
+from pathlib import Path
+
+import pytest
+
+from emodarts_nb.experiment import read_results, paired_comparison
+
+ROOT = Path(__file__).resolve().parents[1]
+CSV = ROOT / "bench" / "results" / "emodb_loso.csv"
+NAMES = {"searched": "searched", "random search": "random", "hand-designed CNN-LSTM": "baseline"}
+
+
+def readme_rows() -> dict:
+    "The README's 'Results on EmoDB' table: {method: [cells]}."
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Results on EmoDB", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in section.splitlines() if l.startswith("| ")]
+    return {NAMES[r[0]]: r[1:] for r in rows[1:]}
+
+
+def pct(v: float) -> str: return f"{100 * v:.1f}"
+
+
+def test_readme_table_matches_results_csv():
+    assert CSV.exists(), f"{CSV} is missing: run bench/emodb_report.py (see the README)"
+    res = read_results(CSV)
+    per = res[~res.fold.isin(["mean", "std", "pooled"])]
+    summ = res[res.fold.isin(["mean", "std", "pooled"])].set_index(["method", "fold"])
+    pc = paired_comparison(per).set_index("method")
+    rows = readme_rows()
+    assert set(rows) == set(per.method), f"README methods {sorted(rows)} != results {sorted(set(per.method))}"
+    for m, (ua, ua_pooled, wa, paired, params) in rows.items():
+        assert ua == f"{pct(summ.loc[(m, 'mean'), 'ua'])} ± {pct(summ.loc[(m, 'std'), 'ua'])}", (m, ua)
+        assert ua_pooled == pct(summ.loc[(m, "pooled"), "ua"]), (m, ua_pooled)
+        assert wa == f"{pct(summ.loc[(m, 'mean'), 'wa'])} ± {pct(summ.loc[(m, 'std'), 'wa'])}", (m, wa)
+        assert params == f"{per[per.method == m].params.median() / 1000:.0f} k", (m, params)
+        if m == "baseline": assert paired == "", paired; continue
+        r = pc.loc[m]
+        want = f"{100 * r.diff_mean:+.1f} points; {r.wins} won, {r.losses} lost; p = {r.p:.2f}".replace("-", "−")
+        assert paired == want, (m, paired, want)
+
+
+def test_readme_wall_time_matches_results_md():
+    md = (ROOT / "bench" / "results" / "emodb_loso.md").read_text()
+    minutes = re.search(r"10 folds within 90 min on 2 cores: ([\d.]+) min", md).group(1)
+    readme = (ROOT / "README.md").read_text()
+    assert f"{float(minutes):.0f} minutes on 2 cores" in readme and f"{minutes} min on 2 cores" in readme, minutes
