@@ -7,6 +7,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/experiment.html.md"""
 # %% ../nbs/api/43_experiment.ipynb #4fb6d314
 from __future__ import annotations
 import json, os, platform, resource, shlex, subprocess, sys, time
+from collections import Counter
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 
@@ -151,16 +152,23 @@ def fmt_seconds(s: float) -> str:
 
 class Progress:
     "Prints `[done/total] job: what (ETA ...)` lines; `finished(seconds)` feeds the ETA."
-    def __init__(self, total: int, workers: int = 1, enabled: bool = True, file=None):
-        self.total, self.workers, self.enabled, self.file, self.done, self.secs = total, workers, enabled, file, 0, []
+    def __init__(self, jobs, workers: int = 1, enabled: bool = True, file=None):
+        "`jobs`: the `Job`s (the ETA then uses each method's own mean time) or just their number."
+        self.left = Counter({None: jobs}) if isinstance(jobs, int) else Counter(j.method for j in jobs)
+        self.total, self.workers, self.enabled, self.file, self.done = sum(self.left.values()), workers, enabled, file, 0
+        self.secs: dict[str, list] = {}
+    def _key(self, job): return getattr(job, "method", None) if getattr(job, "method", None) in self.left else None
     def eta(self) -> str:
-        if not self.secs: return "ETA ?"
-        return f"ETA {fmt_seconds(np.mean(self.secs) * (self.total - self.done) / self.workers)}"
+        "Jobs left × the mean time of finished jobs of their method (of all finished jobs while a method has none) / workers."
+        every = [s for v in self.secs.values() for s in v]
+        if not every: return "ETA ?"
+        left = sum(n * np.mean(self.secs.get(m) or every) for m, n in self.left.items())
+        return f"ETA {fmt_seconds(left / self.workers)}"
     def say(self, job, what: str):
         if self.enabled: print(f"[{self.done}/{self.total}] {job}: {what} ({self.eta()})", file=self.file or sys.stderr, flush=True)
     def finished(self, job, row: dict, seconds: float | None):
-        self.done += 1
-        if seconds is not None: self.secs.append(seconds)
+        self.done += 1; k = self._key(job); self.left[k] -= 1
+        if seconds is not None: self.secs.setdefault(k, []).append(seconds)
         self.say(job, f"{'done' if seconds is not None else 'already done'}: UA {100 * row['ua']:.1f} WA {100 * row['wa']:.1f}"
                       f" (search {fmt_seconds(row['search_s'])}, retrain {fmt_seconds(row['train_s'])})")
 
@@ -345,7 +353,7 @@ def run_experiment(corpus, protocol: str = "loso", methods=("searched", "baselin
                                     search_overrides=search_overrides, train_overrides=train_overrides)
     info = run_info(command)            # at the start: the commit and date of the code that runs the jobs
     save_json(dict(spec=asdict(spec), jobs=[asdict(j) for j in jobs], **info), Path(out)/"experiment.json")
-    pr = Progress(len(jobs), workers or (os.cpu_count() if ray and not address else 1), progress)
+    pr = Progress(jobs, workers or (os.cpu_count() if ray and not address else 1), progress)
     rows = (run_jobs_ray(spec, jobs, c, all_folds, pr, address, workers) if ray or address else run_jobs(spec, jobs, c, all_folds, pr))
     df, summary = results_table(rows)
     paths = write_results(out, df, summary, info, title or f"{spec.corpus}, protocol {protocol}")
