@@ -326,7 +326,7 @@ def _cell_kw(self: SuperNet, ctype: str) -> dict:
     fixed = [names.index(self._fixed[(ctype, e)]) if (ctype, e) in self._fixed else None for e in labels]
     kw = dict(w=torch.softmax(self.arch[ctype], -1), fixed=fixed if any(f is not None for f in fixed) else None,
               edge_w=self.edge_weights(ctype))
-    if ctype != "seq": kw["aux"] = self.aux_skip
+    kw["aux"] = self.aux_skip                                  # DARTS-: on every edge, CNN and sequential
     return kw
 
 def _forward(self: SuperNet, x):

@@ -176,6 +176,23 @@ def test_aux_skip_and_edge_norm():
     assert isinstance(net.genotype(), Genotype)
 
 
+def test_aux_skip_reaches_the_sequential_edges():
+    "DARTS-: a sequential edge gets aux * x outside its mixture, as a CNN edge does (its ops fixed to `none`, only that is left)."
+    torch.manual_seed(0)
+    net = SuperNet(tiny(), 3, SHAPE).eval()
+    net.aux_skip = 0.7
+    kw = net._cell_kw("seq")
+    assert kw["aux"] == 0.7
+    edge, none = net.seq_cells[0].edges[0], net.op_names("seq").index("none")
+    h = torch.randn(2, 5, net.space.seq_dim)
+    assert torch.allclose(edge(h, kw["w"][0], none, kw["aux"]), 0.7 * h)
+    cnn_free = SuperNet(tiny(cnn_cells=()), 3, SHAPE).eval()       # no CNN cell: only seq edges can take the aux skip
+    x = torch.randn(2, 1, *SHAPE)
+    y0 = cnn_free(x)
+    cnn_free.aux_skip = 0.7
+    assert not torch.allclose(cnn_free(x), y0)
+
+
 def test_genotype_round_trips(tmp_path):
     for seed in range(5):
         g = random_genotype(get_space("emodarts", seq_ops=ALL_SEQ), generator=torch.Generator().manual_seed(seed))
