@@ -69,7 +69,7 @@ def main(argv=None):
     import pandas as pd
     from emodarts_nb.core import emodb_dir
     from emodarts_nb.corpus import load_corpus
-    from emodarts_nb.experiment import run_experiment, results_table, run_info, write_results, read_results
+    from emodarts_nb.experiment import run_experiment, SUMMARY_FOLDS
     d = emodb_dir()
     if d is None: sys.exit("EmoDB not found: expected ../shared/data/emodb beside the project (or set EMODARTS_SHARED_DATA)")
     corpus = load_corpus("emodb", d)
@@ -80,9 +80,9 @@ def main(argv=None):
                         train_overrides=drop_none(epochs=a.train_epochs, max_steps=a.max_steps),
                         title="EmoDB leave-one-speaker-out: searched vs hand-designed baseline vs random search")
     total = time.perf_counter() - t0
-    per = df[~df.fold.isin(["mean", "std", "pooled"])].astype({"seed": int, "n": int, "params": int, "macs": int})
-    summ = df[df.fold.isin(["mean", "std", "pooled"])]
-    wide = {m: {f"{k}_{kind}": g[g.fold == kind][k].item() for kind in ("mean", "std", "pooled") for k in ("wa", "ua", "macro_f1")}
+    per = df[~df.fold.isin(SUMMARY_FOLDS)].astype({"seed": int, "n": int, "params": int, "macs": int})
+    summ = df[df.fold.isin(SUMMARY_FOLDS)]
+    wide = {m: {f"{k}_{kind}": g[g.fold == kind][k].item() for kind in SUMMARY_FOLDS for k in ("wa", "ua", "macro_f1")}
             for m, g in summ.groupby("method", sort=False)}
     summary = pd.DataFrame([dict(method=m, **v) for m, v in wide.items()])
     n_folds = per.fold.nunique()

@@ -218,6 +218,7 @@ def run_jobs_ray(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress, 
 
 # %% ../nbs/api/43_experiment.ipynb #19c0d9e5
 COLUMNS = ["method", "fold", "seed", "n", "wa", "ua", "macro_f1", "params", "macs", "search_s", "train_s", "peak_mb", "genotype"]
+SUMMARY_FOLDS = ("mean", "std", "pooled")    # the `fold` of the summary rows in results.csv
 
 def _preds(rows) -> pd.DataFrame:
     return pd.concat([pd.DataFrame(dict(method=r["method"], fold=f"{r['fold']}/seed{r['seed']}", label=r["label"], pred=r["pred"]))
@@ -237,7 +238,7 @@ def _summary_rows(summary: pd.DataFrame) -> pd.DataFrame:
     "The summary as CSV rows: fold = mean / std / pooled."
     out = []
     for _, r in summary.iterrows():
-        for kind in ("mean", "std", "pooled"):
+        for kind in SUMMARY_FOLDS:
             out.append(dict(method=r.method, fold=kind, **{k: r[f"{k}_{kind}"] for k in ("wa", "ua", "macro_f1")},
                             **({k: r[k] for k in ("params", "macs", "search_s", "train_s", "peak_mb")} if kind == "mean" else {})))
     return pd.DataFrame(out)
@@ -247,8 +248,6 @@ def read_results(path) -> pd.DataFrame:
     return pd.read_csv(path, comment="#", dtype={"fold": str})
 
 # %% ../nbs/api/43_experiment.ipynb #9a40b6d8
-SUMMARY_FOLDS = ("mean", "std", "pooled")
-
 def sign_flip_p(d, exact_max: int = 16, draws: int = 1 << 16, seed: int = 0) -> float:
     "Two-sided sign-flip permutation p-value of mean(d) = 0 for paired differences `d` (exact up to `exact_max` pairs)."
     d = np.asarray(d, float); n = len(d)

@@ -2,9 +2,7 @@
 import re
 from pathlib import Path
 
-import pytest
-
-from emodarts_nb.experiment import read_results, paired_comparison
+from emodarts_nb.experiment import read_results, paired_comparison, SUMMARY_FOLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 CSV = ROOT / "bench" / "results" / "emodb_loso.csv"
@@ -25,8 +23,8 @@ def pct(v: float) -> str: return f"{100 * v:.1f}"
 def test_readme_table_matches_results_csv():
     assert CSV.exists(), f"{CSV} is missing: run bench/emodb_report.py (see the README)"
     res = read_results(CSV)
-    per = res[~res.fold.isin(["mean", "std", "pooled"])]
-    summ = res[res.fold.isin(["mean", "std", "pooled"])].set_index(["method", "fold"])
+    per = res[~res.fold.isin(SUMMARY_FOLDS)]
+    summ = res[res.fold.isin(SUMMARY_FOLDS)].set_index(["method", "fold"])
     pc = paired_comparison(per).set_index("method")
     rows = readme_rows()
     assert set(rows) == set(per.method), f"README methods {sorted(rows)} != results {sorted(set(per.method))}"
