@@ -32,7 +32,7 @@ def peak_mb() -> float:
 def drop_none(**kw) -> dict: return {k: v for k, v in kw.items() if v is not None}
 
 
-def goals(summary, total_s: float, n_folds: int) -> list[str]:
+def goals(summary, total_s: float, n_folds: int, read_back: int = 0) -> list[str]:
     "The issue's goals, each with its figure and PASS / FAIL (or 'not measured')."
     by = summary.set_index("method")
     out = []
@@ -42,7 +42,8 @@ def goals(summary, total_s: float, n_folds: int) -> list[str]:
         if "baseline" in by.index:
             d = s - 100 * by.loc["baseline", "ua_mean"]
             out.append(f"searched >= baseline + 2 UA points: {d:+.1f} points -> {'PASS' if d >= 2 else 'FAIL'}")
-    if n_folds == 10: out.append(f"10 folds within 90 min on 2 cores: {total_s / 60:.1f} min -> {'PASS' if total_s <= 5400 else 'FAIL'}")
+    if read_back: out.append(f"10 folds within 90 min: not measured ({read_back} job(s) read back from an earlier run of --out)")
+    elif n_folds == 10: out.append(f"10 folds within 90 min on 2 cores: {total_s / 60:.1f} min -> {'PASS' if total_s <= 5400 else 'FAIL'}")
     else: out.append(f"10 folds within 90 min: not measured ({n_folds} fold(s) run: {total_s / 60:.1f} min)")
     return out
 
@@ -73,6 +74,7 @@ def main(argv=None):
     d = emodb_dir()
     if d is None: sys.exit("EmoDB not found: expected ../shared/data/emodb beside the project (or set EMODARTS_SHARED_DATA)")
     corpus = load_corpus("emodb", d)
+    read_back = len(list(Path(a.out).glob("*/*/seed*/done.json")))   # finished jobs of an earlier invocation
     t0 = time.perf_counter()
     df = run_experiment(corpus, "loso", a.methods, folds=a.folds, seeds=a.seeds, out=a.out, search_preset=a.search_preset,
                         train_preset=a.train_preset, ray=a.ray, workers=a.workers, cache_dir=a.cache, command=command,
@@ -86,7 +88,7 @@ def main(argv=None):
             for m, g in summ.groupby("method", sort=False)}
     summary = pd.DataFrame([dict(method=m, **v) for m, v in wide.items()])
     n_folds = per.fold.nunique()
-    lines = goals(summary, total, n_folds) + [
+    lines = goals(summary, total, n_folds, read_back) + [
         f"wall time of this invocation: {total / 60:.1f} min for {len(per)} job(s) ({n_folds} fold(s)); "
         f"search {per.search_s.sum() / 60:.1f} min, retraining {per.train_s.sum() / 60:.1f} min (jobs read back from an earlier run keep their own times)",
         f"peak memory: {peak_mb():.0f} MB (max RSS of this process and its children); per job: max {per.peak_mb.max():.0f} MB",
