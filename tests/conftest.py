@@ -9,11 +9,11 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def emodb():
     "The real EmoDB copy from ../shared/data/emodb; tests that need it are skipped with the reason when it is absent."
-    from emodarts_nb.core import emodb_dir
-    d = emodb_dir()
-    if d is None:
-        pytest.skip("real EmoDB not found: expected ../shared/data/emodb beside the project "
-                    "(or set EMODARTS_SHARED_DATA to the folder holding emodb/)")
+    base = Path(os.environ.get("EMODARTS_SHARED_DATA") or ROOT.parent / "shared" / "data")
+    d = base / "emodb"
+    if not d.is_dir():
+        pytest.skip(f"real EmoDB not found at {d}: put it there, or set EMODARTS_SHARED_DATA "
+                    "to the folder holding emodb/")
     return d
 
 

@@ -6,6 +6,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash tools/setup.sh
 export PATH="$ROOT/.venv/bin:$PATH" OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+# Real corpora beside the project (../shared/data), when present: tests that need them read this variable.
+if [ -z "${EMODARTS_SHARED_DATA:-}" ] && [ -d "$ROOT/../shared/data" ]; then
+  export EMODARTS_SHARED_DATA=$(cd "$ROOT/../shared/data" && pwd)
+fi
 step() { printf '\n=== %s\n' "$*"; }
 
 step "1/4 notebooks, package and README in sync (nbdev-export, nbdev-clean, tools/readme.py change nothing)"
