@@ -39,3 +39,39 @@ def test_the_check_can_fail(tmp_path):
     nb = dict(cells=[dict(cell_type="code", source=["x = 1\n", "import json\n", "json.dumps(x)"])])
     (tmp_path / "n.ipynb").write_text(json.dumps(nb))
     assert mixed_import_cells(tmp_path / "n.ipynb")
+
+
+# ---- ISSUE-12 NOTEBOOK OPENINGS: fails until /work/notes/fix_notebooks.py (or the same fix by hand) has been run
+# on every notebook. nbdev's docs step turns the first markdown cell into the page's title and description and
+# drops the cell: text after `# Title` / `> summary` in it never reaches the site. Without a kernelspec,
+# JupyterLab opens each notebook on a "Select Kernel" dialog.
+ALL_NBS = sorted(p for p in NBS.rglob("*.ipynb") if not any(s.startswith((".", "_")) for s in p.relative_to(NBS).parts))
+
+
+def opening_problems(path: Path) -> list[str]:
+    "What is wrong with a notebook's opening: text lost with the title cell, no kernelspec."
+    nb, bad = json.loads(path.read_text()), []
+    md = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
+    if md:
+        lines = [l for l in "".join(md[0]["source"]).splitlines() if l.strip()]
+        if lines and lines[0].startswith("# "):
+            extra = [l for l in lines[1:] if not l.startswith(">")]
+            if extra: bad.append(f"the title cell holds {len(extra)} more line(s), lost from the site: {extra[0][:80]!r}")
+    if (nb.get("metadata", {}).get("kernelspec") or {}).get("name") != "python3":
+        bad.append("no python3 kernelspec (JupyterLab asks to select a kernel)")
+    return bad
+
+
+@pytest.mark.parametrize("nb", ALL_NBS, ids=lambda p: str(p.relative_to(NBS)))
+def test_opening_cell_and_kernelspec(nb):
+    bad = opening_problems(nb)
+    assert not bad, f"{nb}: {'; '.join(bad)}. Fix: python /work/notes/fix_notebooks.py {nb} (or split the cell by hand)"
+
+
+def test_opening_check_can_fail(tmp_path):
+    nb = dict(metadata={}, cells=[dict(cell_type="markdown", source=["# T\n", "> s\n", "\n", "What you will learn"])])
+    (tmp_path / "n.ipynb").write_text(json.dumps(nb))
+    assert len(opening_problems(tmp_path / "n.ipynb")) == 2
+    nb = dict(metadata=dict(kernelspec=dict(name="python3")), cells=[dict(cell_type="markdown", source=["# T\n", "> s"])])
+    (tmp_path / "n.ipynb").write_text(json.dumps(nb))
+    assert opening_problems(tmp_path / "n.ipynb") == []
