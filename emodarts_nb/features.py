@@ -83,14 +83,14 @@ def get_preset(preset: str = "cpu", /, **overrides) -> FeatureConfig:
     return replace(PRESETS[preset], **overrides)
 
 # %% ../nbs/api/02_features.ipynb #4a85ea3f
-def stft_window(cfg: FeatureConfig, device=None) -> torch.Tensor:
+def stft_window(cfg: FeatureConfig, device=None, dtype=torch.float32) -> torch.Tensor:
     "Periodic Hann/Hamming window of `win_length` (as scipy's `get_window(..., fftbins=True)`)."
     fn = {"hann": torch.hann_window, "hamming": torch.hamming_window}[cfg.window]
-    return fn(_win(cfg), periodic=True, dtype=torch.float32, device=device)
+    return fn(_win(cfg), periodic=True, dtype=dtype, device=device)
 
 def power_spectrogram(x: torch.Tensor, cfg: FeatureConfig) -> torch.Tensor:
-    "(B, N) waves -> (B, n_fft//2 + 1, 1 + N//hop) magnitude**cfg.power."
-    X = torch.stft(x, cfg.n_fft, cfg.hop_length, _win(cfg), stft_window(cfg, x.device),
+    "(B, N) waves -> (B, n_fft//2 + 1, 1 + N//hop) magnitude**cfg.power, in the precision of `x`."
+    X = torch.stft(x, cfg.n_fft, cfg.hop_length, _win(cfg), stft_window(cfg, x.device, x.dtype),
                    center=True, pad_mode="constant", return_complex=True)   # (B, K, T) complex
     P = X.real.square() + X.imag.square()                                   # |X|^2
     return P if cfg.power == 2 else P.pow(cfg.power / 2)
