@@ -17,8 +17,8 @@ from .features import FeatureConfig, NormStats, get_preset, extract_waves, cut_s
 
 # %% auto #0
 __all__ = ['Predictor', 'predict_file', 'predict', 'norm_from_dict', 'meta_path', 'load_predictor', 'export_torchscript',
-           'export_onnx', 'max_difference', 'load_exported_model', 'model_meta', 'export_run', 'format_predictions',
-           'add_predict_command', 'add_export_command']
+           'export_onnx', 'max_difference', 'load_exported_model', 'model_meta', 'parse_formats', 'export_run',
+           'format_predictions', 'add_predict_command', 'add_export_command']
 
 # %% ../nbs/api/44_predict.ipynb #12b0abdb
 @dataclass
@@ -145,13 +145,22 @@ def model_meta(p: Predictor, input_shape) -> dict:
 
 _FORMATS = {"torchscript": ("model.ts.pt", export_torchscript), "onnx": ("model.onnx", export_onnx)}
 
+def parse_formats(spec) -> tuple:
+    "Export formats from 'torchscript', 'onnx', 'both' or a comma-separated list of them; an error when none is named."
+    items = [f.strip() for f in spec.split(",")] if isinstance(spec, str) else list(spec)
+    fs = [g for f in items if f for g in (tuple(_FORMATS) if f == "both" else (f,))]
+    for f in fs:
+        if f not in _FORMATS: raise BadInputError(f"--format {f!r}", "unknown export format", f"use {', '.join(_FORMATS)} or both")
+    if not fs: raise BadInputError(f"--format {spec!r}", "names no export format", f"use {', '.join(_FORMATS)} or both")
+    return tuple(dict.fromkeys(fs))
+
 def export_run(run, out=None, formats=("torchscript", "onnx"), check: bool = True) -> dict:
     "Export the model of retraining run `run` to `out` (default: `run/export`); returns {format: path}; `check` compares outputs."
+    formats = parse_formats(formats)
     p = load_predictor(run); shape = tuple(load_json(Path(p.source)/"model.json")["input_shape"])
     x = torch.randn(2, 1, *shape, generator=torch.Generator().manual_seed(0))       # (B, 1, F, T)
     out, paths = Path(out or Path(p.source)/"export"), {}
     for f in formats:
-        if f not in _FORMATS: raise BadInputError(f"format {f!r}", "unknown export format", f"use {' or '.join(_FORMATS)}")
         name, fn = _FORMATS[f]; paths[f] = fn(p.model, x, out/name, model_meta(p, shape))
         if check and (d := max_difference(p.model, paths[f], torch.cat([x, x[:1]]))) > 1e-4:
             raise EmodartsError(f"{paths[f]}: exported model differs from the PyTorch model by {d:.2e} (more than 1e-4)")
@@ -187,7 +196,7 @@ def add_predict_command(subparsers):
     return p
 
 def _cmd_export(a):
-    paths = export_run(a.run, a.out, [f.strip() for f in a.format.split(",") if f.strip()])
+    paths = export_run(a.run, a.out, a.format)
     for f, path in paths.items(): print(f"{f}: {path} (labels and features in {meta_path(path).name}; outputs checked against PyTorch)")
     return paths
 

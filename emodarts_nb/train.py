@@ -111,10 +111,18 @@ def train_config_from_dict(d: dict) -> TrainConfig:
     return validate_train_config(from_plain(TrainConfig, d, "config"))
 
 # %% ../nbs/api/41_train.ipynb #93e97bc2
+def _resolved(spec: dict) -> dict:
+    "A spec `resolve_spec` returned (e.g. read back from model.json), checked."
+    from emodarts_nb.genotypes import Genotype
+    _check(spec.get("kind") in ("genotype", "baseline"), f"kind={spec.get('kind')!r}", "use 'genotype' or 'baseline'")
+    g = Genotype.from_dict(spec["genotype"]).to_dict() if spec["kind"] == "genotype" else None
+    return dict(kind=spec["kind"], genotype=g, source=spec.get("source", "spec"))
+
 def resolve_spec(model_spec, which: str = "final") -> dict:
     "{'kind': 'genotype'|'baseline', 'genotype': dict|None, 'source': str} for any accepted model spec."
     from emodarts_nb.genotypes import Genotype, parse_genotype
     if isinstance(model_spec, Genotype): return dict(kind="genotype", genotype=model_spec.to_dict(), source="Genotype")
+    if isinstance(model_spec, dict) and "kind" in model_spec: return _resolved(model_spec)   # already resolved: as it is
     if isinstance(model_spec, dict): return dict(kind="genotype", genotype=Genotype.from_dict(model_spec).to_dict(), source="dict")
     s = str(model_spec)
     if s == "baseline": return dict(kind="baseline", genotype=None, source="baseline")
@@ -362,7 +370,7 @@ def norm_to_dict(norm) -> dict | None:
 # %% ../nbs/api/41_train.ipynb #81588fc6
 def run_retrain(model_spec, cfg: TrainConfig, fd, out, resume: bool = False, progress: bool = True, norm=None) -> TrainResult:
     "Retrain `model_spec` on prepared fold data `fd` (`data.FoldData`), writing and resuming the run folder `out`."
-    spec = model_spec if isinstance(model_spec, dict) and "kind" in model_spec else resolve_spec(model_spec)
+    spec = resolve_spec(model_spec)
     run = Path(out); run.mkdir(parents=True, exist_ok=True)
     _check_resume(cfg, run, resume)
     if resume and (run/"done.json").exists(): return read_train_result(run)

@@ -45,3 +45,41 @@ def test_features_second_run_computes_nothing(emodarts_cmd, tmp_path):
     second = run(emodarts_cmd, "features", "synthetic", "--preset", "cpu", "--cache", cache, "--quiet", env=env)
     assert second.returncode == 0, second.stderr
     assert "computed 0," in second.stdout
+
+
+def _synthetic_wavs(monkeypatch, data, n=2):
+    "A few audio files of the built-in corpus (written under `data`), as a user would hand them to `predict`."
+    from emodarts_nb.corpus import load_corpus
+    monkeypatch.setenv("EMODARTS_DATA", str(data))
+    c = load_corpus("synthetic", None)
+    return [str(p) for p in c.table.path[:n]]
+
+
+def test_readme_chain_search_retrain_predict_export(emodarts_cmd, tmp_path, monkeypatch):
+    "README: search -> retrain --run -> predict -> export, through the real command (tiny preset, built-in corpus)."
+    env = {"EMODARTS_DATA": str(tmp_path / "data")}
+    flags = ["--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--cache", tmp_path / "cache", "--quiet"]
+    s = run(emodarts_cmd, "search", *flags, "--out", tmp_path / "s", env=env)
+    assert s.returncode == 0, s.stderr
+    assert "genotype: Genotype(" in s.stdout and (tmp_path / "s" / "genotype.json").exists()
+    r = run(emodarts_cmd, "retrain", "--run", tmp_path / "s", *flags, "--out", tmp_path / "t", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "test:" in r.stdout and (tmp_path / "t" / "model.pt").exists()
+    g = run(emodarts_cmd, "retrain", "--genotype", tmp_path / "s" / "genotype.json", *flags, "--out", tmp_path / "g", env=env)
+    assert g.returncode == 0, g.stderr
+    wavs = _synthetic_wavs(monkeypatch, tmp_path / "data")
+    p = run(emodarts_cmd, "predict", tmp_path / "t", *wavs, "--json", env=env)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert [o["file"] for o in out] == wavs and all(abs(sum(o["probs"].values()) - 1) < 1e-6 for o in out)
+    e = run(emodarts_cmd, "export", tmp_path / "t", "--format", "both", "--out", tmp_path / "x", env=env)
+    assert e.returncode == 0, e.stderr
+    assert (tmp_path / "x" / "model.onnx").exists() and (tmp_path / "x" / "model.ts.pt").exists()
+    q = run(emodarts_cmd, "predict", tmp_path / "x" / "model.onnx", *wavs, "--json", env=env)
+    assert q.returncode == 0, q.stderr
+    assert [o["emotion"] for o in json.loads(q.stdout)] == [o["emotion"] for o in out]
+
+
+def test_export_format_that_names_nothing_is_refused(emodarts_cmd, tmp_path):
+    r = run(emodarts_cmd, "export", tmp_path, "--format", ",")
+    assert r.returncode == 2 and "--format" in r.stderr and "Traceback" not in r.stderr
