@@ -16,7 +16,7 @@ from .genotypes import CELL_TYPES, Genotype
 
 # %% auto #0
 __all__ = ['INSTALL_HINT', 'NODE_STYLE', 'CELL_TITLES', 'FORMATS', 'GraphvizNotFound', 'check_dot', 'edge_style', 'state_names',
-           'cell_graph', 'dot_edges', 'genotype_figure', 'network_graph', 'render']
+           'state_label', 'edge_label', 'cell_graph', 'dot_edges', 'genotype_figure', 'network_graph', 'render']
 
 # %% ../nbs/api/32_graphs.ipynb #ede4d1a9
 class GraphvizNotFound(EmodartsError, RuntimeError):
@@ -44,9 +44,21 @@ def edge_style(op: str) -> dict:
     return dict(color="black")
 
 def state_names(cell: str) -> tuple[str, str, str]:
-    "(first input, second input, output) names: c_{k-2}, c_{k-1}, c_{k}; h_{...} for the sequential cell."
+    "(first input, second input, output) node ids: c_{k-2}, c_{k-1}, c_{k}; h_{...} for the sequential cell."
     s = "h" if cell == "seq" else "c"
     return f"{s}_{{k-2}}", f"{s}_{{k-1}}", f"{s}_{{k}}"
+
+_SUB = str.maketrans("k-0123456789", "ₖ₋₀₁₂₃₄₅₆₇₈₉")
+
+def state_label(cell: str, i) -> str:
+    "How drawings name state `i` of `cell`: the inputs cₖ₋₂, cₖ₋₁ (hₖ₋₂, hₖ₋₁ in `seq`), node i-2 after them; 'out': cₖ."
+    a, b, out = (re.sub(r"_\{(.*)\}", lambda m: m.group(1).translate(_SUB), s) for s in state_names(cell))
+    return out if i == "out" else (a, b)[int(i)] if int(i) < 2 else str(int(i) - 2)
+
+def edge_label(cell: str, edge: str) -> str:
+    "A genotype edge `i->j` named by its two ends as drawn: '0->2' is 'cₖ₋₂→0'. Other names are returned as they are."
+    m = re.fullmatch(r"(\d+)->(\d+)", str(edge))
+    return f"{state_label(cell, m.group(1))}→{state_label(cell, m.group(2))}" if m else str(edge)
 
 # %% ../nbs/api/32_graphs.ipynb #f619096a
 def _add_cell(g: graphviz.Digraph, genotype: Genotype, cell: str, prefix: str = ""):
@@ -55,10 +67,10 @@ def _add_cell(g: graphviz.Digraph, genotype: Genotype, cell: str, prefix: str = 
     gene, concat = getattr(genotype, cell), getattr(genotype, f"{cell}_concat")
     if not gene: raise BadInputError(f"genotype.{cell}", "is empty: this genotype has no such cell", "draw another cell type")
     a, b, out = state_names(cell)
-    label = lambda i: (a, b)[i] if i < 2 else str(i - 2)          # state i: the two inputs, then node i - 2
+    label = lambda i: (a, b)[i] if i < 2 else str(i - 2)          # node id of state i: the two inputs, then node i - 2
     for i in range(len(gene) + 2):
-        g.node(prefix + label(i), label(i), **NODE_STYLE["input" if i < 2 else "node"])
-    g.node(prefix + out, out, **NODE_STYLE["output"])
+        g.node(prefix + label(i), state_label(cell, i), **NODE_STYLE["input" if i < 2 else "node"])
+    g.node(prefix + out, state_label(cell, "out"), **NODE_STYLE["output"])
     for n, node in enumerate(gene):
         for op, j in node:
             g.edge(prefix + label(j), prefix + label(n + 2), label=op, **edge_style(op))

@@ -13,9 +13,10 @@ import numpy as np, pandas as pd
 import ipywidgets as W
 
 from .core import BadInputError
+from .graphs import edge_label
 
 # %% auto #0
-__all__ = ['as_history', 'top_ops_text', 'changes_text', 'genotype_svg', 'SearchExplorer', 'LiveSearch']
+__all__ = ['STATIC_NOTE', 'as_history', 'top_ops_text', 'changes_text', 'genotype_svg', 'SearchExplorer', 'LiveSearch']
 
 # %% ../nbs/api/33_widgets.ipynb #869bfedd
 def as_history(source):
@@ -32,17 +33,20 @@ def as_history(source):
                         "give a SearchHistory, a run folder path or a SearchResult")
 
 # %% ../nbs/api/33_widgets.ipynb #cee89ce2
-def top_ops_text(probs: pd.DataFrame, edge, k: int = 3) -> str:
-    "The `k` strongest operations of `edge` in `probs` (edges x operations), e.g. `0->2: sep_conv_3x3 41% · skip_connect 30%`."
+def top_ops_text(probs: pd.DataFrame, edge, k: int = 3, name=None) -> str:
+    "The `k` strongest operations of `edge` in `probs` (edges x operations), e.g. `cₖ₋₂→0: sep_conv_3x3 41% · skip_connect 30%`."
     p = probs.loc[edge].sort_values(ascending=False).iloc[:k]
-    return f"{edge}: " + " · ".join(f"{op} {100 * v:.0f}%" for op, v in p.items())
+    return f"{name or edge}: " + " · ".join(f"{op} {100 * v:.0f}%" for op, v in p.items())
 
 # %% ../nbs/api/33_widgets.ipynb #2183bb8b
-def changes_text(h, epoch, n: int = 3) -> str:
-    "What changed since the epoch before `epoch`: genotype edges, then the `n` biggest probability moves."
+def changes_text(h, epoch, n: int = 3, cell=None) -> str:
+    "What changed since the epoch before `epoch` (in `cell`, or in every cell): genotype edges, then the `n` biggest moves."
     if epoch == h.epochs[0]: return f"epoch {epoch}: the initial alphas (nothing before)"
     from emodarts_nb.history import describe_changes
-    lines = describe_changes(h.changes(epoch, n=n))
+    ch = h.changes(epoch, n=10**9)                                     # every move, biggest first
+    if cell is not None: ch = ch[ch.cell == cell].assign(edge=lambda d: [edge_label(cell, e) for e in d.edge])
+    ch = pd.concat([ch[ch.kind == "genotype"], ch[ch.kind != "genotype"].head(n)])
+    lines = [l.removeprefix(f"{cell} ") for l in describe_changes(ch)]
     return f"epoch {epoch}: " + ("; ".join(lines) if lines else "nothing changed")
 
 # %% ../nbs/api/33_widgets.ipynb #04fb2d32
@@ -54,9 +58,7 @@ def genotype_svg(genotype, cell: str = "normal") -> str:
     if key not in _SVG_CACHE:
         from emodarts_nb.graphs import cell_graph
         svg = cell_graph(genotype, cell).pipe(format="svg").decode()
-        svg = svg[svg.find("<svg"):]                                  # drop the XML prologue and doctype
-        _SVG_CACHE[key] = re.sub(r'<svg width="([\d.]+)pt" height="[\d.]+pt"',  # scale down to fit, never up
-                                 r'<svg style="width:100%;max-width:\1pt;height:auto"', svg, count=1)
+        _SVG_CACHE[key] = svg[svg.find("<svg"):]                      # drop the XML prologue and doctype
     return _SVG_CACHE[key]
 
 # %% ../nbs/api/33_widgets.ipynb #eff81700
@@ -73,7 +75,7 @@ class SearchExplorer:
         self.play = W.Play(value=e[0], min=e[0], max=e[-1], interval=interval, description="play the epochs")
         W.jslink((self.play, "value"), (self.slider, "value"))
         self.cell_dd = W.Dropdown(options=self.h.cells, value=cell or self.h.cells[0], description="cell")
-        self.edge_dd = W.Dropdown(options=self.h.edges(self.cell_dd.value), description="edge")
+        self.edge_dd = W.Dropdown(options=self._edge_options(), description="edge")
         self.title, self.top, self.changes, self.graph = (W.HTML(layout=W.Layout(margin="0 0 0 8px")) for _ in range(4))
         self.title.add_class("emodarts-epoch"); self.top.add_class("emodarts-top-ops")
         self.changes.add_class("emodarts-changes"); self.graph.add_class("emodarts-graph")
@@ -102,7 +104,7 @@ def _show(self):
     e, c, h = self.slider.value, self.cell_dd.value, self.h
     row = h.history[h.history.epoch == e] if len(h.history) else h.history
     acc = f", valid accuracy {row.valid_acc.iloc[0]:.2f}" if len(row) and "valid_acc" in row else ""
-    self._texts = dict(title=f"epoch {e} of {h.epochs[-1]}{acc}", changes=changes_text(h, e))
+    self._texts = dict(title=f"epoch {e} of {h.epochs[-1]}{acc}", changes=changes_text(h, e, cell=c))
     new = alpha_heatmap(h, e, c, width=self.heatmap_width)
     with self.heatmap.batch_update(): self.heatmap.update(data=new.data, layout=new.layout, overwrite=True)  # in place
     self._svg = genotype_svg(h.genotype(e), c)
@@ -113,14 +115,21 @@ def _show(self):
 
 def _show_top(self):
     if self.edge_dd.value is None: return
-    self._texts["top_ops"] = top_ops_text(self.h.probs(self.slider.value, self.cell_dd.value), self.edge_dd.value, self.k)
+    c, edge = self.cell_dd.value, self.edge_dd.value
+    self._texts["top_ops"] = top_ops_text(self.h.probs(self.slider.value, c), edge, self.k, name=edge_label(c, edge))
     self.top.value = f"<b>top operations</b> {html.escape(self._texts['top_ops'])}"
 
 def _on_cell(self):
-    self.edge_dd.options = self.h.edges(self.cell_dd.value)     # selects the first edge
+    self.edge_dd.options = self._edge_options()                 # selects the first edge
     self._show()
 
+def _edge_options(self):
+    "(label, edge) pairs of the shown cell: labelled as the graph names the two ends (`graphs.edge_label`)."
+    c = self.cell_dd.value
+    return [(edge_label(c, e), e) for e in self.h.edges(c)]
+
 SearchExplorer._show, SearchExplorer._show_top, SearchExplorer._on_cell = _show, _show_top, _on_cell
+SearchExplorer._edge_options = _edge_options
 
 # %% ../nbs/api/33_widgets.ipynb #4ec92d70
 def _prop(widget, check=None):
@@ -149,7 +158,29 @@ def _state(self) -> dict:
                 heatmap=np.array(self.heatmap.data[0].z, dtype=float))
 
 SearchExplorer.state = _state
-SearchExplorer._repr_mimebundle_ = lambda self, **kw: self.widget._repr_mimebundle_(**kw)
+
+# %% ../nbs/api/33_widgets.ipynb #31024c41
+STATIC_NOTE = ("<p><em>A static view: the live explorer (epoch slider, cell and edge selectors) needs a running "
+               "Python kernel; open this notebook in JupyterLab and run it. The heatmap below has its own epoch "
+               "slider and play button.</em></p>")
+
+def _static_html(self) -> str:
+    "The explorer as HTML without a kernel: note, title, heatmap with an epoch slider, genotype graph, texts."
+    from emodarts_nb.plots import alpha_slider
+    fig = alpha_slider(self.h, self.cell, width=self.heatmap_width)
+    heat = fig.to_html(include_plotlyjs=False, full_html=False, config=dict(responsive=True))
+    t = {k: html.escape(v) for k, v in self._texts.items()}
+    return (f'<div class="emodarts-explorer-static">{STATIC_NOTE}<p><b>{t["title"]}</b> ({self.cell} cell)</p>'
+            f'<div style="display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start">'
+            f'<div style="max-width:100%;overflow-x:auto">{heat}</div>'
+            f'<div style="max-width:100%;overflow-x:auto">{self.graph.value}</div></div>'
+            f'<p><b>top operations</b> {t["top_ops"]}<br><b>changed:</b> {t["changes"]}</p></div>')
+
+def _explorer_bundle(self, **kw):
+    "The live widget for JupyterLab, and the static view for pages without a kernel."
+    return {**self.widget._repr_mimebundle_(**kw), "text/html": self._static_html()}
+
+SearchExplorer._static_html, SearchExplorer._repr_mimebundle_ = _static_html, _explorer_bundle
 
 # %% ../nbs/api/33_widgets.ipynb #6868dddd
 def _update(self, source):
@@ -180,7 +211,11 @@ class LiveSearch:
         self.stop_button.on_click(lambda b: self.stop())                # only sets a flag
         self.widget = W.VBox([W.HBox([self.stop_button, self.status])]); self.widget.add_class("emodarts-live")
 
-    _repr_mimebundle_ = lambda self, **kw: self.widget._repr_mimebundle_(**kw)
+    def _repr_mimebundle_(self, **kw):
+        "The live widget, and for pages without a kernel its status line and a note."
+        note = STATIC_NOTE.split(". The heatmap")[0] + ".</em></p>"
+        return {**self.widget._repr_mimebundle_(**kw),
+                "text/html": f"<div>{note}<p><b>status when displayed:</b> {self.status.value}</p></div>"}
 
 # %% ../nbs/api/33_widgets.ipynb #95a52e08
 def _last_epoch(self) -> int:

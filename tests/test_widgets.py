@@ -1,6 +1,6 @@
 """The widgets' logic without a browser: set the selectors, assert on `state()`; LiveSearch in its thread.
 (tests/test_browser.py drives the same widgets in JupyterLab and Chromium.)"""
-import time
+import re, time
 
 import numpy as np
 import pytest
@@ -10,6 +10,7 @@ from emodarts_nb.config import get_config
 from emodarts_nb.history import SearchHistory, toy_history, describe_changes
 from emodarts_nb.search import run_search, toy_search_data, toy_model, SearchResult
 from emodarts_nb.widgets import SearchExplorer, LiveSearch, as_history, changes_text, top_ops_text
+from emodarts_nb.graphs import edge_label
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,8 @@ def test_every_epoch_and_cell_shows_the_history(hist):
             s = ex.state()
             np.testing.assert_allclose(s["heatmap"], hist.probs(e, cell).to_numpy())
             assert s["title"].startswith(f"epoch {e} of {hist.epochs[-1]}")
-            assert s["top_ops"] == top_ops_text(hist.probs(e, cell), ex.edge, 3)
-            assert s["changes"] == changes_text(hist, e)
+            assert s["top_ops"] == top_ops_text(hist.probs(e, cell), ex.edge, 3, name=edge_label(cell, ex.edge))
+            assert s["changes"] == changes_text(hist, e, cell=cell)
 
 
 def test_labels_change_between_epochs(hist):
@@ -47,7 +48,7 @@ def test_labels_change_between_epochs(hist):
     assert len(set(t for t, _ in texts)) > 1 and len(set(c for _, c in texts)) == len(texts)
     assert texts[0][1] == "epoch 0: the initial alphas (nothing before)"
     lines = describe_changes(hist.changes(2, n=3))
-    assert texts[2][1] == "epoch 2: " + "; ".join(lines) and lines
+    assert changes_text(hist, 2) == "epoch 2: " + "; ".join(lines) and lines
 
 
 def test_graph_follows_the_genotype(hist):
@@ -65,7 +66,7 @@ def test_edge_selector_and_bad_values(hist):
     ex = SearchExplorer(hist, epoch=3)
     for edge in hist.edges("normal"):
         ex.edge = edge
-        assert ex.state()["top_ops"].startswith(f"{edge}: ")
+        assert ex.state()["top_ops"].startswith(f"{edge_label('normal', edge)}: ")
     ex.epoch = -5; assert ex.epoch == hist.epochs[0]
     with pytest.raises(BadInputError, match="use one of"): ex.cell = "nope"
     with pytest.raises(BadInputError, match="is not an edge"): ex.edge = "7->9"
@@ -130,3 +131,26 @@ def test_live_search_errors_come_back(tmp_path, toy_run):
     with pytest.raises(BadInputError, match="already holds a search"): live.wait(60)
     assert live.status.value.startswith("failed: BadInputError")
     with pytest.raises(BadInputError, match="no alphas to watch"): LiveSearch(get_config("tiny", strategy="random"), None)
+
+
+def test_one_naming_and_one_cell(hist):
+    "The edge selector, the top operations and the changed line name edges as the graph names nodes; one cell type."
+    ex = SearchExplorer(hist, epoch=2)
+    for cell in hist.cells:
+        ex.cell = cell
+        labels = [l for l, _ in ex.edge_dd.options]
+        assert labels == [edge_label(cell, e) for e in hist.edges(cell)] and all("->" not in l for l in labels)
+        s = ex.state()
+        assert all(f"{o} " not in s["changes"] for o in hist.cells if o != cell), s["changes"]
+        assert "->" not in s["changes"] and "->" not in s["top_ops"]
+        drawn = " ".join(re.findall(r">([^<]+)</text>", ex.graph.value))
+        assert "c_{" not in drawn and "h_{" not in drawn, drawn
+        assert all(l.split("→")[0] in drawn for l in labels)             # the selector's node names are in the graph
+
+
+def test_graph_font_is_steady(hist):
+    "The genotype graph keeps graphviz's size (pt) instead of being scaled to the width: same font every epoch."
+    ex = SearchExplorer(hist)
+    for e in hist.epochs:
+        ex.epoch = e
+        assert re.search(r'<svg width="[\d.]+pt" height="[\d.]+pt"', ex.graph.value), ex.graph.value[:200]
