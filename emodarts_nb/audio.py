@@ -13,10 +13,10 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .core import BadInputError
+from .core import BadInputError, path_problem
 
 # %% auto #0
-__all__ = ['read_audio', 'audio_problems']
+__all__ = ['MAX_AUDIO_SECONDS', 'MIN_CLIP_SECONDS', 'SILENCE_DBFS', 'read_audio', 'audio_problems', 'read_clip']
 
 # %% ../nbs/api/01_audio.ipynb #d51e1321
 def _wav_missing_bytes(path) -> int:
@@ -33,47 +33,104 @@ def _wav_missing_bytes(path) -> int:
     return 0
 
 # %% ../nbs/api/01_audio.ipynb #95c6d422
+MAX_AUDIO_SECONDS = 4 * 3600   # a header declaring more is refused before anything is read (a crafted or damaged file)
+
 def _check_readable(p: Path):
-    "Raise `BadInputError` for a path that is missing, not a file, or empty."
-    if not p.exists(): raise BadInputError(p, "file not found", "check the path, or re-create the corpus manifest")
-    if not p.is_file(): raise BadInputError(p, "not a file", "give the path of an audio file")
-    if p.stat().st_size == 0: raise BadInputError(p, "file is empty (0 bytes)", "re-export or remove the recording")
+    "Raise `BadInputError` for a path that is not a readable, non-empty regular file (says which kind it is)."
+    if why := path_problem(p): raise BadInputError(p, *why)
+
+def _check_declared(p: Path, frames: int, sr: int):
+    "Refuse a header that declares more audio than `MAX_AUDIO_SECONDS`, before anything is allocated."
+    if frames > MAX_AUDIO_SECONDS * sr:
+        raise BadInputError(p, f"the header declares {frames} frames ({frames / sr / 3600:.1f} h at {sr} Hz), more than "
+                               f"the {MAX_AUDIO_SECONDS // 3600} h this reader accepts: a damaged or crafted header?",
+                            "re-export the file; cut long recordings into utterances")
+
+
+# %% ../nbs/api/01_audio.ipynb #10eb012e
+def _read_blocks(f: sf.SoundFile, declared: int, block: int = 1 << 18) -> np.ndarray:
+    "Frames of the open file `f`, read block by block: memory follows the audio that is there, not the header."
+    out, n = [], 0
+    while n <= declared and len(b := f.read(min(block, declared - n + 1), dtype="float32", always_2d=True)):
+        out.append(b)
+        n += len(b)
+    return np.concatenate(out) if out else np.zeros((0, f.channels), np.float32)
 
 def _read_frames(p: Path) -> tuple[np.ndarray, int]:
     "All frames of `p` as float32 (n, channels) and the file's rate, with clear errors."
     try:
-        with sf.SoundFile(p) as f: declared, sr, y = f.frames, f.samplerate, f.read(dtype="float32", always_2d=True)
+        with sf.SoundFile(p) as f:
+            declared, sr = f.frames, f.samplerate
+            _check_declared(p, declared, sr)
+            y = _read_blocks(f, declared)
     except (sf.LibsndfileError, RuntimeError) as e:
         raise BadInputError(p, f"not a readable WAV/FLAC/OGG audio file ({e})",
                             "check that it is audio and not truncated; re-export it or remove it") from None
+    except MemoryError:
+        raise BadInputError(p, "too large to read into memory", "cut it into utterances") from None
     missing = max(declared - len(y), 0) or _wav_missing_bytes(p)
     if missing: raise BadInputError(p, f"truncated or corrupt: the header promises more audio than the file holds "
                                        f"({missing} {'frames' if declared > len(y) else 'bytes'} missing)",
                                     "copy the file again from its source")
     return y, sr
 
+
 # %% ../nbs/api/01_audio.ipynb #c2781e6c
-def read_audio(path, sr: int | None = None, mono: bool = True) -> tuple[np.ndarray, int]:
-    "Waveform of `path` as float32 (n,) if `mono` else (channels, n), resampled to `sr` (soxr 'HQ') when given."
-    p = Path(path); _check_readable(p)
+def _load(p: Path) -> tuple[np.ndarray, int]:
+    "Checked frames (n, channels) of `p`: readable, not empty, finite."
+    _check_readable(p)
     y, sr0 = _read_frames(p)                                    # (n, channels)
     if len(y) == 0: raise BadInputError(p, "no audio samples (zero-length audio)", "re-export or remove the recording")
     if not np.isfinite(y).all():
         raise BadInputError(p, f"{int((~np.isfinite(y)).sum())} NaN or inf sample(s)", "fix or remove the recording")
+    return y, sr0
+
+def _resample(y: np.ndarray, sr0: int, sr: int | None) -> np.ndarray:
+    "(n, ...) at `sr0` -> (m, ...) at `sr` with soxr 'HQ' and librosa's output length."
+    if sr is None or sr == sr0: return y
+    n = math.ceil(len(y) * sr / sr0)                            # librosa.resample's length: ceil(n * ratio)
+    y = soxr.resample(y, sr0, sr, quality="HQ")[:n]
+    return np.pad(y, [(0, n - len(y))] + [(0, 0)] * (y.ndim - 1)) if len(y) < n else y
+
+def read_audio(path, sr: int | None = None, mono: bool = True) -> tuple[np.ndarray, int]:
+    "Waveform of `path` as float32 (n,) if `mono` else (channels, n), resampled to `sr` (soxr 'HQ') when given."
+    p = Path(path)
+    y, sr0 = _load(p)
     if mono: y = y.mean(axis=1, dtype=np.float32)               # (n,): the channel mean, as librosa.to_mono
-    if sr is not None and sr != sr0:
-        n = math.ceil(len(y) * sr / sr0)                        # librosa.resample's length: ceil(n * ratio)
-        y = soxr.resample(y, sr0, sr, quality="HQ")[:n]
-        if len(y) < n: y = np.pad(y, [(0, n - len(y))] + [(0, 0)] * (y.ndim - 1))
-    return np.ascontiguousarray(y.T, dtype=np.float32), int(sr or sr0)
+    return np.ascontiguousarray(_resample(y, sr0, sr).T, dtype=np.float32), int(sr or sr0)
+
 
 # %% ../nbs/api/01_audio.ipynb #770f6926
-def audio_problems(wave: np.ndarray, sr: int, min_seconds: float = 0.0, silence_db: float = -80.0) -> list[str]:
-    "Reasons `wave` is unusable: silent (peak below `silence_db` dBFS) or shorter than `min_seconds`."
-    out, peak = [], float(np.abs(wave).max()) if wave.size else 0.0
-    if wave.shape[-1] < round(min_seconds * sr):
-        out.append(f"too short: {wave.shape[-1] / sr * 1000:.1f} ms, less than one analysis window "
-                   f"({min_seconds * 1000:.1f} ms)")
-    if peak == 0: out.append("silent: every sample is zero")
-    elif 20 * math.log10(peak) < silence_db: out.append(f"silent: peak {20 * math.log10(peak):.1f} dBFS < {silence_db} dBFS")
+MIN_CLIP_SECONDS = 0.04   # shortest usable clip: 40 ms, one analysis window of every preset (25-40 ms) at least
+SILENCE_DBFS = -80.0      # a clip whose peak stays below this is silence (16-bit dither sits near -90 dBFS)
+
+def _peak_db(x: np.ndarray) -> float:
+    peak = float(np.abs(x).max()) if x.size else 0.0
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+def audio_problems(wave: np.ndarray, sr: int, min_seconds: float = MIN_CLIP_SECONDS,
+                   silence_db: float = SILENCE_DBFS) -> list[str]:
+    "Why `wave` ((n,) or (channels, n)) is unusable: too short, silent, or channels that cancel when mixed to mono."
+    w, out = np.atleast_2d(wave), []
+    if w.shape[-1] < round(min_seconds * sr):
+        out.append(f"too short: {w.shape[-1] / sr * 1000:.1f} ms, shorter than the {min_seconds * 1000:.3g} ms "
+                   f"a clip needs")
+    loud, mix = _peak_db(w), _peak_db(w.mean(0))
+    if loud == -math.inf: out.append("silent: every sample is zero")
+    elif loud < silence_db: out.append(f"silent: peak {loud:.1f} dBFS < {silence_db} dBFS")
+    elif mix < silence_db:
+        out.append(f"the {len(w)} channels cancel: each peaks at up to {loud:.1f} dBFS, their mix to mono at "
+                   + ("-inf" if mix == -math.inf else f"{mix:.1f}") + " dBFS (a channel in antiphase?)")
     return out
+
+
+# %% ../nbs/api/01_audio.ipynb #3247622f
+def read_clip(path, sr: int | None = None) -> tuple[np.ndarray, int]:
+    "A usable mono clip of `path` at `sr`: read as `read_audio` does, refused (`BadInputError`) by `audio_problems`."
+    p = Path(path)
+    y, sr0 = _load(p)                                           # (n, channels) at the file's rate
+    if why := audio_problems(y.T, sr0):
+        hint = "use one channel, or fix the recording" if "cancel" in why[-1] else "remove or replace the recording"
+        raise BadInputError(p, "; ".join(why), hint)
+    return np.ascontiguousarray(_resample(y.mean(axis=1, dtype=np.float32), sr0, sr)), int(sr or sr0)
+

@@ -6,7 +6,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/core.html.md"""
 
 # %% ../nbs/api/00_core.ipynb #78b30531
 from __future__ import annotations
-import hashlib, json, os, random, tempfile
+import errno, hashlib, json, os, random, re, stat, tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, fields, is_dataclass
 from pathlib import Path
@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['EmodartsError', 'BadInputError', 'Problem', 'CorpusError', 'ProblemReport', 'atomic_write', 'save_json', 'load_json',
-           'to_plain', 'from_plain', 'file_sha256', 'config_hash', 'seed_everything', 'default_device',
+__all__ = ['SEED_RANGE', 'EmodartsError', 'BadInputError', 'path_problem', 'Problem', 'CorpusError', 'ProblemReport',
+           'remove_stale_tmp', 'atomic_write', 'save_json', 'load_json', 'to_plain', 'from_plain', 'file_sha256',
+           'config_hash', 'check_seed', 'seed_everything', 'available_devices', 'default_device', 'check_out_dir',
            'shared_data_dir', 'emodb_dir']
 
 # %% ../nbs/api/00_core.ipynb #02ea1641
@@ -29,6 +30,30 @@ class BadInputError(EmodartsError, ValueError):
     def __init__(self, what, reason: str, hint: str = ""):
         self.what, self.reason, self.hint = str(what), reason, hint
         super().__init__(f"{self.what}: {reason}" + (f" ({hint})" if hint else ""))
+
+# %% ../nbs/api/00_core.ipynb #b7db87ea
+_SPECIAL = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+            (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+def _missing(p: Path) -> tuple[str, str]:
+    if p.is_symlink(): return f"broken link: it points to {os.readlink(p)}, which does not exist", "fix or remove the link"
+    return "file not found", "check the path"
+
+def path_problem(path, allow_empty: bool = False) -> tuple[str, str] | None:
+    "(reason, hint) when `path` is not a readable regular file (named by kind), else None."
+    p = Path(path)
+    try: st = p.stat()
+    except FileNotFoundError: return _missing(p)
+    except OSError as e:
+        if e.errno == errno.ELOOP: return "link loop: the link leads back to itself", "fix or remove the link"
+        return f"cannot be opened ({e.strerror})", "check the path and its permissions"
+    if stat.S_ISDIR(st.st_mode): return "a folder, not a file", "give the path of a file"
+    if kind := next((k for test, k in _SPECIAL if test(st.st_mode)), None):
+        return f"{kind}, not a regular file", "give the path of a regular file"
+    if not os.access(p, os.R_OK): return "no permission to read it", "check its permissions (chmod)"
+    if st.st_size == 0 and not allow_empty: return "file is empty (0 bytes)", "re-export or remove it"
+    return None
+
 
 # %% ../nbs/api/00_core.ipynb #308cc96e
 @dataclass(frozen=True)
@@ -74,18 +99,50 @@ class ProblemReport(list):
     def to_list(self) -> list[dict]: return [asdict(p) for p in self]
 
 # %% ../nbs/api/00_core.ipynb #ce051c3c
-_UMASK = os.umask(0); os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
+_TMP = re.compile(r"^\.(?P<name>.+)\.emodarts-(?P<pid>\d+)-[^.]+\.tmp$")
 
+def _tmp_name_of(tmp: Path) -> tuple[str, int] | None:
+    "(target name, writer pid) of a temporary file that `atomic_write` made, else None."
+    m = _TMP.match(tmp.name)
+    return (m.group("name"), int(m.group("pid"))) if m else None
+
+def _alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+
+# %% ../nbs/api/00_core.ipynb #3213b8d3
+def remove_stale_tmp(folder, name: str | None = None, recursive: bool = False) -> list[Path]:
+    "Remove temporary files of `atomic_write` (for target `name`, or all) whose writer process is gone."
+    folder = Path(folder)
+    if not folder.is_dir(): return []
+    gone = []
+    for p in (folder.rglob(".*.tmp") if recursive else folder.glob(".*.tmp")):
+        who = _tmp_name_of(p)
+        if who and (name is None or who[0] == name) and who[1] != os.getpid() and not _alive(who[1]):
+            p.unlink(missing_ok=True)
+            gone.append(p)
+    return gone
+
+
+# %% ../nbs/api/00_core.ipynb #0b3fab70
 @contextmanager
 def atomic_write(path, mode: str = "wb"):
     "Open a temporary file beside `path`; on success it atomically replaces `path`, on error it is removed."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_tmp(path.parent, path.name)                    # left by a writer that was killed
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.emodarts-{os.getpid()}-", suffix=".tmp")
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give them the usual permissions
         with os.fdopen(fd, mode) as f:
             yield f
-            f.flush(); os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
@@ -105,9 +162,13 @@ def save_json(obj, path, indent=2):
     return Path(path)
 
 def load_json(path):
-    "Read JSON from `path`, with an error that names the file when it is not valid JSON."
-    try: return json.loads(Path(path).read_text())
+    "Read JSON from `path`, with an error that names the file when it is missing, not UTF-8 or not valid JSON."
+    if why := path_problem(path): raise BadInputError(path, *why)
+    try: return json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e: raise BadInputError(path, f"not UTF-8 text ({e.reason} at byte {e.start})",
+                                                        "save it as UTF-8") from None
     except json.JSONDecodeError as e: raise BadInputError(path, f"not valid JSON ({e})", "delete it or restore it") from None
+
 
 # %% ../nbs/api/00_core.ipynb #16ef3ec7
 def to_plain(obj) -> dict:
@@ -142,28 +203,67 @@ def config_hash(cfg, n: int = 16) -> str:
     return hashlib.sha256(s.encode()).hexdigest()[:n]
 
 # %% ../nbs/api/00_core.ipynb #6da82e4f
+SEED_RANGE = (0, 2**32 - 1)   # what every seeded library here accepts (NumPy's legacy seed is 32-bit)
+
+def check_seed(seed) -> int:
+    "`seed` as an int, or `BadInputError` naming it and the allowed range."
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise BadInputError(f"seed {seed!r}", f"must be a whole number from {SEED_RANGE[0]} to {SEED_RANGE[1]} (2**32 - 1)",
+                            "pick another seed")
+    return int(seed)
+
 def seed_everything(seed: int):
     "Seed Python, NumPy and torch (CPU and CUDA)."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    seed = check_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
 
+
+# %% ../nbs/api/00_core.ipynb #5b4f3a3f
+def available_devices() -> list[str]:
+    "Devices this torch build can use here: 'cpu', then 'cuda:0'... and 'mps' when present."
+    out = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return out + (["mps"] if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available() else [])
+
 def default_device(device=None) -> torch.device:
-    "`device` if given, else CUDA when available, else the CPU."
-    if device is not None: return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    "`device` if given (checked: it must exist here), else CUDA when available, else the CPU."
+    if device is None or str(device) == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    have = available_devices()
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise BadInputError(f"device {device!r}", "not a device name", f"available here: {', '.join(have)}") from None
+    ok = d.type == "cpu" or str(d) in have or (d.type == "cuda" and d.index is None and "cuda:0" in have)
+    if not ok:
+        why = "this torch build has no CUDA" if d.type == "cuda" and not torch.backends.cuda.is_built() else "not available here"
+        raise BadInputError(f"device {device!r}", why, f"available here: {', '.join(have)}")
+    return d
+
+
+# %% ../nbs/api/00_core.ipynb #a7d016bc
+def check_out_dir(path, what: str = "output folder") -> Path:
+    "`path` as a Path if a folder can be (or is) there: not a file, not under a file, parents writable."
+    p = Path(path).expanduser()
+    for q in [p, *p.parents]:
+        if q.exists() or q.is_symlink():
+            if not q.is_dir():
+                where = "is a file" if q == p else f"runs under {q}, which is a file"
+                raise BadInputError(f"{what} {p}", f"{where}, so no folder can be made there", "choose another path")
+            if q != p and not os.access(q, os.W_OK | os.X_OK):
+                raise BadInputError(f"{what} {p}", f"{q} is not writable", "choose a path you can write to")
+            return p
+    return p
+
 
 # %% ../nbs/api/00_core.ipynb #b2d32e30
 def shared_data_dir() -> Path | None:
-    "The shared real-data folder (`$EMODARTS_SHARED_DATA`, or `shared/data` beside an ancestor folder), or None."
-    if env := os.environ.get("EMODARTS_SHARED_DATA"):
-        return Path(env) if Path(env).is_dir() else None
-    starts = [Path.cwd()] + ([Path(globals()["__file__"]).resolve()] if "__file__" in globals() else [])
-    for start in starts:
-        for p in [start, *start.parents]:
-            if (c := p/"shared"/"data").is_dir(): return c
-    return None
+    "The folder named by `$EMODARTS_SHARED_DATA` (real corpora for tests and benchmarks) if it exists, else None."
+    env = os.environ.get("EMODARTS_SHARED_DATA")
+    return Path(env).expanduser() if env and Path(env).expanduser().is_dir() else None
 
 def emodb_dir() -> Path | None:
-    "The real EmoDB copy (`<shared data>/emodb`) if present, else None."
+    "`$EMODARTS_SHARED_DATA/emodb` if present, else None."
     d = shared_data_dir()
     return d/"emodb" if d is not None and (d/"emodb").is_dir() else None
+

@@ -1,10 +1,12 @@
 "Audio reading: every format and sample type, resampling like librosa, and every bad file built for real."
 import math
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
 
-from emodarts_nb.audio import audio_problems, read_audio
+from emodarts_nb.audio import MAX_AUDIO_SECONDS, MIN_CLIP_SECONDS, audio_problems, read_audio, read_clip
 from emodarts_nb.core import BadInputError
 
 SR = 16000
@@ -79,13 +81,17 @@ def make_bad(tmp_path, kind):
     elif kind == "nan": sf.write(p, np.r_[tone(100), np.nan].astype(np.float32), SR, subtype="FLOAT")
     elif kind == "inf": sf.write(p, np.r_[tone(100), -np.inf].astype(np.float32), SR, subtype="FLOAT")
     elif kind == "directory": p.mkdir()
+    elif kind == "broken_link": os.symlink(tmp_path / "gone.wav", p)
+    elif kind == "link_loop": os.symlink(p, p)
+    elif kind == "fifo": os.mkfifo(p)
     return p
 
 
 BAD = {"missing": "file not found", "empty": r"empty \(0 bytes\)", "text": "not a readable", "random_bytes": "not a readable",
        "header_only": "truncated", "truncated_half": "truncated", "truncated_24bit": "truncated",
        "truncated_header": "not a readable", "zero_frames": "zero-length", "nan": "1 NaN or inf", "inf": "1 NaN or inf",
-       "directory": "not a file"}
+       "directory": "a folder, not a file", "broken_link": "broken link: it points to .*gone.wav",
+       "link_loop": "link loop", "fifo": "a FIFO"}
 
 
 @pytest.mark.parametrize("kind", sorted(BAD))
@@ -124,6 +130,49 @@ def test_audio_problems(tmp_path):
     assert audio_problems(tone(amp=1e-6), SR)[0].startswith("silent: peak -120.0 dBFS")
     assert audio_problems(tone(amp=1e-3), SR) == []                       # quiet is not silent
     short = audio_problems(tone(300), SR, min_seconds=2048 / 32750)
-    assert len(short) == 1 and short[0].startswith("too short: 18.8 ms") and "62.5 ms" in short[0]
+    assert len(short) == 1 and short[0].startswith("too short: 18.8 ms") and "62.5 ms" in short[0], short
     assert len(audio_problems(np.zeros(10, np.float32), SR, 0.025)) == 2  # both reasons
     assert audio_problems(np.zeros(0, np.float32), SR, 0.025)[0].startswith("too short")
+
+
+def _flac_claiming(path, frames):
+    "Overwrite the 36-bit total-samples field of a FLAC file's STREAMINFO (bytes 18-25) with `frames`."
+    b = bytearray(path.read_bytes())
+    v = int.from_bytes(b[18:26], "big") & ~((1 << 36) - 1) | frames
+    b[18:26] = v.to_bytes(8, "big")
+    path.write_bytes(bytes(b))
+
+
+def test_flac_whose_header_claims_2_34_samples_is_refused_before_reading(tmp_path):
+    p = tmp_path / "bomb.flac"
+    sf.write(p, tone(), SR)
+    _flac_claiming(p, 2**34)                                   # 64 GiB of float32 if believed: MemoryError before
+    assert p.stat().st_size < 60_000 and sf.info(str(p)).frames == 2**34
+    with pytest.raises(BadInputError, match=r"bomb.flac: the header declares 17179869184 frames"):
+        read_audio(p)
+    _flac_claiming(p, MAX_AUDIO_SECONDS * SR // 2)             # under the limit but still a lie: read block by block
+    with pytest.raises(BadInputError, match=r"bomb.flac: (not a readable|truncated)"):
+        read_audio(p)
+
+
+UNUSABLE = {"all_zero": (np.zeros(SR, np.float32), "silent: every sample is zero"),
+            "minus_100_dbfs": (tone(amp=1e-5), "silent: peak -100.0 dBFS"),
+            "ten_ms": (tone(SR // 100), "too short: 10.0 ms"),
+            "one_sample": (tone(1), "too short: 0.1 ms"),
+            "antiphase_stereo": (np.stack([tone(), -tone()], 1), "the 2 channels cancel")}
+
+
+@pytest.mark.parametrize("kind", sorted(UNUSABLE))
+def test_unusable_clips_are_refused_with_their_cause(tmp_path, kind):
+    wave, why = UNUSABLE[kind]
+    p = tmp_path / f"{kind}.wav"
+    sf.write(p, wave, SR, subtype="FLOAT")
+    with pytest.raises(BadInputError) as e:
+        read_clip(p, 16000)
+    assert str(p) in str(e.value) and why in e.value.reason, e.value.reason
+    if kind == "antiphase_stereo": assert "every sample is zero" not in e.value.reason
+
+
+def test_one_rule_for_the_shortest_clip(tmp_path):
+    ok = round(MIN_CLIP_SECONDS * SR)
+    assert audio_problems(tone(ok), SR) == [] and audio_problems(tone(ok - 1), SR)[0].startswith("too short")
