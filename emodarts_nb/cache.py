@@ -14,8 +14,9 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import BadInputError, ProblemReport, atomic_write, config_hash, file_sha256, save_json
-from .audio import read_audio, audio_problems, _check_readable
+from .core import (BadInputError, ProblemReport, atomic_write, config_hash, file_sha256, check_out_dir,
+                              path_problem, remove_stale_tmp, save_json)
+from .audio import read_clip
 from .features import FeatureConfig, extract_waves, n_features, n_frames
 
 # %% auto #0
@@ -39,7 +40,8 @@ class FeatureCache:
     "Arrays of one feature configuration, one `.npy` per file content hash."
     def __init__(self, root, cfg: FeatureConfig, frontend_key: str | None = None):
         self.cfg, key = cfg, cache_key(cfg, frontend_key)
-        self.dir, self.repaired = Path(root).expanduser() / config_hash(key), []
+        self.dir, self.repaired = check_out_dir(root, "feature cache") / config_hash(key), []
+        self.stale = remove_stale_tmp(self.dir, recursive=True)   # temporary files of writers that were killed
         if not (self.dir / "config.json").exists(): save_json(key, self.dir / "config.json")
 
     def path(self, sha: str) -> Path: return self.dir / sha[:2] / f"{sha}.npy"
@@ -85,19 +87,23 @@ class Features:
 
 # %% ../nbs/api/03_cache.ipynb #ea002b82
 def _wave_or_reasons(path, cfg: FeatureConfig) -> tuple[np.ndarray | None, list[str], str]:
-    try: y, _ = read_audio(path, cfg.sr)
+    "The usable clip at `cfg.sr` (`read_clip`: the corpus check's rule), or the reasons and hint why not."
+    try: return read_clip(path, cfg.sr)[0], [], ""
     except BadInputError as e: return None, [e.reason], e.hint
-    why = audio_problems(y, cfg.sr, min_seconds=(cfg.win_length or cfg.n_fft) / cfg.sr)
-    return (None, why, "remove it from the corpus or replace the recording") if why else (y, [], "")
+
 
 # %% ../nbs/api/03_cache.ipynb #2934e05f
 def _lookup(rows, cache: FeatureCache, problems: ProblemReport, bar) -> tuple[dict, dict]:
     "Cached arrays {utt: array}; files to compute {sha: [(utt, path)]}; unreadable paths go to `problems`."
     got, todo = {}, {}
     for utt, path in rows:
-        try: _check_readable(Path(path)); sha = file_sha256(path)
-        except (BadInputError, OSError) as e:
-            problems.add(path, getattr(e, "reason", str(e)), getattr(e, "hint", ""), utt=utt); bar.update(); continue
+        why = path_problem(path)
+        try: sha = None if why else file_sha256(path)
+        except OSError as e: why = (f"cannot be read ({e.strerror})", "check the file")
+        if why:
+            problems.add(path, *why, utt=utt)
+            bar.update()
+            continue
         if (a := cache.load(sha)) is not None: got[utt] = a; bar.update()
         else: todo.setdefault(sha, []).append((utt, path))
     return got, todo

@@ -6,7 +6,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/corpus.html.md"""
 
 # %% ../nbs/api/04_corpus.ipynb #3c8959c1
 from __future__ import annotations
-import importlib, re, struct, sys
+import importlib, sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from .core import BadInputError, CorpusError, ProblemReport
+from .core import BadInputError, CorpusError, ProblemReport, path_problem
+from .audio import read_clip
 
 # %% auto #0
-__all__ = ['COLUMNS', 'OPTIONAL_COLUMNS', 'CORPORA', 'normalise_table', 'Corpus', 'note', 'build_corpus', 'wav_truncation',
-           'scan_file', 'register_corpus', 'load_corpus', 'require_dir']
+__all__ = ['COLUMNS', 'OPTIONAL_COLUMNS', 'CORPORA', 'normalise_table', 'Corpus', 'note', 'build_corpus', 'scan_file',
+           'register_corpus', 'load_corpus', 'require_dir']
 
 # %% ../nbs/api/04_corpus.ipynb #b1abea8b
 COLUMNS = ("utt", "path", "speaker", "gender", "session", "label")
@@ -130,98 +131,69 @@ Corpus.describe, Corpus._repr_html_ = _describe, _repr_html_
 # %% ../nbs/api/04_corpus.ipynb #0d72fee0
 def note(info: dict, text: str) -> dict:
     "Append a note (something left out on purpose, a spelling variant used...) to `info['notes']`."
-    info.setdefault("notes", []).append(text); return info
+    info.setdefault("notes", []).append(text)
+    return info
 
 def _generic_problems(t: pd.DataFrame, labels, problems: ProblemReport):
     for utt, p, lab, spk in zip(t.utt, t.path, t.label, t.speaker):
         if lab not in labels: problems.add(p, f"label {lab!r} is not one of {list(labels)}", "fix the label or pass labels=", utt=utt)
         if spk is None or spk == "": problems.add(p, "no speaker", "give every utterance a speaker", utt=utt)
-        if not Path(p).is_file(): problems.add(p, "audio file not found", "check the path", utt=utt)
+        if why := path_problem(p, allow_empty=True): problems.add(p, *why, utt=utt)   # check() reads the audio
     for utt, g in t[t.utt.duplicated(keep=False)].groupby("utt", sort=True):
         problems.add(" and ".join(g.path), f"duplicate utterance id {utt!r} ({len(g)} rows)", "ids must be unique: rename one", utt=utt)
 
+
 # %% ../nbs/api/04_corpus.ipynb #41774bc6
+def _no_utterances(where: str, problems: ProblemReport, hint: str = "") -> BadInputError:
+    left = f" left: all {len(problems.bad_utts())} were named by the problems above" if problems.bad_utts() else ""
+    return BadInputError(where, f"no utterances{left}", hint or "check the path, and that the files follow the layout")
+
 def build_corpus(name: str, rows, labels, root=None, problems: ProblemReport | None = None, info: dict | None = None,
-                 strict: bool = True, context: str | None = None) -> Corpus:
-    "Make a `Corpus` from row dicts (or a table), check it, and settle the problems (strict: raise; lenient: print, drop)."
-    t = normalise_table(rows); problems = problems if problems is not None else ProblemReport()
-    info = dict(info or {}); labels = tuple(labels)
+                 strict: bool = True, context: str | None = None, hint: str = "") -> Corpus:
+    "Make a `Corpus` from row dicts (or a table), check it, settle the problems (strict: raise; lenient: print, drop)."
+    t, problems = normalise_table(rows), problems if problems is not None else ProblemReport()
+    info, labels = dict(info or {}), tuple(labels)
+    where = context or f"corpus {name}" + (f" at {root}" if root else "")
     if len(t): t["path"] = [str(Path(p).absolute()) for p in t.path]
     _generic_problems(t, labels, problems)
-    problems.settle(strict, context or f"corpus {name}" + (f" at {root}" if root else ""))
-    bad = problems.bad_utts()
-    if bad: info["left_out"] = len(t[t.utt.isin(bad)]); t = t[~t.utt.isin(bad)].reset_index(drop=True)
+    problems.settle(strict, where)
+    if bad := problems.bad_utts():
+        info["left_out"] = int(t.utt.isin(bad).sum())
+        t = t[~t.utt.isin(bad)].reset_index(drop=True)
+    if not len(t): raise _no_utterances(where, problems, hint)      # an empty corpus is an error, never "0 utterances"
     return Corpus(name, t, labels, None if root is None else Path(root), problems, info)
 
+
 # %% ../nbs/api/04_corpus.ipynb #72d617cc
-def wav_truncation(path) -> str | None:
-    "For a RIFF/WAVE file: a reason when its data chunk is shorter than its header says, else None."
-    with open(path, "rb") as f: head = f.read(12)
-    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE": return None
-    size, pos = Path(path).stat().st_size, 12
-    with open(path, "rb") as f:
-        while pos + 8 <= size:
-            f.seek(pos); cid, n = struct.unpack("<4sI", f.read(8))
-            if cid == b"data":
-                have = size - pos - 8
-                return None if have >= n or n == 0xFFFFFFFF else f"truncated: header promises {n} data bytes, file holds {have}"
-            pos += 8 + n + (n & 1)
-    return None
-
-# %% ../nbs/api/04_corpus.ipynb #08961715
-def _fallback_read(path):
-    p = Path(path)
-    if not p.is_file(): raise BadInputError(p, "file not found")
-    if p.stat().st_size == 0: raise BadInputError(p, "file is empty (0 bytes)")
-    try: x, sr = sf.read(str(p), dtype="float32", always_2d=True)
-    except Exception as e:
-        why = re.sub(r"^Error opening '.*?': ", "", str(e))
-        raise BadInputError(p, f"not a readable audio file ({why})", "is it really audio?") from None
-    if x.shape[0] == 0: raise BadInputError(p, "zero-length audio (no samples)")
-    if not np.isfinite(x).all(): raise BadInputError(p, f"{int((~np.isfinite(x)).sum())} NaN or inf sample(s)")
-    return x.mean(1), sr
-
-def _fallback_problems(wave, sr, min_seconds) -> list[str]:
-    out = []
-    if len(wave) < min_seconds * sr: out.append(f"too short: {len(wave)/sr*1000:.1f} ms, shorter than one {min_seconds*1000:.0f} ms analysis window")
-    if np.abs(wave).max(initial=0) < 1e-4: out.append(f"silence (peak amplitude {np.abs(wave).max(initial=0):.1e})")
-    return out
-
-# %% ../nbs/api/04_corpus.ipynb #fa48ba89
-def _audio_backend():
-    "(read_audio, audio_problems) from `emodarts_nb.audio` when it exists, else the soundfile fallback."
-    try:
-        from emodarts_nb.audio import read_audio, audio_problems
-        return read_audio, audio_problems
-    except ImportError: return (lambda p: _fallback_read(p)), _fallback_problems
-
-def scan_file(path, min_seconds: float = 0.04) -> tuple[float | None, list[str]]:
+def scan_file(path) -> tuple[float | None, list[str]]:
     "(duration in seconds or None, reasons why the file is unusable) for one audio file."
-    read, probs = _audio_backend()
-    try:
-        if (why := wav_truncation(path)): return None, [why]
-        wave, sr = read(path)
+    try: wave, sr = read_clip(path)
     except BadInputError as e: return None, [e.reason]
     except OSError as e: return None, [f"cannot read ({e})"]
-    return len(wave) / sr, list(probs(wave, sr, min_seconds))
+    return len(wave) / sr, []
+
 
 # %% ../nbs/api/04_corpus.ipynb #828ed0a2
-def _check(self: Corpus, strict: bool = True, min_seconds: float = 0.04, progress: bool = False) -> Corpus:
-    "Open every file; strict: raise `CorpusError` with every problem; lenient: print them, return the corpus without those files."
+def _check(self: Corpus, strict: bool = True, progress: bool = False) -> Corpus:
+    "Open every file; strict: raise `CorpusError` with every problem; lenient: print them, return the rest."
     paths, durs, report = self.table["path"].tolist(), [], ProblemReport()
     it = paths
     if progress:
-        from tqdm.auto import tqdm; it = tqdm(paths, desc=f"checking {self.name}", unit="file")
+        from tqdm.auto import tqdm
+        it = tqdm(paths, desc=f"checking {self.name}", unit="file")
     for utt, p in zip(self.table["utt"], it):
-        dur, reasons = scan_file(p, min_seconds); durs.append(dur)
+        dur, reasons = scan_file(p)
+        durs.append(dur)
         for r in reasons: report.add(p, r, "remove or replace the file (lenient mode leaves it out)", utt=utt)
     report.settle(strict, f"checking corpus {self.name}")
     t = self.table.assign(duration=durs)
     t = t[~t["utt"].isin(report.bad_utts())].reset_index(drop=True)
+    if not len(t): raise _no_utterances(f"checking corpus {self.name}", report, "no file of the corpus is usable")
     return replace(self, table=t, problems=ProblemReport(list(self.problems) + list(report)),
                    info={**self.info, "checked": True})
 
 Corpus.check = _check
+
 
 # %% ../nbs/api/04_corpus.ipynb #a39ba171
 CORPORA: dict[str, Callable[..., Corpus]] = {}

@@ -76,7 +76,32 @@ def test_killed_writer_leaves_nothing_that_is_read_back(tiny, tmp_path):
     assert leftovers and all(p.name.startswith(".") and p.name.endswith(".tmp") for p in leftovers)  # only temp files
     f = run(tiny, cache)
     assert (f.computed, f.cached, f.repaired) == (6, 0, [])
+    assert not any(p.exists() for p in leftovers)              # the dead writer's temporary file is swept
+    assert not [p for p in cache.rglob("*.tmp")]
     assert run(tiny, cache).cached == 6
+
+
+def test_atomic_write_killed_midway_then_next_write_cleans_up(tmp_path):
+    "A process killed by SIGKILL inside atomic_write leaves a recognisable .tmp; the next write to that file removes it."
+    from emodarts_nb.core import atomic_write, remove_stale_tmp
+    target = tmp_path / "run" / "history.csv"
+    script = f"""
+import os, signal
+from emodarts_nb.core import atomic_write
+with atomic_write({str(target)!r}, "w") as f:
+    f.write("epoch,loss\\n1,")
+    f.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert r.returncode == -9, r.stderr
+    left = list(target.parent.glob(".*.tmp"))
+    assert len(left) == 1 and left[0].name.startswith(".history.csv.emodarts-") and not target.exists()
+    other = target.parent / f".other.csv.emodarts-{os.getpid()}-abc.tmp"   # a live writer's file: never touched
+    other.write_text("")
+    with atomic_write(target, "w") as f: f.write("epoch,loss\n")
+    assert not left[0].exists() and other.exists() and target.read_text() == "epoch,loss\n"
+    assert remove_stale_tmp(target.parent) == []
 
 
 def test_damaged_cache_files_are_reported_and_recomputed(tiny, tmp_path):
@@ -135,3 +160,10 @@ def test_emodb_subset_cold_then_warm(emodb, tmp_path):
     warm = run(c, tmp_path / "c", cfg=get_preset("emodarts"))
     assert (cold.computed, warm.cached, len(warm.problems)) == (24, 24, 0)
     assert all(a.shape == (128, 128) for a in warm.feats.values())
+
+
+def test_cache_under_a_file_is_refused(tiny, tmp_path):
+    from emodarts_nb.core import BadInputError
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(BadInputError, match=r"feature cache .*notes.txt/cache: runs under .*notes.txt, which is a file"):
+        run(tiny, tmp_path / "notes.txt" / "cache")

@@ -153,7 +153,7 @@ def test_csv_missing_audio_and_empty_label(tmp_path):
     (tmp_path/"c.csv").write_text("path,label,speaker\na.wav,calm,s1\ngone.wav,calm,s1\na.wav,,s1\n")
     with pytest.raises(CorpusError) as e:
         load_corpus("csv", tmp_path/"c.csv")
-    assert f"{tmp_path/'gone.wav'}: audio file not found" in str(e.value) and "c.csv (line 4): empty label" in str(e.value)
+    assert f"{tmp_path/'gone.wav'}: file not found" in str(e.value) and "c.csv (line 4): empty label" in str(e.value)
 
 
 @pytest.mark.parametrize("name", ["iemocap", "iemocap_emodarts", "msp_improv", "msp_podcast", "ravdess", "emodb", "folders"])
@@ -167,3 +167,45 @@ def test_no_path_and_wrong_folder(tmp_path):
         load_corpus("iemocap")
     with pytest.raises(BadInputError, match="no Session1..5 folders"):
         load_corpus("iemocap", tmp_path)
+
+
+def _unusable_clips(folder):
+    "All-zero, -100 dBFS, 10-ms, one-sample clips and antiphase stereo, written for real, with the cause each must get."
+    import numpy as np, soundfile as sf
+    sr, t = 16000, np.arange(16000) / 16000
+    tone = (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    clips = {"all_zero": (np.zeros(sr, np.float32), "every sample is zero"), "quiet": (tone * 2e-5, "-100.0 dBFS"),
+             "ten_ms": (tone[:160], "too short: 10.0 ms"), "one_sample": (tone[:1], "too short: 0.1 ms"),
+             "antiphase": (np.stack([tone, -tone], 1), "the 2 channels cancel")}
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, (w, _) in clips.items(): sf.write(folder/f"{k}.wav", w, sr, subtype="FLOAT")
+    return {k: (folder/f"{k}.wav", why) for k, (_, why) in clips.items()}
+
+
+def test_corpus_check_and_features_apply_one_rule(tmp_path, capsys):
+    from emodarts_nb.audio import read_clip
+    from emodarts_nb.cache import extract_corpus
+    from emodarts_nb.features import get_preset
+    clips = _unusable_clips(tmp_path/"bad")
+    ok = write_wav(tmp_path/"ok.wav")
+    rows = [dict(utt=k, path=str(p), speaker="s1", label="neu") for k, (p, _) in clips.items()]
+    c = build_corpus("bad", rows + [dict(utt="ok", path=str(ok), speaker="s2", label="neu")], ("neu",))
+    checked = c.check(strict=False)
+    feats = extract_corpus(c, get_preset("cpu"), tmp_path/"cache", strict=False, progress=False)
+    by_check = {p.utt: p.reason for p in checked.problems}
+    by_feats = {p.utt: p.reason for p in feats.problems}
+    assert checked.utts == ["ok"] and list(feats.feats) == ["ok"]
+    for k, (p, why) in clips.items():
+        with pytest.raises(BadInputError) as e:
+            read_clip(p, 16000)                                 # what predict calls
+        assert why in by_check[k] and by_check[k] == by_feats[k] == e.value.reason, (k, by_check[k], by_feats[k])
+    assert "every sample is zero" not in by_check["antiphase"]
+
+
+def test_empty_corpus_is_an_error(tmp_path, capsys):
+    with pytest.raises(BadInputError, match="corpus empty: no utterances"):
+        build_corpus("empty", [], ("neu",))
+    clips = _unusable_clips(tmp_path/"bad")
+    c = build_corpus("bad", [dict(utt=k, path=str(p), speaker="s", label="neu") for k, (p, _) in clips.items()], ("neu",))
+    with pytest.raises(BadInputError, match="no utterances left: all 5"):
+        c.check(strict=False)
