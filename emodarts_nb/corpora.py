@@ -6,40 +6,72 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/corpora.html.md"""
 
 # %% ../nbs/api/05_corpora.ipynb #d91f2a5e
 from __future__ import annotations
-import re
+import os, re
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import BadInputError, ProblemReport, emodb_dir
+from .core import BadInputError, ProblemReport, path_problem
 from .corpus import Corpus, build_corpus, note, register_corpus, require_dir
 
 # %% auto #0
 __all__ = ['IEMOCAP_LAYOUT', 'IEMOCAP_CODES', 'MSP_IMPROV_LAYOUT', 'MSP_PODCAST_LAYOUT', 'EMODB_LAYOUT', 'EMODB_EMOTIONS',
-           'EMODB_SPEAKERS', 'RAVDESS_LAYOUT', 'RAVDESS_EMOTIONS', 'AUDIO_PATTERNS', 'list_files', 'count_excluded',
-           'load_iemocap', 'load_iemocap_emodarts', 'load_msp_improv', 'load_msp_improv_emodarts', 'load_msp_podcast',
-           'load_emodb', 'load_ravdess', 'load_csv', 'load_folders']
+           'EMODB_SPEAKERS', 'RAVDESS_LAYOUT', 'RAVDESS_EMOTIONS', 'AUDIO_PATTERNS', 'AUDIO_SUFFIXES', 'UNREAD_AUDIO',
+           'list_files', 'count_excluded', 'read_table', 'load_iemocap', 'load_iemocap_emodarts', 'load_msp_improv',
+           'load_msp_improv_emodarts', 'load_msp_podcast', 'load_emodb', 'load_ravdess', 'match_labels', 'load_csv',
+           'load_folders']
 
 # %% ../nbs/api/05_corpora.ipynb #059a0388
-def list_files(folder, pattern: str = "*.wav", info: dict | None = None, recursive: bool = False) -> list[Path]:
-    "Sorted files matching `pattern`; names starting with '.' are skipped and counted in `info` (never silently)."
-    found = sorted((Path(folder).rglob if recursive else Path(folder).glob)(pattern))
+def _any_case(pattern: str) -> str:
+    "A glob pattern that matches its letters in either case: '*.wav' also finds 'X.WAV' and 'y.Wav'."
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in pattern)
+
+def list_files(folder, pattern: str = "*.wav", info: dict | None = None, recursive: bool = False,
+               problems: ProblemReport | None = None) -> list[Path]:
+    "Sorted regular files matching `pattern` in any case; hidden names are counted in `info`, other matches reported."
+    found = sorted((Path(folder).rglob if recursive else Path(folder).glob)(_any_case(pattern)))
     hidden = [p for p in found if p.name.startswith(".")]
     if hidden and info is not None:
         info["hidden_skipped"] = info.get("hidden_skipped", 0) + len(hidden)
         note(info, f"skipped {len(hidden)} hidden file(s) such as {hidden[0].name} (macOS '._' copies are not audio)")
-    return [p for p in found if not p.name.startswith(".") and p.is_file()]
+    out = []
+    for p in found:
+        if p.name.startswith("."): continue
+        if why := path_problem(p, allow_empty=True):
+            if problems is not None: problems.add(p, *why)
+            elif info is not None: note(info, f"left out {p}: {why[0]}")
+        else: out.append(p)
+    return out
 
+
+# %% ../nbs/api/05_corpora.ipynb #ea230e7c
 def count_excluded(info: dict, what: str, n: int = 1):
     "Count rows left out on purpose (a label code such as 'xxx', or a reason such as 'scripted')."
-    ex = info.setdefault("excluded", {}); ex[what] = ex.get(what, 0) + n
+    ex = info.setdefault("excluded", {})
+    ex[what] = ex.get(what, 0) + n
 
 def _note_unpaired(info: dict, key: str, names: list, what: str):
     if names:
         info[key] = len(names)
         note(info, f"{len(names)} {what}, e.g. {', '.join(sorted(names)[:3])}")
+
+
+# %% ../nbs/api/05_corpora.ipynb #d2023a0a
+def read_table(f, what: str = "CSV file") -> pd.DataFrame:
+    "All cells of the CSV `f` as stripped strings, or `BadInputError` naming the file (empty, not UTF-8, not CSV)."
+    if why := path_problem(f):
+        raise BadInputError(f, why[0], "a CSV needs a header line" if "empty" in why[0] else why[1])
+    try: t = pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BadInputError(f, f"not UTF-8 text ({e.reason} at byte {e.start})",
+                            f"save the {what} as UTF-8, e.g. iconv -f latin1 -t utf-8") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as e:
+        raise BadInputError(f, f"not a readable {what} ({str(e).strip()})", "check the separator and the quoting") from None
+    t.columns = [c.strip() for c in t.columns]
+    return t.apply(lambda col: col.str.strip())
+
 
 # %% ../nbs/api/05_corpora.ipynb #83b4ef6a
 IEMOCAP_LAYOUT = ("IEMOCAP_full_release/Session1..5/dialog/EmoEvaluation/<dialog>.txt and "
@@ -61,7 +93,7 @@ def _read_iemocap_labels(ses: Path, info, problems) -> dict:
     emo, out = ses/"dialog"/"EmoEvaluation", {}
     if not emo.is_dir():
         problems.add(emo, "label folder missing", "copy dialog/EmoEvaluation from the release"); return out
-    for f in list_files(emo, "*.txt", info):
+    for f in list_files(emo, "*.txt", info, problems=problems):
         for line in f.read_text(errors="replace").splitlines():
             if not (m := _IEMOCAP_LINE.match(line)): continue
             utt, code = m.group(3), m.group(4)
@@ -98,7 +130,7 @@ def load_iemocap(path=None, strict: bool = True, improvised_only: bool = False, 
     for ses in sorted(p for p in root.glob("Session[0-9]") if p.is_dir()):
         if sessions is not None and int(ses.name[-1]) not in {int(s) for s in sessions}: continue
         labels, texts = _read_iemocap_labels(ses, info, problems), _read_transcripts(ses/"dialog"/"transcriptions")
-        wavs = {p.stem: p for p in list_files(ses/"sentences"/"wav", "*/*.wav", info)}
+        wavs = {p.stem: p for p in list_files(ses/"sentences"/"wav", "*/*.wav", info, problems=problems)}
         seen_keys = set()
         for dialog in sorted({u.rsplit("_", 1)[0] for u in labels}):
             k = _dedup_key(dialog)
@@ -171,7 +203,7 @@ def load_msp_improv(path=None, strict: bool = True, label: str = "consensus", re
         if not lf: raise BadInputError(root/"Evalution.txt", "label file missing (also looked for Evaluation.txt, and one folder down)", f"expected layout: {MSP_IMPROV_LAYOUT}")
         if len(lf) > 1: note(info, f"several label files found, using {lf[0]} (not {', '.join(map(str, lf[1:]))})")
         info["label_file"] = str(lf[0]); labels = _read_improv_labels(lf[0], problems)
-    wavs = {p.stem: p for p in list_files(root, "*.wav", info, recursive=True)}
+    wavs = {p.stem: p for p in list_files(root, "*.wav", info, recursive=True, problems=problems)}
     info.update(label_source=label, recording_types=recording_types)
     for stem, wav in wavs.items():
         if not (m := _IMPROV_NAME.match(stem)): problems.add(wav, "file name does not parse as MSP-IMPROV-S01A-F01-R-FF01", utt=stem); continue
@@ -202,7 +234,7 @@ def _podcast_version(root: Path) -> str | None:
     m = re.search(r"(1\.\d+|2\.\d+)", root.name); return m.group(1) if m else None
 
 def _read_podcast_csv(f: Path) -> pd.DataFrame:
-    t = pd.read_csv(f, dtype=str, keep_default_na=False)
+    t = read_table(f, "label file")
     if miss := [c for c in _PODCAST_COLS if c not in t.columns]:
         raise BadInputError(f, f"missing column(s) {', '.join(miss)}", f"expected the header {','.join(_PODCAST_COLS)},...")
     return t
@@ -226,7 +258,7 @@ def load_msp_podcast(path=None, strict: bool = True, classes: int = 4, splits=No
     lf = [d/n for d in dirs for n in ("labels_consensus.csv", "labels_concensus.csv") if (d/n).is_file()]
     if not lf: raise BadInputError(root/"Labels"/"labels_consensus.csv", "label file missing (also tried labels/, label/, the root, and the spelling labels_concensus.csv)", f"expected layout: {MSP_PODCAST_LAYOUT}")
     adir = next((d for d in (root/"Audios", root/"Audio", root/"audio") if d.is_dir()), root)
-    wavs = {p.stem: p for p in list_files(adir, "*.wav", info)}
+    wavs = {p.stem: p for p in list_files(adir, "*.wav", info, problems=problems)}
     t = _read_podcast_csv(lf[0]); info.update(label_file=str(lf[0]), audio_dir=str(adir), version=_podcast_version(root))
     keep = _PODCAST_8 if classes == 8 else {k: v for k, v in _PODCAST_8.items() if k in "AHNS"}
     want = None if splits is None else {"Development" if s in ("Validation", "Development") else s for s in splits}
@@ -258,19 +290,28 @@ _EMODB_NAME = re.compile(r"^(\d\d)([ab]\d\d)([WLEAFTN])([a-z])$")
 def _emodb_durations(root: Path) -> dict:
     f = root/"manifest.csv"
     if not f.is_file(): return {}
-    m = pd.read_csv(f, dtype={"file": str})
-    return dict(zip(m["file"].map(lambda s: Path(s).stem), m["duration_s"])) if {"file", "duration_s"} <= set(m.columns) else {}
+    m = read_table(f, "manifest")
+    if not {"file", "duration_s"} <= set(m.columns): return {}
+    return dict(zip(m["file"].map(lambda s: Path(s).stem), pd.to_numeric(m["duration_s"], errors="coerce")))
 
 # %% ../nbs/api/05_corpora.ipynb #df9a3293
+def _emodb_root(path) -> Path:
+    "`path`, else `$EMODARTS_SHARED_DATA/emodb`, else `BadInputError` saying to pass the path."
+    if path is not None: return require_dir(path, "EmoDB", EMODB_LAYOUT)
+    if env := os.environ.get("EMODARTS_SHARED_DATA"):
+        return require_dir(Path(env).expanduser()/"emodb", "EmoDB (from $EMODARTS_SHARED_DATA)", EMODB_LAYOUT)
+    raise BadInputError("corpus EmoDB", "needs the path of its folder",
+                        "pass it (load_corpus('emodb', PATH), `emodarts corpus emodb PATH`), or set "
+                        f"EMODARTS_SHARED_DATA to the folder that holds emodb/; expected layout: {EMODB_LAYOUT}")
+
 @register_corpus("emodb")
 def load_emodb(path=None, strict: bool = True, name: str = "emodb") -> Corpus:
-    "Berlin EmoDB: 7 classes (full English names), 10 speakers; `path` defaults to the shared copy."
-    root = require_dir(path if path is not None else emodb_dir(), "EmoDB", EMODB_LAYOUT)
-    info, problems, rows = {}, ProblemReport(), []
+    "Berlin EmoDB: 7 classes (full English names), 10 speakers; `path` is its folder (see `_emodb_root`)."
+    root, info, problems, rows = _emodb_root(path), {}, ProblemReport(), []
     folder = next((d for d in (root, root/"wav", root/"wav_corpus") if list_files(d)), None)
     if folder is None: raise BadInputError(root, "no .wav files here nor in wav/ or wav_corpus/", f"expected layout: {EMODB_LAYOUT}")
     durs = _emodb_durations(root)
-    for p in list_files(folder, "*.wav", info):
+    for p in list_files(folder, "*.wav", info, problems=problems):
         if not (m := _EMODB_NAME.match(p.stem)): problems.add(p, "name does not parse as SSTTTEV.wav (e.g. 03a01Fa.wav)", utt=p.stem); continue
         spk, text, emo, ver = m.groups()
         if spk not in EMODB_SPEAKERS: problems.add(p, f"unknown speaker {spk!r}", f"known: {' '.join(EMODB_SPEAKERS)}", utt=p.stem); continue
@@ -278,6 +319,7 @@ def load_emodb(path=None, strict: bool = True, name: str = "emodb") -> Corpus:
                          label=EMODB_EMOTIONS[emo], sentence=text, version=ver, age=EMODB_SPEAKERS[spk][1],
                          duration=durs.get(p.stem)))
     return build_corpus(name, rows, tuple(EMODB_EMOTIONS.values()), root, problems, info, strict)
+
 
 # %% ../nbs/api/05_corpora.ipynb #c3d946cd
 RAVDESS_LAYOUT = "RAVDESS/Actor_01/03-01-01-01-01-01-01.wav ... Actor_24/"
@@ -289,7 +331,7 @@ def load_ravdess(path=None, strict: bool = True, channel: str = "speech", name: 
     "RAVDESS speech (or song): 8 classes, 24 actors."
     root, info, problems, rows = require_dir(path, "RAVDESS", RAVDESS_LAYOUT), {}, ProblemReport(), []
     want = {"speech": {"01"}, "song": {"02"}, "both": {"01", "02"}}[channel]
-    for p in list_files(root, "*.wav", info, recursive=True):
+    for p in list_files(root, "*.wav", info, recursive=True, problems=problems):
         if not (m := _RAVDESS_NAME.match(p.stem)) or not 1 <= int(m.group(3)) <= 8:
             problems.add(p, "name does not parse as MM-VV-EE-II-SS-RR-AA.wav", utt=p.stem); continue
         mod, voc, emo, inten, stmt, rep, actor = m.groups()
@@ -310,17 +352,36 @@ def _csv_file(path) -> Path:
     if path is None: raise BadInputError("corpus csv", "needs the path of a CSV file", "columns: path,label,speaker[,gender,session,utt]")
     p = Path(path).expanduser()
     if p.is_dir() and (p/"manifest.csv").is_file(): p = p/"manifest.csv"
-    if not p.is_file(): raise BadInputError(p, "CSV file not found", "give a CSV with columns path,label,speaker (or a folder with manifest.csv)")
+    if (why := path_problem(p)) and why[0] == "file not found":
+        raise BadInputError(p, "CSV file not found", "give a CSV with columns path,label,speaker (or a folder with manifest.csv)")
     return p
+
+
+# %% ../nbs/api/05_corpora.ipynb #4c9b8294
+def match_labels(values: pd.Series, labels, info: dict) -> tuple[pd.Series, tuple]:
+    "`values` with each label read as meant (case-insensitive match onto `labels` or the commonest spelling), noted."
+    counts = Counter(values)
+    if labels is None:              # the commonest spelling of each case-insensitive group (ties: sorted first)
+        best = {}
+        for v, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])): best.setdefault(v.lower(), v)
+        labels = tuple(sorted(set(best.values())))
+    canon = {l.lower(): l for l in labels}
+    read = {v: v if v in labels else canon.get(v.lower(), v) for v in counts}
+    for v, l in sorted(read.items()):
+        if v != l: note(info, f"label {v!r} read as {l!r} ({counts[v]} row(s)): it differs only in case")
+    return values.map(read), tuple(labels)
+
 
 # %% ../nbs/api/05_corpora.ipynb #dd3563b8
 @register_corpus("csv")
 def load_csv(path=None, strict: bool = True, labels=None, name: str | None = None) -> Corpus:
     "A corpus from a CSV with columns path, label, speaker (+ optional gender, session, utt, ...)."
-    f = _csv_file(path); problems = ProblemReport()
-    t = pd.read_csv(f, dtype=str, keep_default_na=False)
+    f = _csv_file(path)
+    problems, info = ProblemReport(), {"csv": str(f)}
+    t = read_table(f)
     if miss := [c for c in ("path", "label", "speaker") if c not in t.columns]:
         raise BadInputError(f, f"missing column(s): {', '.join(miss)}", f"columns found: {', '.join(t.columns)}; required: path, label, speaker")
+    if not len(t): raise BadInputError(f, "has a header but no rows", "add one row per utterance")
     t = t.replace("", None)
     for c in ("path", "label"):
         for i in t.index[t[c].isna()]: problems.add(f"{f} (line {i+2})", f"empty {c}", utt=f"line {i+2}")
@@ -330,11 +391,14 @@ def load_csv(path=None, strict: bool = True, labels=None, name: str | None = Non
         auto = [Path(p).with_suffix("").as_posix() if not Path(p).is_absolute() else Path(p).stem for p in t.path]
         t["utt"] = t["utt"].fillna(pd.Series(auto, index=t.index)) if "utt" in t.columns else auto
     t = t.assign(path=[str(p) for p in full], gender=[_gender(g) for g in t.get("gender", [None] * len(t))])
-    labs = tuple(labels) if labels is not None else tuple(sorted(t.label.unique()))
-    return build_corpus(name or f.stem, t, labs, f.parent, problems, {"csv": str(f)}, strict)
+    t["label"], labs = match_labels(t["label"], labels, info)
+    return build_corpus(name or f.stem, t, labs, f.parent, problems, info, strict)
+
 
 # %% ../nbs/api/05_corpora.ipynb #d95aa717
 AUDIO_PATTERNS = ("*.wav", "*.flac", "*.ogg")
+AUDIO_SUFFIXES = tuple(p[1:] for p in AUDIO_PATTERNS)                  # matched in any case
+UNREAD_AUDIO = (".mp3", ".m4a", ".aac", ".wma", ".opus", ".aif", ".aiff", ".webm", ".mp4", ".amr")
 
 def _folder_speaker(p: Path, cls_dir: Path, rx, table) -> tuple:
     if rx is not None:
@@ -346,23 +410,63 @@ def _folder_speaker(p: Path, cls_dir: Path, rx, table) -> tuple:
     rel = p.relative_to(cls_dir).parts
     return (rel[0], None) if len(rel) > 1 else (None, None)
 
+
+# %% ../nbs/api/05_corpora.ipynb #beecbf7e
+def _walk(folder: Path, seen: set, problems: ProblemReport, info: dict) -> list[Path]:
+    "Every non-hidden entry under `folder` that is not a folder (links to folders followed once; loops reported)."
+    out = []
+    for e in sorted(folder.iterdir()):
+        if e.name.startswith("."):
+            info["hidden_skipped"] = info.get("hidden_skipped", 0) + 1
+        elif e.is_dir() and e.suffix.lower() not in AUDIO_SUFFIXES + UNREAD_AUDIO:
+            if (real := e.resolve()) in seen: problems.add(e, "link loop: this folder link leads back into the tree", "remove the link")
+            else: out += _walk(e, seen | {real}, problems, info)
+        else: out.append(e)
+    return out
+
+def _audio_entry(p: Path, problems: ProblemReport, info: dict, where: str = "") -> bool:
+    "Is `p` an audio file to load? Unusable audio-like entries become problems, other files are counted."
+    suf = p.suffix.lower()
+    if suf in AUDIO_SUFFIXES + UNREAD_AUDIO and where:
+        problems.add(p, f"audio {where}, outside any class folder", f"move it into {p.parent}/<class>/")
+    elif suf in UNREAD_AUDIO:
+        problems.add(p, f"{suf[1:].upper()} audio is not read (only WAV, FLAC, OGG)",
+                     f"convert it, e.g. ffmpeg -i {p.name} {p.stem}.flac")
+    elif suf in AUDIO_SUFFIXES and (why := path_problem(p, allow_empty=True)): problems.add(p, *why)
+    elif suf in AUDIO_SUFFIXES: return True
+    else: info["other_files"] = info.get("other_files", []) + [p.name]
+    return False
+
+
 # %% ../nbs/api/05_corpora.ipynb #b1a31562
+def _speakers_table(f) -> dict:
+    s = read_table(f, "speakers CSV")
+    if "speaker" not in s.columns or not ({"file", "utt"} & set(s.columns)):
+        raise BadInputError(f, "needs columns file (or utt) and speaker", f"columns found: {', '.join(s.columns)}")
+    return {r.get("file") or r.get("utt"): r for r in s.to_dict("records")}
+
 @register_corpus("folders")
 def load_folders(path=None, strict: bool = True, labels=None, speaker_regex: str | None = None,
                  speakers_csv=None, name: str | None = None) -> Corpus:
     "A corpus from `root/<class>/[<speaker>/]<file>.wav`; speakers from `speaker_regex`, `speakers_csv` or the subfolder."
-    root, info, problems, rows = require_dir(path, "folders", "root/<class>/<speaker>/<file>.wav"), {}, ProblemReport(), []
-    rx = re.compile(speaker_regex) if speaker_regex else None
-    table = None
-    if speakers_csv is not None:
-        s = pd.read_csv(speakers_csv, dtype=str, keep_default_na=False)
-        if "speaker" not in s.columns or not ({"file", "utt"} & set(s.columns)):
-            raise BadInputError(speakers_csv, "needs columns file (or utt) and speaker", f"columns found: {', '.join(s.columns)}")
-        table = {r.get("file") or r.get("utt"): r for r in s.to_dict("records")}
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    layout = "root/<class>/<speaker>/<file>.wav (.flac, .ogg; any case)"
+    root, info, problems, rows = require_dir(path, "folders", layout), {}, ProblemReport(), []
+    rx, table = re.compile(speaker_regex) if speaker_regex else None, _speakers_table(speakers_csv) if speakers_csv else None
+    classes = []
+    for e in sorted(root.iterdir()):
+        if e.name.startswith("."): continue
+        if e.is_dir() and e.suffix.lower() not in AUDIO_SUFFIXES + UNREAD_AUDIO: classes.append(e)
+        else: _audio_entry(e, problems, info, "in the root folder")
     for c in classes:
-        for p in sorted(q for pat in AUDIO_PATTERNS for q in list_files(root/c, pat, info, recursive=True)):
-            spk, g = _folder_speaker(p, root/c, rx, table); utt = p.relative_to(root).with_suffix("").as_posix()
+        files = [p for p in _walk(c, {root.resolve(), c.resolve()}, problems, info) if _audio_entry(p, problems, info)]
+        if not files: problems.add(c, "class folder without audio", "add its recordings, or remove the folder")
+        for p in files:
+            spk, g = _folder_speaker(p, c, rx, table)
+            utt = p.relative_to(root).with_suffix("").as_posix()
             if not spk: problems.add(p, "cannot tell the speaker", "pass speaker_regex= or speakers_csv=, or use <class>/<speaker>/<file>", utt=utt); continue
-            rows.append(dict(utt=utt, path=str(p), speaker=spk, gender=g, label=c))
-    return build_corpus(name or root.name, rows, tuple(labels) if labels is not None else tuple(classes), root, problems, info, strict)
+            rows.append(dict(utt=utt, path=str(p), speaker=spk, gender=g, label=c.name))
+    if other := info.pop("other_files", []): note(info, f"ignored {len(other)} file(s) that are not audio, e.g. {other[0]}")
+    lab, labs = match_labels(pd.Series([r["label"] for r in rows], dtype=object), labels, info)
+    for r, l in zip(rows, lab): r["label"] = l
+    return build_corpus(name or root.name, rows, labs, root, problems, info, strict, hint=f"expected layout: {layout}")
+

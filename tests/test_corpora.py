@@ -1,10 +1,10 @@
 "Corpus loaders on fixture trees that mirror each layout, and EmoDB on the real copy."
-import json, shutil
+import json, os, shutil
 import numpy as np
 import pandas as pd
 import pytest
 
-from emodarts_nb.core import BadInputError, emodb_dir
+from emodarts_nb.core import BadInputError, CorpusError
 from emodarts_nb.corpus import COLUMNS, CORPORA, Corpus, load_corpus
 from emodarts_nb.fixtures import (EXPECTED, make_emodb_tree, make_iemocap_tree, make_msp_improv_tree,
                                   make_msp_podcast_tree, make_ravdess_tree, write_wav)
@@ -134,28 +134,29 @@ def test_emodb_original_layout(trees):
     assert c.table.set_index("utt").loc["08b01Ta", ["label", "gender", "sentence"]].tolist() == ["sadness", "F", "b01"]
 
 
-def _real_emodb():
-    d = emodb_dir()
-    if d is None: pytest.skip("real-data test: ../shared/data/emodb not found (set EMODARTS_SHARED_DATA or put shared/data/emodb beside the project)")
-    return d
+@pytest.fixture
+def real_emodb(emodb, monkeypatch):
+    "The real EmoDB folder (tests/conftest.py finds it through EMODARTS_SHARED_DATA), with the variable set."
+    monkeypatch.setenv("EMODARTS_SHARED_DATA", str(emodb.parent))
+    return emodb
 
 
 EMODB_COUNTS = {"anger": 127, "boredom": 81, "disgust": 46, "fear": 69, "happiness": 71, "sadness": 62, "neutral": 79}
 
 
-def test_emodb_real_copy():
-    d = _real_emodb()
+def test_emodb_real_copy(real_emodb):
+    d = real_emodb
     c = load_corpus("emodb", d)
     assert len(c) == 535 and len(c.speakers) == 10 and c.class_counts() == EMODB_COUNTS
     g = c.table.groupby("speaker").gender.first().to_dict()
     assert [s for s, x in g.items() if x == "F"] == ["08", "09", "13", "14", "16"]
     assert c.summary()["per_speaker"] == {"03": 49, "08": 58, "09": 43, "10": 38, "11": 55, "12": 35, "13": 61, "14": 69, "15": 56, "16": 71}
     assert c.table.duration.notna().all()           # from the manifest
-    assert len(load_corpus("emodb")) == 535         # no path: the shared copy
+    assert len(load_corpus("emodb")) == 535         # no path: $EMODARTS_SHARED_DATA/emodb
 
 
-def test_emodb_real_without_manifest(tmp_path):
-    d = _real_emodb()
+def test_emodb_real_without_manifest(tmp_path, real_emodb):
+    d = real_emodb
     (tmp_path/"wav").mkdir()
     for p in sorted(d.glob("*.wav")): (tmp_path/"wav"/p.name).symlink_to(p)
     c = load_corpus("emodb", tmp_path)
@@ -201,3 +202,91 @@ def test_folders_loader(tmp_path):
     (tmp_path/"spk.csv").write_text("file,speaker,gender\n" + "".join(f"{s}-{c_}.wav,{s},{g}\n" for s, g in (("ann", "f"), ("bob", "m")) for c_ in ("angry", "calm")))
     t = load_corpus("folders", flat, speakers_csv=tmp_path/"spk.csv").table
     assert t.speaker.tolist() == ["ann", "bob", "ann", "bob"] and t.gender.tolist() == ["F", "M", "F", "M"]
+
+
+def test_emodb_path_comes_from_the_caller_or_the_variable(tmp_path, monkeypatch):
+    "No walking up from the working folder: a shared/data/emodb beside it is not found by itself."
+    make_emodb_tree(tmp_path/"shared"/"data")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EMODARTS_SHARED_DATA", raising=False)
+    with pytest.raises(BadInputError, match="corpus EmoDB: needs the path of its folder .*EMODARTS_SHARED_DATA"):
+        load_corpus("emodb")
+    assert len(load_corpus("emodb", tmp_path/"shared"/"data"/"emodb")) == 7
+    monkeypatch.setenv("EMODARTS_SHARED_DATA", str(tmp_path/"shared"/"data"))
+    assert len(load_corpus("emodb")) == 7
+    monkeypatch.setenv("EMODARTS_SHARED_DATA", str(tmp_path/"elsewhere"))
+    with pytest.raises(BadInputError, match=r"elsewhere/emodb: folder not found"):
+        load_corpus("emodb")
+
+
+def _wav(p):
+    import soundfile as sf
+    p.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(8000) / 16000
+    sf.write(p, (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000, format="FLAC" if p.suffix.lower() == ".flac" else "WAV")
+    return p
+
+
+def test_folders_account_for_every_entry(tmp_path, capsys):
+    d = tmp_path/"data"
+    good = [_wav(d/"angry"/"ann"/"a1.WAV"), _wav(d/"calm"/"bob"/"b1.Flac"), _wav(d/"calm"/"bob"/"b2.wav")]
+    os.symlink(d/"angry"/"ann"/"gone.wav", d/"angry"/"ann"/"broken.wav")
+    os.symlink(d/"angry"/"ann"/"loop.wav", d/"angry"/"ann"/"loop.wav")
+    (d/"angry"/"ann"/"x.wav").mkdir()
+    os.mkfifo(d/"calm"/"bob"/"pipe.wav")
+    (d/"calm"/"bob"/"song.mp3").write_bytes(b"ID3" + bytes(100))
+    os.symlink(d/"angry", d/"angry"/"ann"/"again")                 # a folder link back up the tree
+    _wav(d/"stray.wav")
+    (d/"README.txt").write_text("my corpus")
+    (d/"empty_class").mkdir()
+    expect = {d/"angry"/"ann"/"broken.wav": "broken link", d/"angry"/"ann"/"loop.wav": "link loop",
+              d/"angry"/"ann"/"x.wav": "a folder, not a file", d/"calm"/"bob"/"pipe.wav": "a FIFO",
+              d/"calm"/"bob"/"song.mp3": "MP3 audio is not read", d/"angry"/"ann"/"again": "link loop",
+              d/"stray.wav": "audio in the root folder, outside any class folder", d/"empty_class": "class folder without audio"}
+    with pytest.raises(CorpusError) as e:
+        load_corpus("folders", d)
+    for p, why in expect.items(): assert f"{p}: {why}" in str(e.value), (p, str(e.value))
+    assert "file not found" not in str(e.value)
+    c = load_corpus("folders", d, strict=False)
+    assert sorted(c.table.path) == sorted(map(str, good)) and c.labels == ("angry", "calm")
+    s = c.summary()
+    assert len(s["problems"]) == len(expect) and any("README.txt" in n for n in s["notes"])
+
+
+def test_empty_folders_corpus_is_an_error(tmp_path):
+    (tmp_path/"root"/"angry").mkdir(parents=True)
+    with pytest.raises(CorpusError, match="class folder without audio"):
+        load_corpus("folders", tmp_path/"root")
+    with pytest.raises(BadInputError, match=r"no utterances.*expected layout"):
+        load_corpus("folders", tmp_path/"root", strict=False)
+    (tmp_path/"bare").mkdir()
+    with pytest.raises(BadInputError, match="no utterances"):
+        load_corpus("folders", tmp_path/"bare")
+
+
+@pytest.mark.parametrize("content,why", [(b"", "file is empty (0 bytes) (a CSV needs a header line)"),
+                                         (b"path,label,speaker\n", "has a header but no rows"),
+                                         ("path,label,speaker\nb\xe9b.wav,col\xe8re,s1\n".encode("latin-1"), "not UTF-8 text"),
+                                         (b"\x00\x01\x02garbage", "missing column")])
+def test_csv_that_cannot_be_read(tmp_path, content, why):
+    f = tmp_path/"c.csv"
+    f.write_bytes(content)
+    with pytest.raises(BadInputError) as e:
+        load_corpus("csv", f)
+    assert str(e.value).startswith(f"{f}: ") and why in str(e.value), str(e.value)
+
+
+def test_csv_labels_are_read_as_meant(tmp_path):
+    for i in range(5): _wav(tmp_path/f"u{i}.wav")
+    rows = ["path,label,speaker", "u0.wav,anger ,s1", "u1.wav,Neutral,s1", "u2.wav,neutral, s2", "u3.wav,anger,s2",
+            "u4.wav,neutral,s2 "]
+    (tmp_path/"c.csv").write_text("\n".join(rows) + "\n")
+    c = load_corpus("csv", tmp_path/"c.csv")
+    assert c.labels == ("anger", "neutral") and c.class_counts() == {"anger": 2, "neutral": 3}
+    assert c.speakers == ["s1", "s2"]
+    assert any("'Neutral' read as 'neutral'" in n for n in c.summary()["notes"])
+    c2 = load_corpus("csv", tmp_path/"c.csv", labels=("Anger", "Neutral"))       # given labels win, any case
+    assert c2.labels == ("Anger", "Neutral") and c2.class_counts() == {"Anger": 2, "Neutral": 3}
+    (tmp_path/"d.csv").write_text("path,label,speaker\nu0.wav,joy,s1\nu1.wav,anger,s2\n")
+    with pytest.raises(CorpusError, match=r"label 'joy' is not one of \['anger', 'neutral'\]"):
+        load_corpus("csv", tmp_path/"d.csv", labels=("anger", "neutral"))
