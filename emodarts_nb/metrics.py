@@ -7,6 +7,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/metrics.html.md"""
 # %% ../nbs/api/40_metrics.ipynb #6b3bc83e
 from __future__ import annotations
 import numpy as np, pandas as pd, torch
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 
 from .core import BadInputError
 
@@ -24,18 +25,20 @@ def _arrays(y, p):
 def wa(y, p) -> float:
     "Weighted accuracy: the share of correct predictions (overall accuracy)."
     y, p = _arrays(y, p)
-    return float((y == p).mean())
+    return float(accuracy_score(y, p))
 
 # %% ../nbs/api/40_metrics.ipynb #f99f3a3e
 def recalls(y, p, labels=None) -> dict:
     "{class: recall} over `labels` (default: the classes present in y); a listed class absent from y gets 0."
     y, p = _arrays(y, p)
-    ks = np.unique(y) if labels is None else labels
-    return {k: float((p[y == k] == k).mean()) if (y == k).any() else 0.0 for k in ks}
+    ks = np.unique(y) if labels is None else list(labels)
+    return {k: float(r) for k, r in zip(ks, recall_score(y, p, labels=ks, average=None, zero_division=0))}
 
 def ua(y, p, labels=None) -> float:
     "Unweighted accuracy: the mean per-class recall over the whole part (classes present in y, or `labels`)."
-    return float(np.mean(list(recalls(y, p, labels).values())))
+    y, p = _arrays(y, p)
+    ks = np.unique(y) if labels is None else list(labels)
+    return float(recall_score(y, p, labels=ks, average="macro", zero_division=0))
 
 # %% ../nbs/api/40_metrics.ipynb #be1a12f2
 def confusion(y, p, n_classes: int | None = None) -> np.ndarray:
@@ -44,14 +47,13 @@ def confusion(y, p, n_classes: int | None = None) -> np.ndarray:
     n = int(max(y.max(), p.max()) + 1) if n_classes is None else n_classes
     if y.min() < 0 or p.min() < 0 or max(y.max(), p.max()) >= n:
         raise BadInputError("predictions", f"labels must be integers in 0..{n - 1}", "map class names to indices first")
-    return np.bincount(y * n + p, minlength=n * n).reshape(n, n).astype(np.int64)
+    return confusion_matrix(y, p, labels=np.arange(n)).astype(np.int64)
 
 def macro_f1(y, p, labels=None) -> float:
     "Mean F1 over `labels` (default: the classes present in y or p); 0 where precision and recall are both 0."
     y, p = _arrays(y, p)
-    ks = np.union1d(np.unique(y), np.unique(p)) if labels is None else labels
-    f1 = [2 * ((y == k) & (p == k)).sum() / max((y == k).sum() + (p == k).sum(), 1) for k in ks]
-    return float(np.mean(f1))
+    ks = np.union1d(np.unique(y), np.unique(p)) if labels is None else list(labels)
+    return float(f1_score(y, p, labels=ks, average="macro", zero_division=0))
 
 # %% ../nbs/api/40_metrics.ipynb #225202bf
 def evaluate_predictions(y, p, labels) -> dict:

@@ -1,4 +1,6 @@
 "Metrics: hand-computed cases, properties (UA == WA on balanced parts, chance for constant predictions), fold summaries."
+from contextlib import nullcontext
+
 import numpy as np, pandas as pd, pytest
 
 from emodarts_nb.core import BadInputError
@@ -71,3 +73,25 @@ def test_summarise_folds_mean_std_and_pooled():
     t = summary_table(s.reset_index())
     assert list(t.method) == ["A", "B"] and t.loc[0, "UA"].startswith("87.5 ± ")
     with pytest.raises(BadInputError, match="lacks columns"): summarise_folds(df.drop(columns="pred"))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_equal_to_scikit_learn(seed):
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score
+    rng = np.random.default_rng(seed)
+    y, p = rng.integers(0, 5, 30), rng.integers(0, 6, 30)        # p may name a class y lacks
+    assert wa(y, p) == accuracy_score(y, p)
+    with pytest.warns(UserWarning, match="y_pred contains classes not in y_true") if not set(p) <= set(y) else nullcontext():
+        assert ua(y, p) == pytest.approx(balanced_accuracy_score(y, p))   # UA is scikit-learn's balanced accuracy
+    assert macro_f1(y, p) == pytest.approx(f1_score(y, p, average="macro"))
+    assert confusion(y, p, 6).tolist() == confusion_matrix(y, p, labels=range(6)).tolist()
+
+
+def test_the_package_calls_scikit_learn(monkeypatch):
+    "WA, UA, recalls and macro-F1 come from sklearn.metrics: a stubbed library shows through."
+    import emodarts_nb.metrics as M
+    monkeypatch.setattr(M, "accuracy_score", lambda y, p: 0.125)
+    monkeypatch.setattr(M, "recall_score", lambda y, p, **k: 0.25 if k["average"] == "macro" else np.full(len(k["labels"]), .5))
+    monkeypatch.setattr(M, "f1_score", lambda y, p, **k: 0.75)
+    y, p = [0, 1, 1], [0, 1, 0]
+    assert (M.wa(y, p), M.ua(y, p), M.macro_f1(y, p), M.recalls(y, p)) == (0.125, 0.25, 0.75, {0: 0.5, 1: 0.5})
