@@ -6,9 +6,9 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/genotypes.html.md"""
 
 # %% ../nbs/api/12_genotypes.ipynb #dbf7604b
 from __future__ import annotations
-import ast, json, re
+import ast, itertools, json, numbers, re
 from dataclasses import dataclass, fields
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import torch
 
@@ -20,14 +20,46 @@ __all__ = ['CELL_TYPES', 'DARTS_V1', 'DARTS_V2', 'Genotype', 'parse_genotype', '
 # %% ../nbs/api/12_genotypes.ipynb #3f9e044c
 CELL_TYPES = ("normal", "reduce", "seq")
 
+def _whole(v, what: str, name: str) -> int:
+    "`v` as an int when it is a whole number (1.9, '2' and True are refused, never rounded)."
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise BadInputError(what, f"{name} {v!r} is not a whole number", "write indices as integers, e.g. 2")
+    return int(v)
+
+def _op_input(p, what: str, node: int) -> tuple[str, int]:
+    "One (operation, input index) pair of node `node`, checked."
+    if isinstance(p, (str, bytes)) or not isinstance(p, Sequence) or len(p) != 2:
+        raise BadInputError(what, f"node {node}: {p!r} is not an (operation, input) pair")
+    op, j = p
+    if not isinstance(op, str): raise BadInputError(what, f"node {node}: operation {op!r} is not a name")
+    j = _whole(j, what, f"node {node}: input index")
+    if not 0 <= j < node: raise BadInputError(what, f"node {node} takes input {j}", f"inputs of node {node} are 0..{node - 1}")
+    return op, j
+
+
+# %% ../nbs/api/12_genotypes.ipynb #165bb634
 def _gene(v, what) -> tuple:
-    "Normalise a gene to a tuple (per node) of tuples of (op, input index)."
-    try: gene = tuple(tuple((str(op), int(j)) for op, j in node) for node in v)
-    except (TypeError, ValueError): raise BadInputError(what, f"not a list of nodes of (op, input) pairs: {v!r}") from None
-    for i, node in enumerate(gene):
-        for op, j in node:
-            if not 0 <= j < i + 2: raise BadInputError(what, f"node {i + 2} takes input {j}", f"inputs of node {i + 2} are 0..{i + 1}")
-    return gene
+    "Normalise a gene to a tuple (per node) of tuples of (op, input index); node i is state i + 2."
+    if isinstance(v, (str, bytes)) or not isinstance(v, Iterable):
+        raise BadInputError(what, f"not a list of nodes of (op, input) pairs: {v!r}")
+    gene = []
+    for i, node in enumerate(v):
+        if isinstance(node, (str, bytes)) or not isinstance(node, Iterable):
+            raise BadInputError(what, f"node {i + 2}: {node!r} is not a list of (op, input) pairs")
+        gene.append(tuple(_op_input(p, what, i + 2) for p in node))
+    return tuple(gene)
+
+def _concat(v, n_nodes: int, what: str) -> tuple:
+    "The concatenated states: distinct whole numbers among the cell's states 0..n_nodes + 1 (read lazily)."
+    n = n_nodes + 2
+    if isinstance(v, (str, bytes)) or not isinstance(v, Iterable): raise BadInputError(what, f"not a list of state indices: {v!r}")
+    items = list(itertools.islice(iter(v), n + 1))              # a range of 10**11 is never built
+    if len(items) > n: raise BadInputError(what, f"more entries than the cell has states ({n})", f"states are 0..{n - 1}")
+    idx = [_whole(i, what, "state") for i in items]
+    if bad := [i for i in idx if not 0 <= i < n]: raise BadInputError(what, f"state {bad[0]} does not exist", f"states are 0..{n - 1}")
+    if len(set(idx)) < len(idx): raise BadInputError(what, f"repeats a state: {idx}", "list each state once")
+    return tuple(idx)
+
 
 # %% ../nbs/api/12_genotypes.ipynb #221be4a8
 @dataclass(frozen=True)
@@ -42,7 +74,8 @@ class Genotype:
     def __post_init__(self):
         for c in CELL_TYPES:
             object.__setattr__(self, c, _gene(getattr(self, c), f"genotype.{c}"))
-            object.__setattr__(self, f"{c}_concat", tuple(int(i) for i in getattr(self, f"{c}_concat")))
+            object.__setattr__(self, f"{c}_concat", _concat(getattr(self, f"{c}_concat"), len(getattr(self, c)),
+                                                            f"genotype.{c}_concat"))
     def to_dict(self) -> dict:
         return {f.name: [list(map(list, n)) for n in v] if f.name in CELL_TYPES else list(v)
                 for f in fields(self) for v in [getattr(self, f.name)]}
@@ -108,7 +141,7 @@ def _parse_concat(node, src):
     if isinstance(node, ast.Call):
         if not (isinstance(node.func, ast.Name) and node.func.id == "range" and len(node.args) == 2 and not node.keywords):
             _reject(node, src, "call (only range(a, b) is allowed)")
-        return list(range(_const(node.args[0], src, int), _const(node.args[1], src, int)))
+        return range(_const(node.args[0], src, int), _const(node.args[1], src, int))   # checked lazily by Genotype
     return [_const(e, src, int) for e in _seq(node, src)]
 
 # %% ../nbs/api/12_genotypes.ipynb #71144cdb

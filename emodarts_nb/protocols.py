@@ -241,10 +241,12 @@ def get_fold(corpus: Corpus, protocol: str = "loso", fold: int | str = 0, valid_
     if isinstance(fold, str) and fold in names: i = names.index(fold)
     elif isinstance(fold, str) and fold.lstrip("-").isdigit(): i = int(fold)   # e.g. `--fold 3` on the command line
     else: i = fold
-    if not isinstance(i, (int, np.integer)) or not -len(splits) <= i < len(splits):
-        raise BadInputError(f"fold {fold!r}", f"not a fold of protocol {protocol!r} on corpus {corpus.name!r}",
+    ok = isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < len(splits)  # -1 is no fold
+    if not ok:
+        neg = ": indices count from 0, and -1 is not the last fold" if isinstance(i, (int, np.integer)) and i < 0 else ""
+        raise BadInputError(f"fold {fold!r}", f"not a fold of protocol {protocol!r} on corpus {corpus.name!r}{neg}",
                             f"use an index 0..{len(splits)-1} or a name: {', '.join(map(str, names))}")
-    return _fold(corpus, splits[i], i % len(splits), valid_speakers, seed)
+    return _fold(corpus, splits[i], int(i), valid_speakers, seed)
 
 # %% ../nbs/api/07_protocols.ipynb #e9681303
 def folds_table(corpus: Corpus, folds: list[Fold]) -> pd.DataFrame:

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from .core import BadInputError, atomic_write, config_hash, load_json, save_json
+from .core import (BadInputError, atomic_write, check_out_dir, config_hash, load_json, remove_stale_tmp,
+                              save_json)
 from .corpus import Corpus, build_corpus, note, register_corpus
 
 # %% auto #0
@@ -196,8 +197,10 @@ def _speakers(p: dict) -> list[tuple[str, str, str, Voice]]:
 
 def _write_wav(path: Path, wave: np.ndarray, sr: int):
     "Write 16-bit PCM WAV to a temporary name and rename it into place (no fsync: the manifest, written last, is)."
-    path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    sf.write(tmp, wave, sr, subtype="PCM_16", format="WAV"); os.replace(tmp, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.emodarts-{os.getpid()}-wav.tmp")      # named as atomic_write names its own
+    sf.write(tmp, wave, sr, subtype="PCM_16", format="WAV")
+    os.replace(tmp, path)
 
 def _generate(root: Path, p: dict) -> pd.DataFrame:
     "Synthesise every clip of `p` under `root/wav/<speaker>/` and return the manifest rows."
@@ -233,9 +236,10 @@ def make_synthetic(root=None, n_speakers: int = 8, n_per_class: int = 8, classes
                    seconds=(1.5, 2.5), sr: int = 16000, seed: int = 0, strict: bool = True) -> Corpus:
     "The synthetic corpus with these parameters: generated into `root` (or the cache folder), or reused when already there."
     p = synthetic_params(n_speakers, n_per_class, classes, seconds, sr, seed)
-    root = Path(root).expanduser() if root is not None else synthetic_dir(p)
+    root = check_out_dir(root, "synthetic corpus folder") if root is not None else synthetic_dir(p)
     t0, reused = time.perf_counter(), _complete(root, p)
     if not reused:
+        remove_stale_tmp(root, recursive=True)                  # clips of a run that was killed
         save_json(p, root / "synthetic.json")
         table = _generate(root, p)
         with atomic_write(root / "manifest.csv", "w") as f: table.to_csv(f, index=False)   # written last: marks completeness

@@ -129,3 +129,13 @@ def test_on_loader_fixture_trees(tmp_path):
     assert len(make_folds(msp, "emodarts")) == 4 and len(make_folds(msp, "loso_session")) == 6
     pod = load_corpus("msp_podcast", fx.make_msp_podcast_tree(tmp_path / "p"), strict=False)
     assert make_folds(pod, "official")[0].test
+
+
+@pytest.mark.parametrize("fold", [-1, "-1", -5, 5, "fold6", 1.0, True, None])
+def test_fold_outside_the_protocol_is_an_error_naming_the_valid_ones(fold):
+    "--fold -1 once meant the last fold without a word; now every index outside 0..n-1 is refused with the names."
+    with pytest.raises(BadInputError) as e:
+        get_fold(IEMOCAP, "emodarts", fold)
+    msg = str(e.value)
+    assert f"fold {fold!r}: not a fold of protocol 'emodarts'" in msg and "use an index 0..4 or a name: fold1, fold2" in msg
+    if fold in (-1, "-1", -5): assert "indices count from 0, and -1 is not the last fold" in msg

@@ -52,6 +52,33 @@ def test_default_folder_and_registry(tmp_path, monkeypatch):
     assert (c.root / "manifest.csv").is_file() and load_corpus("synthetic", **SMALL).info["reused"]
 
 
+def test_a_path_given_is_used_never_ignored(tmp_path):
+    "load_corpus('synthetic', PATH) makes the corpus in PATH (or reuses it there); a path it cannot use is refused."
+    c = load_corpus("synthetic", tmp_path / "here", **SMALL)
+    assert c.root == tmp_path / "here" and (tmp_path / "here" / "manifest.csv").is_file()
+    assert all(p.startswith(str(tmp_path / "here")) for p in c.table.path)
+    assert load_corpus("synthetic", tmp_path / "here", **SMALL).info["reused"]
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(BadInputError, match=r"synthetic corpus folder .*notes.txt/syn: runs under .*notes.txt, which is a file"):
+        load_corpus("synthetic", tmp_path / "notes.txt" / "syn", **SMALL)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("x")
+    with pytest.raises(BadInputError, match="is not empty and holds no synthetic corpus"):
+        load_corpus("synthetic", tmp_path / "mine", **SMALL)
+
+
+def test_clips_of_a_killed_run_are_swept(tmp_path):
+    import subprocess
+    c = make_synthetic(tmp_path, **SMALL)
+    (tmp_path / "manifest.csv").unlink()                         # a run killed before the end...
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / "wav" / "spk01" / f".spk01_neutral_01.wav.emodarts-{gone.pid}-wav.tmp"
+    stale.write_bytes(b"RIFF")                                   # ...while writing a clip
+    make_synthetic(tmp_path, **SMALL)
+    assert not stale.exists() and not list(tmp_path.rglob("*.tmp")) and len(c) == 16
+
+
 def test_bad_parameters():
     with pytest.raises(BadInputError, match="choose from"): synthetic_params(classes=("neutral", "joy"))
     with pytest.raises(BadInputError, match="at least 0.3 s"): synthetic_params(seconds=(0.1, 1.0))
