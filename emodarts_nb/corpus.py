@@ -16,7 +16,7 @@ import pandas as pd
 import soundfile as sf
 
 from .core import BadInputError, CorpusError, ProblemReport, path_problem
-from .audio import read_clip
+from .audio import MAX_AUDIO_SECONDS, read_clip
 
 # %% auto #0
 __all__ = ['COLUMNS', 'OPTIONAL_COLUMNS', 'CORPORA', 'normalise_table', 'Corpus', 'note', 'build_corpus', 'scan_file',
@@ -87,13 +87,18 @@ Corpus.class_counts, Corpus.by_speaker = _class_counts, _by_speaker
 
 # %% ../nbs/api/04_corpus.ipynb #0c234603
 def _header_seconds(path) -> float | None:
-    try: i = sf.info(str(path)); return i.frames / i.samplerate
+    "Seconds the header declares (no audio decoded); None when unreadable or beyond what `read_clip` accepts."
+    try: i = sf.info(str(path))
     except Exception: return None
+    return i.frames / i.samplerate if i.frames <= MAX_AUDIO_SECONDS * i.samplerate else None
 
 def _durations(self: Corpus) -> pd.Series:
     d = self.table["duration"] if "duration" in self.table else pd.Series(np.nan, index=self.table.index)
     miss = d.isna()
-    if miss.any(): d = d.copy(); d[miss] = [_header_seconds(p) for p in self.table.loc[miss, "path"]]
+    if miss.any():
+        secs = [_header_seconds(p) for p in self.table.loc[miss, "path"]]
+        d = d.astype(float)                                     # None cannot be set in a float column: NaN
+        d[miss] = [np.nan if s is None else s for s in secs]
     return d.astype(float)
 
 def _summary(self: Corpus) -> dict:

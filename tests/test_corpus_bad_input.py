@@ -209,3 +209,27 @@ def test_empty_corpus_is_an_error(tmp_path, capsys):
     c = build_corpus("bad", [dict(utt=k, path=str(p), speaker="s", label="neu") for k, (p, _) in clips.items()], ("neu",))
     with pytest.raises(BadInputError, match="no utterances left: all 5"):
         c.check(strict=False)
+
+
+def test_flac_claiming_2_34_samples_is_a_problem_of_that_file(tmp_path, capsys):
+    "A 56 KB FLAC whose header claims 2**34 samples stopped `corpus` and `features` with MemoryError, even lenient."
+    import numpy as np, soundfile as sf
+    from emodarts_nb.cache import extract_corpus
+    from emodarts_nb.features import get_preset
+    bomb = tmp_path/"bomb.flac"
+    sf.write(bomb, (0.1 * np.random.default_rng(0).standard_normal(16000)).astype(np.float32), 16000)
+    b = bytearray(bomb.read_bytes())
+    b[18:26] = (int.from_bytes(b[18:26], "big") & ~((1 << 36) - 1) | 2**34).to_bytes(8, "big")   # STREAMINFO total
+    bomb.write_bytes(bytes(b))
+    ok = write_wav(tmp_path/"ok.wav")
+    c = build_corpus("c", [dict(utt="bomb", path=str(bomb), speaker="s1", label="neu"),
+                           dict(utt="ok", path=str(ok), speaker="s2", label="neu")], ("neu",))
+    assert c.summary()["duration_s"] < 10                      # the header's 298 h is not believed
+    checked = c.check(strict=False)
+    f = extract_corpus(c, get_preset("cpu"), tmp_path/"cache", strict=False, progress=False)
+    for probs in (checked.problems, f.problems):
+        (p,) = [p for p in probs if p.utt == "bomb"]
+        assert p.where == str(bomb) and "declares 17179869184 frames" in p.reason
+    assert checked.utts == ["ok"] and list(f.feats) == ["ok"]
+    with pytest.raises(CorpusError, match="bomb.flac: the header declares"):
+        c.check(strict=True)
