@@ -110,14 +110,14 @@ def functionals_of_file(path) -> tuple[np.ndarray | None, list[str], str]:
     x = egemaps_of_wave(y, sr)
     return (x, [], "") if _ok(x) else (None, ["openSMILE returned non-finite functionals"], "check the recording")
 
-# %% ../nbs/api/45_egemaps.ipynb #20e6a36c
+# %% ../nbs/api/45_egemaps.ipynb #ebe2a078
 def _cached_or_computed(path, cache: EgemapsCache) -> tuple[np.ndarray | None, bool, list[str], str]:
     "(vector or None, read from the cache?, reasons, hint) of one file."
     try: sha = file_sha256(path)
     except OSError: sha = None                     # missing or unreadable: read_audio names the problem
     if sha and (x := cache.load(sha)) is not None: return x, True, [], ""
     x, why, hint = functionals_of_file(path)
-    if x is not None: cache.save(sha, x)
+    if x is not None and sha: cache.save(sha, x)
     return x, False, why, hint
 
 # %% ../nbs/api/45_egemaps.ipynb #ccba3eed
