@@ -42,8 +42,9 @@ def _check_readable(p: Path):
 def _check_declared(p: Path, frames: int, sr: int):
     "Refuse a header that declares more audio than `MAX_AUDIO_SECONDS`, before anything is allocated."
     if frames > MAX_AUDIO_SECONDS * sr:
-        raise BadInputError(p, f"the header declares {frames} frames ({frames / sr / 3600:.1f} h at {sr} Hz), more than "
-                               f"the {MAX_AUDIO_SECONDS // 3600} h this reader accepts: a damaged or crafted header?",
+        raise BadInputError(p, f"the header declares {frames} frames ({frames / sr / 3600:.1f} h at {sr} Hz), "
+                               f"more than the {MAX_AUDIO_SECONDS // 3600} h this reader accepts: "
+                               "a damaged or crafted header?",
                             "re-export the file; cut long recordings into utterances")
 
 

@@ -36,7 +36,8 @@ _SPECIAL = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 
 def _missing(p: Path) -> tuple[str, str]:
-    if p.is_symlink(): return f"broken link: it points to {os.readlink(p)}, which does not exist", "fix or remove the link"
+    if p.is_symlink():
+        return f"broken link: it points to {os.readlink(p)}, which does not exist", "fix or remove the link"
     return "file not found", "check the path"
 
 def path_problem(path, allow_empty: bool = False) -> tuple[str, str] | None:
@@ -208,7 +209,8 @@ SEED_RANGE = (0, 2**32 - 1)   # what every seeded library here accepts (NumPy's 
 def check_seed(seed) -> int:
     "`seed` as an int, or `BadInputError` naming it and the allowed range."
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
-        raise BadInputError(f"seed {seed!r}", f"must be a whole number from {SEED_RANGE[0]} to {SEED_RANGE[1]} (2**32 - 1)",
+        lo, hi = SEED_RANGE
+        raise BadInputError(f"seed {seed!r}", f"must be a whole number from {lo} to {hi} (2**32 - 1)",
                             "pick another seed")
     return int(seed)
 
@@ -236,7 +238,8 @@ def default_device(device=None) -> torch.device:
         raise BadInputError(f"device {device!r}", "not a device name", f"available here: {', '.join(have)}") from None
     ok = d.type == "cpu" or str(d) in have or (d.type == "cuda" and d.index is None and "cuda:0" in have)
     if not ok:
-        why = "this torch build has no CUDA" if d.type == "cuda" and not torch.backends.cuda.is_built() else "not available here"
+        no_cuda = d.type == "cuda" and not torch.backends.cuda.is_built()
+        why = "this torch build has no CUDA" if no_cuda else "not available here"
         raise BadInputError(f"device {device!r}", why, f"available here: {', '.join(have)}")
     return d
 

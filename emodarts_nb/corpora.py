@@ -68,7 +68,8 @@ def read_table(f, what: str = "CSV file") -> pd.DataFrame:
         raise BadInputError(f, f"not UTF-8 text ({e.reason} at byte {e.start})",
                             f"save the {what} as UTF-8, e.g. iconv -f latin1 -t utf-8") from None
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as e:
-        raise BadInputError(f, f"not a readable {what} ({str(e).strip()})", "check the separator and the quoting") from None
+        why = f"not a readable {what} ({str(e).strip()})"
+        raise BadInputError(f, why, "check the separator and the quoting") from None
     t.columns = [c.strip() for c in t.columns]
     return t.apply(lambda col: col.str.strip())
 
@@ -353,7 +354,8 @@ def _csv_file(path) -> Path:
     p = Path(path).expanduser()
     if p.is_dir() and (p/"manifest.csv").is_file(): p = p/"manifest.csv"
     if (why := path_problem(p)) and why[0] == "file not found":
-        raise BadInputError(p, "CSV file not found", "give a CSV with columns path,label,speaker (or a folder with manifest.csv)")
+        raise BadInputError(p, "CSV file not found",
+                            "give a CSV with columns path,label,speaker (or a folder with manifest.csv)")
     return p
 
 
@@ -419,7 +421,8 @@ def _walk(folder: Path, seen: set, problems: ProblemReport, info: dict) -> list[
         if e.name.startswith("."):
             info["hidden_skipped"] = info.get("hidden_skipped", 0) + 1
         elif e.is_dir() and e.suffix.lower() not in AUDIO_SUFFIXES + UNREAD_AUDIO:
-            if (real := e.resolve()) in seen: problems.add(e, "link loop: this folder link leads back into the tree", "remove the link")
+            if (real := e.resolve()) in seen:
+                problems.add(e, "link loop: this folder link leads back into the tree", "remove the link")
             else: out += _walk(e, seen | {real}, problems, info)
         else: out.append(e)
     return out
@@ -451,7 +454,8 @@ def load_folders(path=None, strict: bool = True, labels=None, speaker_regex: str
     "A corpus from `root/<class>/[<speaker>/]<file>.wav`; speakers from `speaker_regex`, `speakers_csv` or the subfolder."
     layout = "root/<class>/<speaker>/<file>.wav (.flac, .ogg; any case)"
     root, info, problems, rows = require_dir(path, "folders", layout), {}, ProblemReport(), []
-    rx, table = re.compile(speaker_regex) if speaker_regex else None, _speakers_table(speakers_csv) if speakers_csv else None
+    rx = re.compile(speaker_regex) if speaker_regex else None
+    table = _speakers_table(speakers_csv) if speakers_csv else None
     classes = []
     for e in sorted(root.iterdir()):
         if e.name.startswith("."): continue
@@ -465,7 +469,8 @@ def load_folders(path=None, strict: bool = True, labels=None, speaker_regex: str
             utt = p.relative_to(root).with_suffix("").as_posix()
             if not spk: problems.add(p, "cannot tell the speaker", "pass speaker_regex= or speakers_csv=, or use <class>/<speaker>/<file>", utt=utt); continue
             rows.append(dict(utt=utt, path=str(p), speaker=spk, gender=g, label=c.name))
-    if other := info.pop("other_files", []): note(info, f"ignored {len(other)} file(s) that are not audio, e.g. {other[0]}")
+    if other := info.pop("other_files", []):
+        note(info, f"ignored {len(other)} file(s) that are not audio, e.g. {other[0]}")
     lab, labs = match_labels(pd.Series([r["label"] for r in rows], dtype=object), labels, info)
     for r, l in zip(rows, lab): r["label"] = l
     return build_corpus(name or root.name, rows, labs, root, problems, info, strict, hint=f"expected layout: {layout}")

@@ -33,7 +33,8 @@ def _op_input(p, what: str, node: int) -> tuple[str, int]:
     op, j = p
     if not isinstance(op, str): raise BadInputError(what, f"node {node}: operation {op!r} is not a name")
     j = _whole(j, what, f"node {node}: input index")
-    if not 0 <= j < node: raise BadInputError(what, f"node {node} takes input {j}", f"inputs of node {node} are 0..{node - 1}")
+    if not 0 <= j < node:
+        raise BadInputError(what, f"node {node} takes input {j}", f"inputs of node {node} are 0..{node - 1}")
     return op, j
 
 
@@ -52,11 +53,14 @@ def _gene(v, what) -> tuple:
 def _concat(v, n_nodes: int, what: str) -> tuple:
     "The concatenated states: distinct whole numbers among the cell's states 0..n_nodes + 1 (read lazily)."
     n = n_nodes + 2
-    if isinstance(v, (str, bytes)) or not isinstance(v, Iterable): raise BadInputError(what, f"not a list of state indices: {v!r}")
+    if isinstance(v, (str, bytes)) or not isinstance(v, Iterable):
+        raise BadInputError(what, f"not a list of state indices: {v!r}")
     items = list(itertools.islice(iter(v), n + 1))              # a range of 10**11 is never built
-    if len(items) > n: raise BadInputError(what, f"more entries than the cell has states ({n})", f"states are 0..{n - 1}")
+    if len(items) > n:
+        raise BadInputError(what, f"more entries than the cell has states ({n})", f"states are 0..{n - 1}")
     idx = [_whole(i, what, "state") for i in items]
-    if bad := [i for i in idx if not 0 <= i < n]: raise BadInputError(what, f"state {bad[0]} does not exist", f"states are 0..{n - 1}")
+    if bad := [i for i in idx if not 0 <= i < n]:
+        raise BadInputError(what, f"state {bad[0]} does not exist", f"states are 0..{n - 1}")
     if len(set(idx)) < len(idx): raise BadInputError(what, f"repeats a state: {idx}", "list each state once")
     return tuple(idx)
 

@@ -243,7 +243,8 @@ def get_fold(corpus: Corpus, protocol: str = "loso", fold: int | str = 0, valid_
     else: i = fold
     ok = isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < len(splits)  # -1 is no fold
     if not ok:
-        neg = ": indices count from 0, and -1 is not the last fold" if isinstance(i, (int, np.integer)) and i < 0 else ""
+        negative = isinstance(i, (int, np.integer)) and i < 0
+        neg = ": indices count from 0, and -1 is not the last fold" if negative else ""
         raise BadInputError(f"fold {fold!r}", f"not a fold of protocol {protocol!r} on corpus {corpus.name!r}{neg}",
                             f"use an index 0..{len(splits)-1} or a name: {', '.join(map(str, names))}")
     return _fold(corpus, splits[i], int(i), valid_speakers, seed)

@@ -223,7 +223,8 @@ def _wav(p):
     import soundfile as sf
     p.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(8000) / 16000
-    sf.write(p, (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000, format="FLAC" if p.suffix.lower() == ".flac" else "WAV")
+    fmt = "FLAC" if p.suffix.lower() == ".flac" else "WAV"
+    sf.write(p, (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000, format=fmt)
     return p
 
 
@@ -242,7 +243,8 @@ def test_folders_account_for_every_entry(tmp_path, capsys):
     expect = {d/"angry"/"ann"/"broken.wav": "broken link", d/"angry"/"ann"/"loop.wav": "link loop",
               d/"angry"/"ann"/"x.wav": "a folder, not a file", d/"calm"/"bob"/"pipe.wav": "a FIFO",
               d/"calm"/"bob"/"song.mp3": "MP3 audio is not read", d/"angry"/"ann"/"again": "link loop",
-              d/"stray.wav": "audio in the root folder, outside any class folder", d/"empty_class": "class folder without audio"}
+              d/"stray.wav": "audio in the root folder, outside any class folder",
+              d/"empty_class": "class folder without audio"}
     with pytest.raises(CorpusError) as e:
         load_corpus("folders", d)
     for p, why in expect.items(): assert f"{p}: {why}" in str(e.value), (p, str(e.value))
@@ -264,10 +266,12 @@ def test_empty_folders_corpus_is_an_error(tmp_path):
         load_corpus("folders", tmp_path/"bare")
 
 
+LATIN1 = "path,label,speaker\nb\xe9b.wav,col\xe8re,s1\n".encode("latin-1")
+
+
 @pytest.mark.parametrize("content,why", [(b"", "file is empty (0 bytes) (a CSV needs a header line)"),
                                          (b"path,label,speaker\n", "has a header but no rows"),
-                                         ("path,label,speaker\nb\xe9b.wav,col\xe8re,s1\n".encode("latin-1"), "not UTF-8 text"),
-                                         (b"\x00\x01\x02garbage", "missing column")])
+                                         (LATIN1, "not UTF-8 text"), (b"\x00\x01\x02garbage", "missing column")])
 def test_csv_that_cannot_be_read(tmp_path, content, why):
     f = tmp_path/"c.csv"
     f.write_bytes(content)

@@ -206,7 +206,8 @@ def test_empty_corpus_is_an_error(tmp_path, capsys):
     with pytest.raises(BadInputError, match="corpus empty: no utterances"):
         build_corpus("empty", [], ("neu",))
     clips = _unusable_clips(tmp_path/"bad")
-    c = build_corpus("bad", [dict(utt=k, path=str(p), speaker="s", label="neu") for k, (p, _) in clips.items()], ("neu",))
+    rows = [dict(utt=k, path=str(p), speaker="s", label="neu") for k, (p, _) in clips.items()]
+    c = build_corpus("bad", rows, ("neu",))
     with pytest.raises(BadInputError, match="no utterances left: all 5"):
         c.check(strict=False)
 

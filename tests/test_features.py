@@ -100,7 +100,7 @@ def db_bound(P, dP, top_db=None, amin=1e-10):
     # + the float32 dB values on both sides: a log10 and a product, at most 2 ulp each (1 ulp <= 2u|x|)
     b = np.where(rel < 1, -10 * np.log10(1 - rel), np.inf) + 8 * U32 * np.abs(10 * np.log10(Pc))
     if top_db is None: return b
-    k = np.argmax(P)                    # the floor (peak - top_db) moves with the peak: a floor bin errs as the peak does
+    k = np.argmax(P)                    # the floor (peak - top_db) moves with the peak: a floor bin errs as it does
     floor = 10 * np.log10(P.flat[k]) - top_db - b.flat[k]
     return np.where(10 * np.log10(np.maximum(P + dP, amin)) <= floor, b.flat[k], np.maximum(b, b.flat[k]))
 

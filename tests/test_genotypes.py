@@ -21,7 +21,8 @@ def test_huge_range_concat_is_refused_at_once():
 @pytest.mark.parametrize("concat,why", [
     ([2, "3"], "state '3' is not a whole number"), ([2, 3.0], "state 3.0 is not a whole number"),
     ([2, [3]], r"state \[3\] is not a whole number"), ([2, -1], "state -1 does not exist"),
-    ([2, 4], "state 4 does not exist"), ([2, 2, 3], r"repeats a state: \[2, 2, 3\]"), ([2, None], "None is not a whole"),
+    ([2, 4], "state 4 does not exist"), ([2, 2, 3], r"repeats a state: \[2, 2, 3\]"),
+    ([2, None], "None is not a whole"),
     ([True, 2], "state True is not a whole number"), ("23", "not a list of state indices"), (7, "not a list"),
     ({"a": 1}, "state 'a' is not a whole number")])
 def test_genotype_json_with_bad_concat_lists(tmp_path, concat, why):
@@ -34,7 +35,8 @@ def test_genotype_json_with_bad_concat_lists(tmp_path, concat, why):
 
 @pytest.mark.parametrize("pair,why", [(["sep_conv_3x3", 1.9], "input index 1.9 is not a whole number"),
                                       (["sep_conv_3x3", "1"], "input index '1' is not a whole number"),
-                                      ([3, 1], "operation 3 is not a name"), (["sep_conv_3x3"], "is not an .operation, input. pair"),
+                                      ([3, 1], "operation 3 is not a name"),
+                                      (["sep_conv_3x3"], "is not an .operation, input. pair"),
                                       ("sep_conv_3x3", "is not an .operation, input. pair")])
 def test_genotype_input_index_is_never_rounded(pair, why):
     with pytest.raises(BadInputError, match=why):

@@ -59,7 +59,7 @@ def test_a_path_given_is_used_never_ignored(tmp_path):
     assert all(p.startswith(str(tmp_path / "here")) for p in c.table.path)
     assert load_corpus("synthetic", tmp_path / "here", **SMALL).info["reused"]
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(BadInputError, match=r"synthetic corpus folder .*notes.txt/syn: runs under .*notes.txt, which is a file"):
+    with pytest.raises(BadInputError, match=r"synthetic corpus folder .*notes.txt/syn: runs under .*notes.txt, which"):
         load_corpus("synthetic", tmp_path / "notes.txt" / "syn", **SMALL)
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.tex").write_text("x")
