@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from .core import BadInputError, atomic_write
 from .history import SearchHistory, is_param_free
+from .graphs import edge_label
 
 # %% auto #0
 __all__ = ['STATIC', 'COLORS', 'CURVE_COLUMNS', 'save_figure', 'alpha_heatmap', 'alpha_evolution', 'alpha_slider',
@@ -52,12 +53,13 @@ def alpha_heatmap(h: SearchHistory, epoch=None, cell: str = "normal", path=None,
     "Edges × operations softmax probabilities of `cell` at `epoch` (default: the last), with the genotype's choices circled."
     epoch = h._epoch(epoch); p = h.probs(epoch, cell)
     fig = go.Figure([go.Heatmap(z=p.values, x=list(p.columns), y=list(p.index), zmin=0, zmax=1, colorscale="Blues",
-                                texttemplate="%{z:.2f}", colorbar=dict(title="p"), name="probability",
+                                texttemplate="%{z:.2f}", colorbar=dict(title="p", len=0.7, y=1, yanchor="top"), name="probability",
                                 hovertemplate="edge %{y}<br>%{x}: %{z:.3f}<extra></extra>"),
                      _kept_marks(h, epoch, cell)])
-    fig.update_yaxes(range=[len(p) - 0.5, -0.5], title="edge (from → node)", type="category")  # first edge on top
+    fig.update_yaxes(range=[len(p) - 0.5, -0.5], title="edge (from → node)", type="category",  # first edge on top
+                     tickmode="array", tickvals=list(p.index), ticktext=[edge_label(cell, e) for e in p.index])  # as drawn
     fig.update_xaxes(range=[-0.5, p.shape[1] - 0.5], title="operation", type="category")
-    fig.update_layout(title=f"{cell} cell, epoch {epoch}", legend=dict(orientation="h", y=-0.25), height=120 + 45 * len(p))
+    fig.update_layout(title=f"{cell} cell, epoch {epoch}", legend=dict(x=1.02, y=0, xanchor="left", yanchor="bottom"), height=120 + 45 * len(p))
     return _done(fig, path, **layout)
 
 # %% ../nbs/api/31_plots.ipynb #ab400efa
@@ -86,13 +88,14 @@ def _play():
                 buttons=[dict(label="▶", method="animate", args=[None, anim(600)]), dict(label="❚❚", method="animate", args=[[None], anim(0)])])
 
 # %% ../nbs/api/31_plots.ipynb #42680bdd
-def alpha_slider(h: SearchHistory, cell: str = "normal", path=None, **layout) -> go.Figure:
-    "The alpha heatmap of `cell` with one frame per epoch, a slider and a play button."
+def alpha_slider(h: SearchHistory, cell: str = "normal", path=None, epoch=None, **layout) -> go.Figure:
+    "The alpha heatmap of `cell` with one frame per epoch, a slider and a play button; it opens on `epoch` (default: the first)."
     epochs = h.epochs
-    fig = alpha_heatmap(h, epochs[0], cell)
+    epoch = epochs[0] if epoch is None else h._epoch(epoch)
+    fig = alpha_heatmap(h, epoch, cell)
     title = lambda e: f"{cell} cell, epoch {e}" + (f" ({n} genotype edges changed)" if (n := int((h.changes(e, 0).kind == 'genotype').sum()) if e != epochs[0] else 0) else "")
     fig.frames = [go.Frame(name=str(e), data=_frame_data(h, e, cell), traces=[0, 1], layout=dict(title=dict(text=title(e)))) for e in epochs]
-    fig.update_layout(sliders=[_slider(epochs)], updatemenus=[_play()], height=fig.layout.height + 100)
+    fig.update_layout(sliders=[{**_slider(epochs), "active": epochs.index(epoch)}], updatemenus=[_play()], height=fig.layout.height + 100)
     return _done(fig, path, **layout)
 
 # %% ../nbs/api/31_plots.ipynb #9ef5dfa0

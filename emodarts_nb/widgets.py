@@ -13,7 +13,12 @@ import numpy as np, pandas as pd
 import ipywidgets as W
 
 from .core import BadInputError
-from .graphs import edge_label
+from .data import SearchData
+from .runs import SearchResult
+from .history import SearchHistory, describe_changes
+from .search import run_search, search
+from .plots import alpha_heatmap, alpha_slider
+from .graphs import cell_graph, edge_label
 
 # %% auto #0
 __all__ = ['STATIC_NOTE', 'as_history', 'top_ops_text', 'changes_text', 'genotype_svg', 'SearchExplorer', 'LiveSearch']
@@ -21,8 +26,6 @@ __all__ = ['STATIC_NOTE', 'as_history', 'top_ops_text', 'changes_text', 'genotyp
 # %% ../nbs/api/33_widgets.ipynb #869bfedd
 def as_history(source):
     "A `SearchHistory` from a `SearchHistory`, a run folder (path) or a `SearchResult`."
-    from emodarts_nb.history import SearchHistory
-    from emodarts_nb.search import SearchResult
     if isinstance(source, SearchHistory): return source
     if isinstance(source, SearchResult): source = source.run_dir
     if isinstance(source, (str, Path)):
@@ -42,7 +45,6 @@ def top_ops_text(probs: pd.DataFrame, edge, k: int = 3, name=None) -> str:
 def changes_text(h, epoch, n: int = 3, cell=None) -> str:
     "What changed since the epoch before `epoch` (in `cell`, or in every cell): genotype edges, then the `n` biggest moves."
     if epoch == h.epochs[0]: return f"epoch {epoch}: the initial alphas (nothing before)"
-    from emodarts_nb.history import describe_changes
     ch = h.changes(epoch, n=10**9)                                     # every move, biggest first
     if cell is not None: ch = ch[ch.cell == cell].assign(edge=lambda d: [edge_label(cell, e) for e in d.edge])
     ch = pd.concat([ch[ch.kind == "genotype"], ch[ch.kind != "genotype"].head(n)])
@@ -56,7 +58,6 @@ def genotype_svg(genotype, cell: str = "normal") -> str:
     "Inline SVG of `cell` of `genotype` (drawn by `graphs.cell_graph`, cached)."
     key = (genotype.to_json(), cell)
     if key not in _SVG_CACHE:
-        from emodarts_nb.graphs import cell_graph
         svg = cell_graph(genotype, cell).pipe(format="svg").decode()
         _SVG_CACHE[key] = svg[svg.find("<svg"):]                      # drop the XML prologue and doctype
     return _SVG_CACHE[key]
@@ -68,8 +69,9 @@ def _heatmap_widget(fig):
 
 class SearchExplorer:
     "Step through a search: epoch slider + play, cell and edge selectors; heatmap, genotype graph, top ops, changes."
-    def __init__(self, source, epoch=None, cell=None, k: int = 3, interval: int = 800, heatmap_width: int = 520):
-        self.h, self.k, self.heatmap_width = as_history(source), k, heatmap_width
+    def __init__(self, source, epoch=None, cell=None, k: int = 3, interval: int = 800, heatmap_width: int = 520,
+                 epochs=None):                                   # epochs: the planned total, for a running search
+        self.h, self.k, self.heatmap_width, self.planned = as_history(source), k, heatmap_width, epochs
         e = self.h.epochs
         self.slider = W.IntSlider(value=e[0], min=e[0], max=e[-1], description="epoch", continuous_update=True)
         self.play = W.Play(value=e[0], min=e[0], max=e[-1], interval=interval, description="play the epochs")
@@ -84,7 +86,6 @@ class SearchExplorer:
 
 # %% ../nbs/api/33_widgets.ipynb #58316ef1
 def _build(self):
-    from emodarts_nb.plots import alpha_heatmap
     self.heatmap = _heatmap_widget(alpha_heatmap(self.h, self.slider.value, self.cell_dd.value, width=self.heatmap_width))
     self.slider.observe(lambda c: self._show(), "value")
     self.cell_dd.observe(lambda c: self._on_cell(), "value")
@@ -100,11 +101,10 @@ SearchExplorer._build = _build
 # %% ../nbs/api/33_widgets.ipynb #75ae864f
 def _show(self):
     "Redraw everything that depends on the epoch and the cell."
-    from emodarts_nb.plots import alpha_heatmap
     e, c, h = self.slider.value, self.cell_dd.value, self.h
     row = h.history[h.history.epoch == e] if len(h.history) else h.history
     acc = f", valid accuracy {row.valid_acc.iloc[0]:.2f}" if len(row) and "valid_acc" in row else ""
-    self._texts = dict(title=f"epoch {e} of {h.epochs[-1]}{acc}", changes=changes_text(h, e, cell=c))
+    self._texts = dict(title=f"epoch {e} of {self.planned or h.epochs[-1]}{acc}", changes=changes_text(h, e, cell=c))
     new = alpha_heatmap(h, e, c, width=self.heatmap_width)
     with self.heatmap.batch_update(): self.heatmap.update(data=new.data, layout=new.layout, overwrite=True)  # in place
     self._svg = genotype_svg(h.genotype(e), c)
@@ -166,8 +166,7 @@ STATIC_NOTE = ("<p><em>A static view: the live explorer (epoch slider, cell and 
 
 def _static_html(self) -> str:
     "The explorer as HTML without a kernel: note, title, heatmap with an epoch slider, genotype graph, texts."
-    from emodarts_nb.plots import alpha_slider
-    fig = alpha_slider(self.h, self.cell, width=self.heatmap_width)
+    fig = alpha_slider(self.h, self.cell, epoch=self.epoch, width=self.heatmap_width)
     heat = fig.to_html(include_plotlyjs=False, full_html=False, config=dict(responsive=True))
     t = {k: html.escape(v) for k, v in self._texts.items()}
     return (f'<div class="emodarts-explorer-static">{STATIC_NOTE}<p><b>{t["title"]}</b> ({self.cell} cell)</p>'
@@ -229,7 +228,6 @@ LiveSearch._last_epoch = _last_epoch
 # %% ../nbs/api/33_widgets.ipynb #eb1528b2
 def _work(self):
     "The thread's body: one search whose per-epoch callback refreshes the explorer and asks whether to go on."
-    from emodarts_nb.search import SearchData, run_search, search
     def after_epoch(epoch, records):                       # runs in this thread, after the epoch is saved
         self._show(); self._say(f"epoch {epoch} of {self.config.epochs} done")
         return not self._stop.is_set()                     # False: stop here, unfinished and resumable
@@ -245,7 +243,7 @@ def _work(self):
 
 def _show_live(self):
     if self.explorer is None:
-        self.explorer = SearchExplorer(self.out, epoch=self._last_epoch())
+        self.explorer = SearchExplorer(self.out, epoch=self._last_epoch(), epochs=self.config.epochs)
         self.widget.children = (*self.widget.children, self.explorer.widget)
     else: self.explorer.update(self.out)
 

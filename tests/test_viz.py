@@ -1,14 +1,15 @@
-"Visualisation (issue 5, stream F): SearchHistory over run folders, plotly figures, graphviz genotype graphs."
+"Visualisation: SearchHistory over run folders, plotly figures, graphviz genotype graphs."
 import os
 import numpy as np, pandas as pd, pytest, torch
 
 pytest.importorskip("plotly"); pytest.importorskip("graphviz")
 from emodarts_nb.core import BadInputError
 from emodarts_nb.config import get_config
-from emodarts_nb.search import run_search, toy_search_data, toy_model
+from emodarts_nb.search import run_search
+from emodarts_nb.testing import toy_search_data, toy_model, toy_history
 from emodarts_nb.genotypes import DARTS_V2, CELL_TYPES, Genotype
 from emodarts_nb.supernet import get_space, random_genotype
-from emodarts_nb.history import SearchHistory, toy_history, describe_changes
+from emodarts_nb.history import SearchHistory, describe_changes
 from emodarts_nb import plots, graphs
 
 

@@ -7,8 +7,10 @@ import pytest
 
 from emodarts_nb.core import BadInputError
 from emodarts_nb.config import get_config
-from emodarts_nb.history import SearchHistory, toy_history, describe_changes
-from emodarts_nb.search import run_search, toy_search_data, toy_model, SearchResult
+from emodarts_nb.history import SearchHistory, describe_changes
+from emodarts_nb.runs import SearchResult
+from emodarts_nb.search import run_search
+from emodarts_nb.testing import toy_search_data, toy_model, toy_history
 from emodarts_nb.widgets import SearchExplorer, LiveSearch, as_history, changes_text, top_ops_text
 from emodarts_nb.graphs import edge_label
 
