@@ -75,3 +75,26 @@ def test_opening_check_can_fail(tmp_path):
     nb = dict(metadata=dict(kernelspec=dict(name="python3")), cells=[dict(cell_type="markdown", source=["# T\n", "> s"])])
     (tmp_path / "n.ipynb").write_text(json.dumps(nb))
     assert opening_problems(tmp_path / "n.ipynb") == []
+
+
+def test_home_page_lists_every_module():
+    "The home page's 'What is inside' table links every module of the package to its notebook (it went stale once)."
+    nb = json.loads((NBS / "index.ipynb").read_text())
+    inside = next("".join(c["source"]) for c in nb["cells"] if "".join(c["source"]).startswith("## What is inside"))
+    linked = set(re.findall(r"\]\((api/[\w.]+\.ipynb)\)", inside))
+    exported = {}
+    for p in sorted(NBS.glob("api/*.ipynb")):
+        if m := re.search(r"#\|\s*default_exp\s+([\w.]+)", p.read_text()): exported[m.group(1)] = f"api/{p.name}"
+    missing = sorted(m for m, p in exported.items() if p not in linked)
+    assert not missing, f"nbs/index.ipynb 'What is inside' lacks these modules (link each to its notebook): {missing}"
+    dead = sorted(l for l in linked if not (NBS / l).exists())
+    assert not dead, f"nbs/index.ipynb 'What is inside' links notebooks that do not exist: {dead}"
+
+
+def test_sidebar_lists_every_notebook():
+    "nbs/sidebar.yml (hand-written: pyproject's custom_sidebar) names every notebook once, and only existing ones."
+    listed = re.findall(r"^\s*-\s+([\w/.-]+\.ipynb)\s*$", (NBS / "sidebar.yml").read_text(), re.M)
+    have = {p.relative_to(NBS).as_posix() for p in ALL_NBS} - {"index.ipynb"}
+    assert not (missing := sorted(have - set(listed))), f"nbs/sidebar.yml lacks {missing}: add each to its section"
+    assert not (gone := sorted(set(listed) - have)), f"nbs/sidebar.yml lists notebooks that do not exist: {gone}"
+    assert len(listed) == len(set(listed)), "nbs/sidebar.yml lists a notebook twice"

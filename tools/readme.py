@@ -16,13 +16,25 @@ def _outputs(cell):
         elif "data" in o and "text/plain" in o["data"] and "text/html" not in o["data"]:
             yield "".join(o["data"]["text/plain"])
 
+def site_url() -> str:
+    "The published documentation's address (nbs/nbdev.yml `site-url`), ending with /."
+    m = re.search(r"^\s*site-url:\s*\"?([^\"\s]+)", (ROOT/"nbs/nbdev.yml").read_text(), re.M)
+    return m.group(1).rstrip("/") + "/"
+
+def link_pages(md: str) -> str:
+    "Links to notebooks (`api/22_search.ipynb`) -> their page on the published site, named as nbdev names it."
+    def page(m):
+        parts = [re.sub(r"^\d+[a-zA-Z0-9]*_", "", p) for p in m.group(1).split("/")]
+        return f"]({site_url()}{'/'.join(parts)}.html{m.group(2) or ''})"
+    return re.sub(r"\]\(((?:api|tutorials|explanations)/[\w/.-]+?)\.ipynb(#[^)\s]*)?\)", page, md)
+
 def render(nb: dict) -> str:
     parts = ["<!-- Generated from nbs/index.ipynb by tools/readme.py: edit the notebook, not this file. -->"]
     for c in nb["cells"]:
         src = _src(c).strip()
         if not src: continue
         if c["cell_type"] == "markdown":
-            parts.append(re.sub(r"^> ", "> ", src))
+            parts.append(link_pages(src))
         elif c["cell_type"] == "code":
             if re.search(r"^#\|\s*hide", src, re.M): continue
             code = "\n".join(l for l in src.splitlines() if not l.startswith("#|")).strip()
