@@ -227,6 +227,8 @@ def require_dir(path, corpus: str, layout: str) -> Path:
     "`path` as a Path, or `BadInputError` naming it and describing the expected layout."
     if path is None: raise BadInputError(f"corpus {corpus}", "needs a path to its folder", f"expected layout: {layout}")
     p = Path(path).expanduser()
-    if not p.is_dir(): raise BadInputError(p, "folder not found" if not p.exists() else "not a folder",
-                                           f"give the {corpus} root folder; expected layout: {layout}")
+    if not p.is_dir():
+        why = (path_problem(p, allow_empty=True) or ("not a folder",))[0]      # a broken link, a loop: say so
+        why = "folder not found" if why == "file not found" else why
+        raise BadInputError(p, why, f"give the {corpus} root folder; expected layout: {layout}")
     return p

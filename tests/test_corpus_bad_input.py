@@ -234,3 +234,14 @@ def test_flac_claiming_2_34_samples_is_a_problem_of_that_file(tmp_path, capsys):
     assert checked.utts == ["ok"] and list(f.feats) == ["ok"]
     with pytest.raises(CorpusError, match="bomb.flac: the header declares"):
         c.check(strict=True)
+
+
+def test_root_folder_that_is_a_link_or_a_file_is_named_as_such(tmp_path):
+    import os
+    os.symlink(tmp_path/"gone", tmp_path/"broken")
+    os.symlink(tmp_path/"loop", tmp_path/"loop")
+    (tmp_path/"file.txt").write_text("x")
+    for name, why in [("broken", "broken link: it points to"), ("loop", "link loop"), ("file.txt", "not a folder"),
+                      ("nothing", "folder not found")]:
+        with pytest.raises(BadInputError, match=f"{name}: {why}.*expected layout"):
+            load_corpus("ravdess", tmp_path/name)
