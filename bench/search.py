@@ -1,58 +1,171 @@
-"""Seconds per search step and peak memory of the emoDARTS search, and (--full) one full CPU-preset search.
+"""Seconds per search step, peak memory and achieved GFLOP/s of the supernet search; side by side with an
+earlier copy of this package (before/after) or with the official emoDARTS code when a path to it is given.
 
-    OMP_NUM_THREADS=2 .venv/bin/python bench/search.py            # step timings: emodarts shape and cpu preset
-    OMP_NUM_THREADS=2 .venv/bin/python bench/search.py --full     # + a full cpu-preset search on one EmoDB LOSO fold
+    OMP_NUM_THREADS=2 .venv/bin/python bench/search.py                      # cpu preset, emodarts shape at batch 16
+    OMP_NUM_THREADS=2 .venv/bin/python bench/search.py --cases emodarts-b4,cpu --orders first_order \\
+        --before /tmp/old            # /tmp/old/emodarts_nb from `git archive <commit> emodarts_nb | tar -x -C /tmp/old`
+    OMP_NUM_THREADS=2 .venv/bin/python bench/search.py --cases emodarts --official /tmp/emoDARTS
+                                     # a checkout of jayaneetha/emoDARTS, fetched for the run and never committed
+    OMP_NUM_THREADS=2 .venv/bin/python bench/search.py --full               # + a full cpu-preset search on EmoDB fold 0
 
-Each shape runs in a fresh subprocess, so its peak memory is its own. A "search step" is one architecture
-step on an alpha batch plus one weight step on a weight batch, as the search loop does; figures are the
-median over --steps steps after one warm-up step. Peak memory is the process's maximum resident set size
-(resource.getrusage ru_maxrss). Prints figures only; asserts nothing.
+Each case runs in a fresh subprocess (its peak memory is its own); with --before or --official the two codes run
+one after the other, --rounds times, alternating, and the ratio of their medians is printed. A "search step" is
+one architecture step on an alpha batch plus one weight step on a weight batch, as the search loop does; times
+are medians over --steps steps after one warm-up step. Peak memory is the process's maximum resident set size
+(resource.getrusage ru_maxrss). FLOPs of a step are counted by torch's FlopCounterMode (with the fused CPU LSTM
+kernels added) on a batch-2 step with activation checkpointing off, scaled to the batch: the model's own FLOPs,
+not the recomputation. The GEMM peak is the best of five 2048x2048 fp32 torch.matmul in the same process with the
+same threads. Prints figures only; asserts nothing.
 """
 from __future__ import annotations
-import argparse, json, os, resource, statistics, subprocess, sys, time
+import argparse, json, math, os, resource, statistics, subprocess, sys, time
 from pathlib import Path
 
 CASES = {  # name: (search preset, input (F, T), batch, space overrides)
     "emodarts": ("emodarts", (128, 128), 16, {}),
+    "emodarts-b4": ("emodarts", (128, 128), 4, {}),
+    "emodarts-b2": ("emodarts", (128, 128), 2, {}),
     "cpu": ("cpu", None, None, {}),
 }
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def peak_rss_mb() -> float: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
-def one_case(name: str, steps: int, orders) -> dict:
-    import torch, torch.nn.functional as F
+
+def gemm_peak_gflops(n: int = 2048, reps: int = 5) -> float:
+    "Best fp32 GFLOP/s of an n x n matrix product on this machine, with this process's threads."
+    import torch
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(reps))
+    return 2 * n ** 3 / best / 1e9
+
+
+def _timed(f) -> float:
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
+
+
+def flop_counter():
+    "FlopCounterMode that also counts the CPU's fused LSTM layers (as emodarts_nb.network.flop_counter does)."
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    fwd = lambda x, w_ih, w_hh, *a, **k: 2 * math.prod(x[:-1]) * (math.prod(w_ih) + math.prod(w_hh))
+    bwd = lambda *a, **k: 2 * fwd(*a)  # input and weight gradients
+    fused = {torch.ops.aten.mkldnn_rnn_layer: fwd, torch.ops.aten.mkldnn_rnn_layer_backward: bwd}
+    return FlopCounterMode(display=False, custom_mapping=fused)
+
+
+def case_shape(name: str):
+    "Search preset, input (F, T), batch and config of a case."
     from emodarts_nb.config import get_config
     from emodarts_nb.features import get_preset
-    from emodarts_nb.search import build_supernet
-    from emodarts_nb.architect import Architect
-    from emodarts_nb.supernet import count_params
     preset, shape, batch, space = CASES[name]
     cfg = get_config(preset, space=space or None)
     if shape is None:  # the cpu preset's own input: its feature preset's (F, T)
-        f = get_preset(cfg.features); shape = (f.n_mels, int(f.max_seconds * f.sr / f.hop_length + 1) // f.time_pool)
-    batch = batch or cfg.batch_size
+        f = get_preset(cfg.features)
+        shape = (f.n_mels, int(f.max_seconds * f.sr / f.hop_length + 1) // f.time_pool)
+    return preset, tuple(shape), batch or cfg.batch_size, cfg
+
+
+def time_steps(alpha_step, weight_step, batch_of, steps: int) -> dict:
+    "Median seconds of the alpha step, the weight step and both, over `steps` steps after one warm-up."
+    times = []
+    for i in range(steps + 1):
+        trn, val = batch_of(), batch_of()
+        ta = _timed(lambda: alpha_step(trn, val))
+        tw = _timed(lambda: weight_step(trn))
+        if i: times.append((ta, tw))
+    return dict(alpha_step_s=round(statistics.median(a for a, _ in times), 3),
+                weight_step_s=round(statistics.median(w for _, w in times), 3),
+                search_step_s=round(statistics.median(a + w for a, w in times), 3),
+                steps_s=[round(a + w, 3) for a, w in times])
+
+
+def one_case(name: str, steps: int, orders) -> dict:
+    "Time this checkout's (or PYTHONPATH's) supernet search steps at case `name`; runs in its own process."
+    import torch, torch.nn.functional as F
+    import emodarts_nb
+    from emodarts_nb.supernet import SuperNet, SpaceConfig, count_params
+    from emodarts_nb.architect import Architect
+    preset, shape, batch, cfg = case_shape(name)
+    space = dict(cfg.space)
     torch.manual_seed(0)
-    model = build_supernet(cfg, 4, shape)
+    model = SuperNet(SpaceConfig(**space), 4, shape)
     w_optim = torch.optim.SGD(model.weights(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
-    batch_of = lambda: (torch.randn(batch, 1, *shape), torch.randint(0, 4, (batch,)))
-    out = dict(case=name, preset=preset, input=list(shape), batch=batch, C=cfg.space.get("C"), threads=torch.get_num_threads(),
-               weights_M=round(count_params(model) / 1e6, 2))
+    batch_of = lambda b=batch: (torch.randn(b, 1, *shape), torch.randint(0, 4, (b,)))
+    out = dict(case=name, code=str(Path(emodarts_nb.__file__).parent), input=list(shape), batch=batch, C=space.get("C"),
+               threads=torch.get_num_threads(), weights_M=round(count_params(model) / 1e6, 2))
     def weight_step(b):
-        w_optim.zero_grad(); loss = F.cross_entropy(model(b[0]), b[1]); loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.weights(), cfg.grad_clip); w_optim.step()
+        w_optim.zero_grad()
+        F.cross_entropy(model(b[0]), b[1]).backward()
+        torch.nn.utils.clip_grad_norm_(model.weights(), cfg.grad_clip)
+        w_optim.step()
     for order in orders:
         arch = Architect(model, order=order)
-        times = []
-        for i in range(steps + 1):  # the first is warm-up
-            trn, val = batch_of(), batch_of()
-            t0 = time.perf_counter(); arch.step(trn, val, xi=cfg.w_lr, w_optim=w_optim); t1 = time.perf_counter()
-            weight_step(trn); t2 = time.perf_counter()
-            if i: times.append((t1 - t0, t2 - t1))
-        out[order] = dict(alpha_step_s=round(statistics.median(a for a, _ in times), 3),
-                          weight_step_s=round(statistics.median(w for _, w in times), 3),
-                          search_step_s=round(statistics.median(a + w for a, w in times), 3))
-    out["peak_rss_MB"] = round(peak_rss_mb())
+        alpha_step = lambda t, v: arch.step(t, v, xi=cfg.w_lr, w_optim=w_optim)
+        out[order] = time_steps(alpha_step, weight_step, batch_of, steps)
+    out["peak_rss_MB"] = round(peak_rss_mb())  # before the FLOP count, which runs without checkpointing
+    for m in getattr(model, "_mixed_ops", lambda: [])(): m.checkpoint = False
+    for order in orders:
+        arch, small = Architect(model, order=order), 2
+        with flop_counter() as fc:
+            t = batch_of(small)
+            arch.step(t, batch_of(small), xi=cfg.w_lr, w_optim=w_optim)
+            weight_step(t)
+        gflop = fc.get_total_flops() / 1e9 * batch / small
+        out[order].update(gflop_per_step=round(gflop, 2), gflops=round(gflop / out[order]["search_step_s"], 2))
+    out["gemm_peak_gflops"] = round(gemm_peak_gflops(), 1)
+    for order in orders: out[order]["share_of_gemm_peak"] = round(out[order]["gflops"] / out["gemm_peak_gflops"], 3)
     return out
+
+
+def official_case(name: str, steps: int, orders, official: str) -> dict:
+    "The same steps with the official emoDARTS supernet (a checkout of jayaneetha/emoDARTS at `official`)."
+    import torch, torch.nn as nn
+    sys.path.insert(0, str(Path(official) / "emoDARTS"))
+    from models.search_cnn import SearchCNNController  # the official code's names
+    from architect import Architect as OfficialArchitect
+    preset, shape, batch, cfg = case_shape(name)
+    sp = cfg.space
+    torch.manual_seed(0)
+    model = SearchCNNController(1, sp["C"], 4, len(sp["cnn_cells"]), nn.CrossEntropyLoss(), n_nodes=sp["nodes"],
+                                device_ids=[0], n_layers_rnn=sp["seq_cells"],
+                                n_nodes_rnn=sp.get("seq_nodes") or sp["nodes"])
+    w_optim = torch.optim.SGD(model.weights(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
+    a_optim = torch.optim.Adam(model.alphas(), cfg.alpha_lr, betas=(0.5, 0.999), weight_decay=1e-3)
+    batch_of = lambda b=batch: (torch.randn(b, 1, *shape), torch.randint(0, 4, (b,)))
+    out = dict(case=name, code=f"official: {official}", input=list(shape), batch=batch, C=sp["C"],
+               threads=torch.get_num_threads(),
+               weights_M=round(sum(p.numel() for p in model.weights()) / 1e6, 2))
+    def weight_step(b):
+        w_optim.zero_grad()
+        model.loss(*b).backward()
+        nn.utils.clip_grad_norm_(model.weights(), cfg.grad_clip)
+        w_optim.step()
+    for order in orders:
+        arch = OfficialArchitect(model, cfg.w_momentum, cfg.w_weight_decay)
+        def alpha_step(t, v):
+            a_optim.zero_grad()
+            if order == "second_order": arch.unrolled_backward(*t, *v, cfg.w_lr, w_optim)
+            else: model.loss(*v).backward()
+            a_optim.step()
+        out[order] = time_steps(alpha_step, weight_step, batch_of, steps)
+    out["peak_rss_MB"] = round(peak_rss_mb())
+    for order in orders:
+        with flop_counter() as fc:
+            t = batch_of(2)
+            a_optim.zero_grad()
+            model.loss(*t).backward()  # first-order alpha step; the second order adds 3 passes, counted below
+            weight_step(t)
+        gflop = fc.get_total_flops() / 1e9 * batch / 2 * (2.5 if order == "second_order" else 1)
+        out[order].update(gflop_per_step=round(gflop, 2), gflops=round(gflop / out[order]["search_step_s"], 2))
+    out["gemm_peak_gflops"] = round(gemm_peak_gflops(), 1)
+    for order in orders: out[order]["share_of_gemm_peak"] = round(out[order]["gflops"] / out["gemm_peak_gflops"], 3)
+    return out
+
 
 def full_search(epochs=None) -> dict:
     from emodarts_nb.core import emodb_dir
@@ -64,10 +177,35 @@ def full_search(epochs=None) -> dict:
     corpus = load_corpus("emodb", emodb_dir())
     cfg = get_config("cpu", **({"epochs": epochs} if epochs else {}))
     out = Path(tempfile.mkdtemp()) / "run"
-    t0 = time.perf_counter(); res = search(cfg, corpus, 0, out, progress=False); wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = search(cfg, corpus, 0, out, progress=False)
+    wall = time.perf_counter() - t0
     h = res.history.iloc[-1]
-    return dict(full="cpu preset, EmoDB LOSO fold 0", wall_s=round(wall, 1), epochs=len(res.history), final_valid_acc=round(float(h.valid_acc), 3),
-                best_valid_acc=round(float(res.history.valid_acc.max()), 3), genotype=str(res.genotype), peak_rss_MB=round(peak_rss_mb()), run=str(out))
+    return dict(full="cpu preset, EmoDB LOSO fold 0", wall_s=round(wall, 1), epochs=len(res.history),
+                final_valid_acc=round(float(h.valid_acc), 3),
+                best_valid_acc=round(float(res.history.valid_acc.max()), 3),
+                genotype=str(res.genotype), peak_rss_MB=round(peak_rss_mb()), run=str(out))
+
+
+def run_case(case: str, a, code: str | None = None, official: str | None = None) -> dict:
+    "One case in a fresh subprocess: this checkout, the package copy under `code`, or the official code."
+    cmd = [sys.executable, __file__, "--case", case, "--steps", str(a.steps), "--orders", a.orders]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [code or str(ROOT), os.environ.get("PYTHONPATH")])))
+    if official: cmd += ["--official", official]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode:
+        return dict(case=case, code=code or official, error=r.stderr.strip().splitlines()[-1:], rc=r.returncode)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def ratios(other: list, ours: list, orders) -> dict:
+    "other / ours for the medians over rounds: time (>1: we are faster) and peak memory (>1: we use less)."
+    med = lambda rs, f: statistics.median(f(r) for r in rs)
+    out = {o: round(med(other, lambda r: r[o]["search_step_s"]) / med(ours, lambda r: r[o]["search_step_s"]), 2)
+           for o in orders if all(o in r for r in other + ours)}
+    out["peak_rss"] = round(med(other, lambda r: r["peak_rss_MB"]) / med(ours, lambda r: r["peak_rss_MB"]), 2)
+    return out
+
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -75,18 +213,33 @@ def main():
     p.add_argument("--cases", default="cpu,emodarts", help="cases to run, comma-separated")
     p.add_argument("--steps", type=int, default=3, help="measured steps per order (after 1 warm-up)")
     p.add_argument("--orders", default="first_order,second_order")
+    p.add_argument("--before", help="a folder holding another copy of emodarts_nb, run side by side")
+    p.add_argument("--official", help="a checkout of jayaneetha/emoDARTS, run side by side (never committed)")
+    p.add_argument("--rounds", type=int, default=1, help="alternating rounds of the two codes per case")
     p.add_argument("--full", action="store_true", help="also one full cpu-preset search on EmoDB LOSO fold 0")
     p.add_argument("--full-only", action="store_true", help="only the full search")
     p.add_argument("--epochs", type=int, default=None, help="epochs of the full search (default: the preset's)")
     a = p.parse_args()
-    if a.case: print(json.dumps(one_case(a.case, a.steps, a.orders.split(",")))); return
-    print(f"# reproduce: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '?')} {sys.executable} {' '.join(sys.argv)}")
-    print("# peak memory: resource.getrusage(RUSAGE_SELF).ru_maxrss of a fresh subprocess per case")
+    orders = a.orders.split(",")
+    if a.case:
+        r = official_case(a.case, a.steps, orders, a.official) if a.official else one_case(a.case, a.steps, orders)
+        print(json.dumps(r))
+        return
+    threads = os.environ.get("OMP_NUM_THREADS", "?")
+    print(f"# reproduce: OMP_NUM_THREADS={threads} {sys.executable} {' '.join(sys.argv)}")
+    print("# peak memory: ru_maxrss of a fresh subprocess per case; times: medians; ratio = other / ours")
     if not a.full_only:
         for case in a.cases.split(","):
-            r = subprocess.run([sys.executable, __file__, "--case", case, "--steps", str(a.steps), "--orders", a.orders],
-                               capture_output=True, text=True)
-            print(r.stdout.strip() if r.returncode == 0 else json.dumps(dict(case=case, error=r.stderr.strip().splitlines()[-1:], rc=r.returncode)), flush=True)
+            ours, other = [], []
+            for _ in range(a.rounds):
+                if a.before or a.official:
+                    other.append(run_case(case, a, a.before, a.official))
+                    print(json.dumps(other[-1]), flush=True)
+                ours.append(run_case(case, a))
+                print(json.dumps(ours[-1]), flush=True)
+            if other and not any("error" in r for r in ours + other):
+                print(json.dumps(dict(case=case, ratio_other_over_ours=ratios(other, ours, orders))), flush=True)
     if a.full or a.full_only: print(json.dumps(full_search(a.epochs)), flush=True)
+
 
 if __name__ == "__main__": main()

@@ -6,17 +6,18 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/network.html.md"""
 
 # %% ../nbs/api/13_network.ipynb #a83e321e
 from __future__ import annotations
-import math
+import copy, math
 import torch
 import torch.nn as nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from .core import BadInputError
 from .ops import CNN_OPS, SEQ_OPS, Identity, StdConv, FactorizedReduce, copy_stack_to
 from .genotypes import Genotype, cell_edges
-from .supernet import SpaceConfig, SuperNet, _cnn_plan, _input_hw, count_params
+from .supernet import SpaceConfig, SuperNet, cnn_plan, input_hw, count_params
 
 # %% auto #0
-__all__ = ['drop_path', 'Cell', 'SeqCell', 'Network', 'copy_weights', 'count_macs']
+__all__ = ['drop_path', 'Cell', 'SeqCell', 'Network', 'copy_weights', 'flop_counter', 'count_macs']
 
 # %% ../nbs/api/13_network.ipynb #b5e74d56
 def drop_path(x, p: float):
@@ -77,18 +78,15 @@ class Network(nn.Module):
         super().__init__()
         space = SpaceConfig(**space) if isinstance(space, dict) else (space or SpaceConfig())
         _check_genotype(genotype, space)
-        self.genotype, self.space, self.n_classes, self.input_shape = genotype, space, n_classes, _input_hw(input_shape)
+        self.genotype, self.space, self.n_classes, self.input_shape = genotype, space, n_classes, input_hw(input_shape)
         self.drop_path_prob = 0.0  # DARTS drop path on every non-identity edge during retraining
+        self.memory_format = torch.channels_last  # of the CNN maps (faster convolutions and pools on the CPU)
         C0 = space.stem_multiplier * space.C
         self.stem = nn.Sequential(nn.Conv2d(1, C0, 3, 1, 1, bias=False), nn.BatchNorm2d(C0))
-        self.cells, C_pp, C_p, red_p, C, Fq = nn.ModuleList(), C0, C0, False, space.C, self.input_shape[0]
-        for t in space.cnn_cells:
-            red = t == "reduce"
-            if red: C, Fq = C * 2, math.ceil(Fq / 2)
-            gene, concat = getattr(genotype, t), getattr(genotype, f"{t}_concat")
-            self.cells.append(Cell(gene, concat, C_pp, C_p, C, red_p, red))
-            C_pp, C_p, red_p = C_p, C * len(concat), red
-        self.to_seq = nn.Linear(C_p * Fq, space.seq_dim)
+        concat = {t: getattr(genotype, f"{t}_concat") for t in set(space.cnn_cells)}
+        plan, C_out, F_out = cnn_plan(space, self.input_shape[0], concat)
+        self.cells = nn.ModuleList(Cell(getattr(genotype, t), concat[t], *p) for t, p in zip(space.cnn_cells, plan))
+        self.to_seq = nn.Linear(C_out * F_out, space.seq_dim)
         self.seq_cells = nn.ModuleList(SeqCell(genotype.seq, genotype.seq_concat, space.seq_dim) for _ in range(space.seq_cells))
         self.classifier = nn.Linear(space.seq_dim, n_classes)
 
@@ -98,7 +96,7 @@ def _net_forward(self: Network, x):
     if x.dim() == 3: x = x.unsqueeze(1)
     if x.shape[-2] != self.input_shape[0]:
         raise BadInputError(f"input of shape {tuple(x.shape)}", f"has F={x.shape[-2]}, the network was built for F={self.input_shape[0]}")
-    s0 = s1 = self.stem(x)                                                   # (B, 3C, F, T)
+    s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)    # (B, 3C, F, T)
     for cell in self.cells: s0, s1 = s1, cell(s0, s1, self.drop_path_prob)
     B, C, Fq, T = s1.shape
     h0 = h1 = self.to_seq(s1.permute(0, 3, 1, 2).reshape(B, T, C * Fq))    # (B, T', d)
@@ -144,24 +142,20 @@ def _from_supernet(supernet: SuperNet, genotype: Genotype | None = None) -> Netw
     return net
 Network.from_supernet = staticmethod(_from_supernet)
 
-# %% ../nbs/api/13_network.ipynb #18d21283
-_GATES = {nn.LSTM: 4, nn.GRU: 3, nn.RNN: 1}
+# %% ../nbs/api/13_network.ipynb #9ccdf008
+def _rnn_flops(x, w_ih, w_hh, *args, **kwargs) -> int:
+    return 2 * math.prod(x[:-1]) * (math.prod(w_ih) + math.prod(w_hh))  # x: (T, B, n_in), w: (gates*h, n)
 
-def _macs_hook(m, inp, out, acc):
-    x = inp[0]
-    if isinstance(m, nn.Conv2d): acc[0] += out.numel() // out.shape[0] * (m.in_channels // m.groups) * math.prod(m.kernel_size)
-    elif isinstance(m, nn.Linear): acc[0] += out.numel() // out.shape[0] * m.in_features
-    elif type(m) in _GATES:
-        T, dirs, h = x.shape[1], 2 if m.bidirectional else 1, m.hidden_size
-        for layer in range(m.num_layers):
-            n_in = m.input_size if layer == 0 else h * dirs
-            acc[0] += T * dirs * _GATES[type(m)] * h * (n_in + h)
+def _rnn_backward_flops(*args, **kwargs) -> int: return 2 * _rnn_flops(*args)  # input and weight gradients
 
+def flop_counter(**kwargs) -> FlopCounterMode:
+    "torch's `FlopCounterMode` (display off), also counting the CPU's fused LSTM layers forward and backward."
+    fused = {torch.ops.aten.mkldnn_rnn_layer: _rnn_flops, torch.ops.aten.mkldnn_rnn_layer_backward: _rnn_backward_flops}
+    return FlopCounterMode(**{"display": False, **kwargs}, custom_mapping=fused)
+
+# %% ../nbs/api/13_network.ipynb #d748c9af
 def count_macs(model: nn.Module, x: torch.Tensor) -> int:
-    "Multiply-accumulates of one forward pass per sample (convolutions, linear and recurrent layers)."
-    acc, hooks = [0], [m.register_forward_hook(lambda m, i, o: _macs_hook(m, i, o, acc)) for m in model.modules()]
-    try:
-        with torch.no_grad(): model(x)
-    finally:
-        for h in hooks: h.remove()
-    return acc[0]
+    "Multiply-accumulates of one forward pass per sample of `x`, as `flop_counter` counts them (FLOPs / 2)."
+    if x.device.type != "cpu": model, x = copy.deepcopy(model).cpu(), x.cpu()  # the counter knows the CPU kernels
+    with flop_counter() as fc, torch.no_grad(): model(x)
+    return fc.get_total_flops() // 2 // x.shape[0]

@@ -51,13 +51,13 @@ class FactorizedReduce(nn.Module):
     def __init__(self, C_in, C_out, affine=True):
         super().__init__()
         self.relu = nn.ReLU()
-        self.conv1 = nn.Conv2d(C_in, C_out // 2, 1, stride=2, bias=False)
-        self.conv2 = nn.Conv2d(C_in, C_out - C_out // 2, 1, stride=2, bias=False)
+        self.conv1 = nn.Conv2d(C_in, C_out // 2, 1, bias=False)  # 1x1 at stride 2 = 1x1 on every other row and column
+        self.conv2 = nn.Conv2d(C_in, C_out - C_out // 2, 1, bias=False)
         self.bn = nn.BatchNorm2d(C_out, affine=affine)
     def forward(self, x):
         x = self.relu(x)
-        shifted = F.pad(x, (0, 1, 0, 1))[:, :, 1:, 1:]  # one step right/down, same size
-        return self.bn(torch.cat([self.conv1(x), self.conv2(shifted)], dim=1))
+        shifted = F.pad(x, (0, 1, 0, 1))[:, :, 1::2, 1::2]  # the grid one step right/down: (B, C, ceil(F/2), ceil(T/2))
+        return self.bn(torch.cat([self.conv1(x[:, :, ::2, ::2]), self.conv2(shifted)], dim=1))
 
 # %% ../nbs/api/10_ops.ipynb #d59f903d
 class StdConv(nn.Sequential):

@@ -7,20 +7,25 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/supernet.html.md"""
 # %% ../nbs/api/11_supernet.ipynb #6da159a4
 from __future__ import annotations
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields, replace
 
 import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
+from torch.func import functional_call
+from torch.utils.checkpoint import checkpoint
 
 from .core import BadInputError
 from .ops import CNN_OPS, SEQ_OPS, Zero, StdConv, FactorizedReduce, RNNStack, stack_family
 from .genotypes import Genotype, cell_edges, derive_genotype
 
 # %% auto #0
-__all__ = ['CNN_DEFAULT', 'SEQ_DEFAULT', 'SPACES', 'SpaceConfig', 'get_space', 'channel_shuffle', 'MixedOp', 'run_dag',
-           'SearchCell', 'SeqSearchCell', 'SuperNet', 'random_genotype', 'count_params']
+__all__ = ['CNN_DEFAULT', 'SEQ_DEFAULT', 'SPACES', 'CHECKPOINT_FROM', 'SpaceConfig', 'get_space', 'channel_shuffle', 'MixedOp',
+           'frozen_stats', 'run_dag', 'SearchCell', 'SeqSearchCell', 'input_hw', 'cnn_plan', 'SuperNet',
+           'random_genotype', 'count_params']
 
 # %% ../nbs/api/11_supernet.ipynb #5c29e10e
 CNN_DEFAULT = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
@@ -80,8 +85,8 @@ def get_space(name: str, **overrides) -> SpaceConfig:
 
 # %% ../nbs/api/11_supernet.ipynb #9ca2a1f2
 def channel_shuffle(x, groups: int):
-    B, C, H, W = x.shape  # (B, C, F, T) -> interleave the groups' channels
-    return x.view(B, groups, C // groups, H, W).transpose(1, 2).reshape(B, C, H, W)
+    "Interleave the channels of `groups` groups: (B, C, F, T) viewed (B, groups, C/groups, F, T), groups last."
+    return torch.channel_shuffle(x, groups)  # torch's kernel: same values, keeps the memory format
 
 class MixedOp(nn.Module):
     "One mixed edge: every candidate op, run and weighted as the supernet's path mode says."
@@ -90,6 +95,7 @@ class MixedOp(nn.Module):
         self.names, self.kind, self.stride, self.pc_k = tuple(names), kind, stride, pc_k
         self.ops, self.stacks, self.family = nn.ModuleDict(), nn.ModuleDict(), {}
         self.active = None  # indices of the ops this step's path runs (None: all)
+        self.checkpoint, self._recomputing = False, False  # keep only the inputs, recompute in backward
         for i, n in enumerate(names):
             if share_stack and kind == "seq" and (f := stack_family(n)): self.family[i] = f
             elif kind == "cnn": self.ops[n] = CNN_OPS[n](width // pc_k, stride, False)
@@ -112,7 +118,8 @@ def _outputs(self: MixedOp, x, idx) -> dict:
 MixedOp._outputs = _outputs
 
 # %% ../nbs/api/11_supernet.ipynb #c886d224
-def _mixed_forward(self: MixedOp, x, w=None, fixed: int | None = None, aux: float = 0.):
+def _mix(self: MixedOp, x, w=None, fixed: int | None = None, aux: float = 0.):
+    "The edge's output (what `forward` returns, without checkpointing)."
     xa = x[:, : x.shape[1] // self.pc_k] if self.pc_k > 1 else x
     if fixed is not None: idx, coef = [fixed], None
     else:
@@ -129,7 +136,37 @@ def _mixed_forward(self: MixedOp, x, w=None, fixed: int | None = None, aux: floa
         out = channel_shuffle(torch.cat([out, xb], 1), self.pc_k)
     if aux: out = out + aux * (x if self.stride == 1 else x[:, :, ::self.stride, ::self.stride])
     return out
-MixedOp.forward = _mixed_forward
+MixedOp.mix = _mix
+
+# %% ../nbs/api/11_supernet.ipynb #870a3de1
+@contextmanager
+def frozen_stats(module: nn.Module):
+    "Batch norms inside `module` normalise as usual but leave their running statistics and counters as they are."
+    bns = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    kept = [(m.momentum, m.num_batches_tracked.clone()) for m in bns]
+    for m in bns: m.momentum = 0.0  # running = 1 * running + 0 * batch: unchanged, bit for bit
+    try: yield module
+    finally:
+        for m, (mom, n) in zip(bns, kept):
+            m.momentum = mom
+            m.num_batches_tracked.copy_(n)
+
+# %% ../nbs/api/11_supernet.ipynb #438996d9
+@patch
+def forward(self: MixedOp, x, w=None, fixed: int | None = None, aux: float = 0.):
+    "`mix(x, ...)`; with `checkpoint` on (and gradients wanted) only the inputs are kept, the rest is recomputed."
+    if self._recomputing or not (self.checkpoint and torch.is_grad_enabled()): return self.mix(x, w, fixed, aux)
+    used = {**dict(self.named_parameters()), **dict(self.named_buffers())}  # the tensors in use now
+    calls = []
+    def run(x, w):
+        if not calls:
+            calls.append(1)
+            return self.mix(x, w, fixed, aux)
+        self._recomputing = True  # backward: the same tensors again, running statistics left alone
+        try:
+            with frozen_stats(self): return functional_call(self, used, (x, w, fixed, aux))
+        finally: self._recomputing = False
+    return checkpoint(run, x, w, use_reentrant=False)
 
 # %% ../nbs/api/11_supernet.ipynb #611b954a
 def run_dag(edges, states: list, w=None, fixed=None, edge_w=None, aux: float = 0.) -> list:
@@ -178,19 +215,20 @@ class SeqSearchCell(nn.Module):
         return self.drop(self.out(torch.cat(states[2:], dim=-1)))  # (B, T, d)
 
 # %% ../nbs/api/11_supernet.ipynb #7894c9e9
-def _input_hw(input_shape):
+def input_hw(input_shape) -> tuple[int, int]:
+    "(F, T) of an input shape (F, T) or (1, F, T)."
     if len(input_shape) not in (2, 3): raise BadInputError(f"input_shape={input_shape}", "expected (F, T) or (1, F, T)")
     return int(input_shape[-2]), int(input_shape[-1])
 
-def _cnn_plan(space: SpaceConfig, Fq: int):
-    "Per CNN cell: (C_pp, C_p, C, reduction_p, reduction); and the output channels and height."
+def cnn_plan(space: SpaceConfig, Fq: int, concat: dict | None = None):
+    "Per CNN cell (C_pp, C_p, C, reduction_p, reduction), output channels and height; `concat`: nodes kept per type."
     plan, C_pp = [], space.stem_multiplier * space.C
     C_p, C, red_p = C_pp, space.C, False
     for t in space.cnn_cells:
         red = t == "reduce"
         if red: C, Fq = C * 2, math.ceil(Fq / 2)
         plan.append((C_pp, C_p, C, red_p, red))
-        C_pp, C_p, red_p = C_p, C * space.nodes, red
+        C_pp, C_p, red_p = C_p, C * (space.nodes if concat is None else len(concat[t])), red
     return plan, C_p, Fq
 
 # %% ../nbs/api/11_supernet.ipynb #92920720
@@ -199,8 +237,8 @@ class SuperNet(nn.Module):
     def __init__(self, space: SpaceConfig | dict | None = None, n_classes: int = 4, input_shape=(128, 128)):
         super().__init__()
         space = SpaceConfig(**space) if isinstance(space, dict) else (space or SpaceConfig())
-        self.space, self.n_classes, self.input_shape = space, n_classes, _input_hw(input_shape)
-        plan, C_out, F_out = _cnn_plan(space, self.input_shape[0])
+        self.space, self.n_classes, self.input_shape = space, n_classes, input_hw(input_shape)
+        plan, C_out, F_out = cnn_plan(space, self.input_shape[0])
         C0 = space.stem_multiplier * space.C
         self.stem = nn.Sequential(nn.Conv2d(1, C0, 3, 1, 1, bias=False), nn.BatchNorm2d(C0))
         self.cells = nn.ModuleList(SearchCell(space, *p) for p in plan)
@@ -212,6 +250,8 @@ class SuperNet(nn.Module):
         if space.edge_norm:
             for c in self.cell_types(): self.arch[f"{c}_edges"] = nn.Parameter(1e-3 * torch.randn(len(cell_edges(self.n_nodes(c)))))
         self.path_mode, self.n_drop, self.aux_skip, self._fixed = "softmax", 0, 0.0, {}
+        self.memory_format = torch.channels_last  # of the CNN maps: the CPU's convolutions and pools run 2-4x faster
+        self.checkpoint = self.edge_maps() >= CHECKPOINT_FROM  # recompute the CNN edges in backward when they are big
 
 # %% ../nbs/api/11_supernet.ipynb #325e2a49
 def _cell_types(self: SuperNet) -> list[str]:
@@ -285,6 +325,24 @@ def _resample(self: SuperNet):
     return self
 SuperNet._mixed_ops, SuperNet.resample = _mixed_ops, _resample
 
+# %% ../nbs/api/11_supernet.ipynb #b3bded54
+CHECKPOINT_FROM = 2 ** 22  # values per sample of the first CNN cell's edge outputs from which SuperNet checkpoints
+
+@patch
+def edge_maps(self: SuperNet) -> int:
+    "Values per sample that the first CNN cell's edges produce: edges x operations x (C, F', T') of its output."
+    if not self.cells: return 0
+    cell, (Fq, T) = self.cells[0], self.input_shape
+    if cell.ctype == "reduce": Fq, T = math.ceil(Fq / 2), math.ceil(T / 2)
+    return len(cell.edges) * len(self.space.cnn_ops) * cell.preproc1[1].out_channels * Fq * T
+
+# %% ../nbs/api/11_supernet.ipynb #e0f22677
+def _get_checkpoint(self: SuperNet) -> bool: return any(m.checkpoint for m in self._mixed_ops())
+def _set_checkpoint(self: SuperNet, on: bool):
+    "Checkpoint every CNN mixed edge (on) or none (off)."
+    for m in self._mixed_ops(): m.checkpoint = bool(on) and m.kind == "cnn"
+SuperNet.checkpoint = property(_get_checkpoint, _set_checkpoint)
+
 # %% ../nbs/api/11_supernet.ipynb #ad4bef7e
 def _set_path_mode(self: SuperNet, mode: str, n_drop: int | None = None):
     "'softmax' (DARTS, all ops), 'sample' (one uniform op per edge), 'dropout' (mask `n_drop` ops per edge); then resample."
@@ -336,7 +394,7 @@ def _forward(self: SuperNet, x):
         raise BadInputError(f"input of shape {tuple(x.shape)}", f"has F={x.shape[-2]}, the network was built for F={self.input_shape[0]}",
                             "build the network with the features' input_shape")
     kw = {c: self._cell_kw(c) for c in self.cell_types()}
-    s0 = s1 = self.stem(x)                                      # (B, 3C, F, T)
+    s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)  # (B, 3C, F, T)
     for cell in self.cells: s0, s1 = s1, cell(s0, s1, **kw[cell.ctype])
     B, C, Fq, T = s1.shape
     h0 = h1 = self.to_seq(s1.permute(0, 3, 1, 2).reshape(B, T, C * Fq))  # (B, T', d)

@@ -157,6 +157,7 @@ def test_partial_channels_cut_params_and_memory():
     assert pc(x).shape == (2, 3)
     ops_params = lambda n: sum(p.numel() for c in n.cells for e in c.edges for p in e.ops.parameters())
     assert ops_params(pc) < ops_params(full) / 3     # depthwise ~1/4, pointwise ~1/16
+    for m in [*full._mixed_ops(), *pc._mixed_ops()]: m.checkpoint = False  # what the edges themselves keep
     assert _saved_numel(pc, x) < 0.6 * _saved_numel(full, x)
     with pytest.raises(BadInputError, match="partial-channel"):
         Network.from_supernet(pc)
@@ -263,3 +264,79 @@ def test_same_seed_same_supernet():
         net = SuperNet(tiny(), 3, SHAPE).eval()
         outs.append((net(torch.ones(1, 1, *SHAPE)), net.genotype()))
     assert torch.equal(outs[0][0], outs[1][0]) and outs[0][1] == outs[1][1]
+
+
+# ---- speed and memory (issue 13): checkpointed edges, channels_last maps, the same numbers as before
+
+def _plain(net):
+    "The same network with the old execution: no checkpointing, contiguous (NCHW) maps."
+    import copy
+    ref = copy.deepcopy(net)
+    ref.checkpoint, ref.memory_format = False, torch.contiguous_format
+    return ref
+
+
+@pytest.mark.parametrize("order", ["first_order", "second_order"])
+def test_checkpointed_channels_last_supernet_gives_the_same_gradients(order):
+    from emodarts_nb.architect import Architect
+    torch.manual_seed(0)
+    net = SuperNet(tiny(cnn_ops=CNN_DEFAULT), 3, SHAPE)
+    net.checkpoint = True
+    ref = _plain(net)
+    x, y = torch.randn(4, 1, *SHAPE), torch.randint(0, 3, (4,))
+    grads = []
+    for n in (net, ref):
+        a = Architect(n, order=order)
+        g = a.first_order_grads((x, y))[0] if order == "first_order" else a.second_order_grads((x, y), (x, y), 0.1)[0]
+        grads.append(torch.cat([t.flatten() for t in g]))
+    assert torch.allclose(grads[0], grads[1], rtol=1e-4, atol=1e-7)
+    for n in (net, ref): torch.nn.functional.cross_entropy(n(x), y).backward()
+    for (k, p), q in zip(net.named_parameters(), ref.parameters()):
+        assert torch.allclose(p.grad, q.grad, rtol=1e-4, atol=1e-6), k
+    for (k, b), c in zip(net.named_buffers(), ref.buffers()):  # running statistics updated once per forward
+        assert torch.allclose(b.float(), c.float(), rtol=1e-4, atol=1e-6), k
+
+
+def test_checkpointing_cuts_what_autograd_keeps():
+    torch.manual_seed(0)
+    net = SuperNet(tiny(cnn_ops=CNN_DEFAULT, seq_cells=0), 3, SHAPE)
+    x = torch.randn(2, 1, *SHAPE)
+    net.checkpoint = False
+    kept_plain = _saved_numel(net, x)
+    net.checkpoint = True
+    assert _saved_numel(net, x) < kept_plain / 3
+
+
+def test_cnn_maps_are_channels_last():
+    torch.manual_seed(0)
+    net = SuperNet(tiny(), 3, SHAPE)
+    g = random_genotype(net.space, generator=torch.Generator().manual_seed(0))
+    seen = []
+    for n in (net, Network(g, net.space, 3, SHAPE)):
+        cl = lambda m, i, o: seen.append(o.is_contiguous(memory_format=torch.channels_last))
+        n.cells[0].register_forward_hook(cl)
+        n(torch.randn(2, 1, *SHAPE))
+    assert seen == [True, True]
+
+
+def test_channels_last_network_matches_nchw():
+    torch.manual_seed(0)
+    sp = tiny(cnn_ops=CNN_DEFAULT)
+    net = Network(random_genotype(sp, generator=torch.Generator().manual_seed(3)), sp, 3, SHAPE)
+    ref = _plain(net)
+    x = torch.randn(4, 1, *SHAPE)
+    assert torch.allclose(net(x), ref(x), rtol=1e-4, atol=1e-5)
+    net(x).sum().backward()
+    ref(x).sum().backward()
+    for (k, p), q in zip(net.named_parameters(), ref.parameters()):
+        assert torch.allclose(p.grad, q.grad, rtol=1e-4, atol=1e-5), k
+
+
+class _Gram(nn.Module):
+    def forward(self, h): return h @ h.transpose(1, 2)  # (B, T, D) -> (B, T, T): T*T*D MACs, no layer to hook
+
+
+def test_macs_are_counted_by_torch_with_the_fused_lstm():
+    assert count_macs(_Gram(), torch.randn(3, 5, 4)) == 5 * 5 * 4           # what a layer hook cannot see
+    assert count_macs(nn.LSTM(4, 6, 2, batch_first=True), torch.randn(2, 7, 4)) == 7 * 4 * 6 * (4 + 6 + 6 + 6)
+    assert count_macs(nn.GRU(4, 6, batch_first=True), torch.randn(2, 7, 4)) == 7 * 3 * 6 * (4 + 6)
