@@ -6,7 +6,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/genotypes.html.md"""
 
 # %% ../nbs/api/12_genotypes.ipynb #dbf7604b
 from __future__ import annotations
-import ast, itertools, json, numbers, re
+import ast, itertools, json, numbers, re, warnings
 from dataclasses import dataclass, fields
 from typing import Iterable, Mapping, Sequence
 
@@ -15,7 +15,8 @@ import torch
 from .core import BadInputError, save_json, load_json
 
 # %% auto #0
-__all__ = ['CELL_TYPES', 'DARTS_V1', 'DARTS_V2', 'Genotype', 'parse_genotype', 'cell_edges', 'derive_gene', 'derive_genotype']
+__all__ = ['CELL_TYPES', 'DARTS_V1', 'DARTS_V2', 'Genotype', 'parse_genotype', 'cell_edges', 'derive_gene', 'is_param_free',
+           'cap_gene', 'derive_genotype']
 
 # %% ../nbs/api/12_genotypes.ipynb #3f9e044c
 CELL_TYPES = ("normal", "reduce", "seq")
@@ -193,10 +194,72 @@ def derive_gene(w: torch.Tensor, op_names: Sequence[str], k: int = 2) -> list:
         gene.append([(op_names[keep[arg[r]]], r - edges[0]) for r in top])
     return gene
 
-def derive_genotype(weights: Mapping[str, torch.Tensor], op_names: Mapping[str, Sequence[str]], k: int = 2) -> Genotype:
-    "The genotype of per-cell-type edge weights {'normal'|'reduce'|'seq': (n_edges, n_ops)}; `op_names` per cell type."
+# %% ../nbs/api/12_genotypes.ipynb #faccf25c
+def is_param_free(op: str) -> bool:
+    "Operations without weights that a genotype can keep: `skip_connect` and pooling (`none` is never kept)."
+    return op == "skip_connect" or "pool" in op
+
+def _has_weights(op: str) -> bool: return op != "none" and not is_param_free(op)
+
+# %% ../nbs/api/12_genotypes.ipynb #42cd5bc9
+def _cap(v, name: str, n_kept: int, what: str) -> int | None:
+    "A cap checked against the `n_kept` edges a cell keeps: None (off) or a whole number in 0..n_kept."
+    if v is None: return None
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v <= n_kept:
+        raise BadInputError(what, f"{name}={v!r} is not a whole number in 0..{n_kept}",
+                            f"the cell keeps {n_kept} edges: give 0..{n_kept}, or None to switch the cap off")
+    return int(v)
+
+def _strongest(p: torch.Tensor, op_names, param: list, first: int, inputs: list) -> tuple[str, int]:
+    "The strongest parameterised (op, input) over `inputs` of a node whose edge 0 is alpha row `first`."
+    best, arg = p[[first + j for j in inputs]][:, param].max(dim=1)
+    t = max(range(len(inputs)), key=lambda t: (best[t].item(), -t))  # ties: the lower input
+    return op_names[param[arg[t]]], inputs[t]
+
+def _broken(ops: list, max_skip: int | None, min_param: int | None):
+    "(which kept ops to give up, why) for the first cap that the kept `ops` break; None when they obey both."
+    if max_skip is not None and (got := ops.count("skip_connect")) > max_skip:
+        return (lambda op: op == "skip_connect"), f"keeps {got} skip_connect, more than max_skip={max_skip}"
+    if min_param is not None and (got := sum(map(_has_weights, ops))) < min_param:
+        return (lambda op: not _has_weights(op)), f"keeps {got} parameterised ops, fewer than min_param={min_param}"
+
+# %% ../nbs/api/12_genotypes.ipynb #3eaf87fe
+def cap_gene(gene: Sequence, w: torch.Tensor, op_names: Sequence[str], max_skip: int | None = None,
+             min_param: int | None = None, what: str = "cell") -> list:
+    "`gene` of `w` with at most `max_skip` skips and at least `min_param` parameterised ops (None: no cap)."
+    gene, p, col = [list(node) for node in gene], w.detach().float().cpu(), {n: i for i, n in enumerate(op_names)}
+    if tuple(p.shape) != (len(cell_edges(len(gene))), len(op_names)):
+        raise BadInputError(what, f"weights {tuple(p.shape)} do not fit {len(gene)} nodes and {len(op_names)} ops")
+    n_kept, first = sum(map(len, gene)), [i * (i + 3) // 2 for i in range(len(gene))]  # first: alpha row of 0->i+2
+    max_skip, min_param = _cap(max_skip, "max_skip", n_kept, what), _cap(min_param, "min_param", n_kept, what)
+    param = [i for i, n in enumerate(op_names) if _has_weights(n)]
+    prob = lambda n, s: p[first[n] + gene[n][s][1], col[gene[n][s][0]]].item()
+    while broken := _broken([op for node in gene for op, _ in node], max_skip, min_param):
+        give_up, why = broken
+        if not param:
+            warnings.warn(f"{what} {why}, but none of its ops {list(op_names)} has weights: the cap cannot apply, "
+                          "the cell is kept as derived", stacklevel=2)
+            break
+        slots = [(n, s) for n, node in enumerate(gene) for s, (op, _) in enumerate(node) if give_up(op)]
+        n, s = max(slots, key=lambda t: (-prob(*t), first[t[0]] + gene[t[0]][t[1]][1]))  # weakest; ties: later edge
+        taken = {j for _, j in gene[n]} - {gene[n][s][1]}
+        gene[n][s] = _strongest(p, op_names, param, first[n], [j for j in range(n + 2) if j not in taken])
+    return gene
+
+# %% ../nbs/api/12_genotypes.ipynb #874f7268
+def _per_cell(v, c: str, name: str):
+    "The cap of cell type `c`: `v`, or `v[c]` when `v` is a dict per cell type (missing: None)."
+    if not isinstance(v, Mapping): return v
+    if bad := set(v) - set(CELL_TYPES):
+        raise BadInputError(f"{name}={dict(v)!r}", f"unknown cell types {sorted(bad)}", f"use {list(CELL_TYPES)}")
+    return v.get(c)
+
+def derive_genotype(weights: Mapping[str, torch.Tensor], op_names: Mapping[str, Sequence[str]], k: int = 2,
+                    max_skip: int | Mapping | None = None, min_param: int | Mapping | None = None) -> Genotype:
+    "The genotype of per-cell-type edge weights {'normal'|'reduce'|'seq': (n_edges, n_ops)}, capped by `cap_gene`."
     kw = {}
     for c, w in weights.items():
-        kw[c] = derive_gene(w, op_names[c], k)
+        caps = dict(max_skip=_per_cell(max_skip, c, "max_skip"), min_param=_per_cell(min_param, c, "min_param"))
+        kw[c] = cap_gene(derive_gene(w, op_names[c], k), w, op_names[c], what=f"{c} cell", **caps)
         kw[f"{c}_concat"] = range(2, 2 + len(kw[c]))
     return Genotype(**kw)
