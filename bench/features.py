@@ -1,9 +1,9 @@
 """Benchmark: the `emodarts` feature preset over all of EmoDB, this project versus librosa, and cold versus warm cache.
 
-Reproduce (from the repository root):  OMP_NUM_THREADS=1 .venv/bin/python bench/features.py --repeats 3
-Prints figures only; it asserts nothing about time.
+Reproduce (from the repository root):  OMP_NUM_THREADS=1 .venv/bin/python bench/features.py --emodb PATH --repeats 3
+(PATH: the EmoDB folder; default $EMODARTS_SHARED_DATA/emodb). Prints figures only; it asserts nothing about time.
 """
-import argparse, dataclasses, os, statistics, sys, tempfile, time
+import argparse, dataclasses, os, shlex, statistics, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,6 @@ import torch
 
 from emodarts_nb.audio import read_audio
 from emodarts_nb.cache import extract_corpus
-from emodarts_nb.core import emodb_dir
 from emodarts_nb.features import extract_waves, get_preset
 
 
@@ -41,21 +40,31 @@ def timed(fn):
     t = time.perf_counter(); out = fn(); return time.perf_counter() - t, out
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=3)
-    a = ap.parse_args()
-    print("command: OMP_NUM_THREADS=%s %s bench/features.py --repeats %d"
-          % (os.environ.get("OMP_NUM_THREADS", "<unset>"), sys.executable, a.repeats))
-    d = emodb_dir()
+def emodb_files(d: Path | None, limit: int | None) -> list[Path]:
+    "The .wav files of the EmoDB folder `d` (flat, or in wav/ as the original zip has them); exits saying what to pass."
     if d is None:
-        print("EmoDB not found: expected ../shared/data/emodb beside the project (or set EMODARTS_SHARED_DATA)", file=sys.stderr)
-        sys.exit(2)
+        sys.exit("give the EmoDB folder: --emodb PATH (or set EMODARTS_SHARED_DATA to the folder that holds emodb/)")
+    if not d.is_dir(): sys.exit(f"EmoDB folder not found: {d} (pass --emodb PATH)")
+    files = sorted(d.glob("*.wav")) or sorted(d.glob("wav/*.wav"))
+    if not files: sys.exit(f"no .wav files in {d} or {d / 'wav'} (pass --emodb PATH, the folder of 03a01Fa.wav ...)")
+    return files[:limit]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    env = os.environ.get("EMODARTS_SHARED_DATA")
+    ap.add_argument("--emodb", type=Path, default=Path(env).expanduser() / "emodb" if env else None,
+                    help="the EmoDB folder (default: $EMODARTS_SHARED_DATA/emodb)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--limit", type=int, default=None, help="only the first N files (a quick check; default: all)")
+    a = ap.parse_args(argv)
+    print(f"command: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '<unset>')} {sys.executable} bench/features.py "
+          f"{shlex.join(sys.argv[1:] if argv is None else argv)}")
+    files = emodb_files(a.emodb, a.limit)
     import librosa
-    files = sorted(d.glob("*.wav"))
     cfg = get_preset("emodarts")
-    print(f"{len(files)} files from {d}; preset 'emodarts' -> (128, 128); torch threads {torch.get_num_threads()}, "
-          f"CPU cores {os.cpu_count()}")
+    print(f"{len(files)} files from {a.emodb}; preset 'emodarts' -> (128, 128); "
+          f"torch threads {torch.get_num_threads()}, CPU cores {os.cpu_count()}")
     librosa.feature.mfcc(y=np.random.default_rng(0).normal(size=8000).astype(np.float32), sr=32750, n_mfcc=128)  # numba JIT
 
     t_lib, t_l32, t_ours, t_read, ref, ours = [], [], [], [], None, None
@@ -65,7 +74,8 @@ def main():
         t0, waves = timed(lambda: [read_audio(p, cfg.sr)[0] for p in files])
         t1, ours = timed(lambda: extract_waves(waves, cfg))
         t_read.append(t0); t_ours.append(t0 + t1)
-        print(f"  run {r + 1}: librosa {t:.2f} s (float32 padding {t_l32[-1]:.2f} s), emodarts_nb {t0 + t1:.2f} s (read+resample {t0:.2f} s)")
+        print(f"  run {r + 1}: librosa {t:.2f} s (float32 padding {t_l32[-1]:.2f} s), "
+              f"emodarts_nb {t0 + t1:.2f} s (read+resample {t0:.2f} s)")
     diff = max(float(np.abs(o - l).max()) for o, l in zip(ours, ref))
     ml, mo = statistics.median(t_lib), statistics.median(t_ours)
     print(f"librosa load + MFCC (official code): {ml:.2f} s (median of {a.repeats})")
