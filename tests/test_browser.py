@@ -40,9 +40,7 @@ def _wait_ready(url: str, proc, log: Path, timeout: float = 60):
 def _start_lab(tmp: Path, notebook: Path):
     "Start JupyterLab on a free loopback port serving a copy of `notebook`; (process, base URL, token, log path)."
     work = tmp/"work"; work.mkdir()
-    nb = json.loads(notebook.read_text())                # name the kernel, so JupyterLab asks nothing
-    nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    (work/notebook.name).write_text(json.dumps(nb))
+    shutil.copy(notebook, work/notebook.name)            # as committed: its own kernelspec must spare the kernel dialog
     news = tmp/"settings"/"@jupyterlab"/"apputils-extension"/"notification.jupyterlab-settings"
     news.parent.mkdir(parents=True); news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     tracker = tmp/"settings"/"@jupyterlab"/"notebook-extension"/"tracker.jupyterlab-settings"
@@ -215,11 +213,15 @@ def test_explorer_in_jupyterlab(tmp_path):
     t0 = time.time()
     seen = drive(TUTORIAL, tmp_path, os.environ.get("EMODARTS_SCREENSHOT"))
     assert not seen["errors"], f"the tutorial raised in JupyterLab: {seen['errors']}"
+    assert not seen.get("dialogs"), f"JupyterLab opened dialogs (a missing kernelspec asks for a kernel): {seen['dialogs']}"
     s, r, e, last = seen["start"], seen["right"], seen["end"], seen["last"]
     assert last >= 2, seen["initial"]
     assert (s["readout"], r["readout"], e["readout"]) == ("0", "1", str(last))   # the slider moved with the keys
     assert s["top"] != r["top"] != e["top"], (s["top"], r["top"], e["top"])
     assert s["changes"] != r["changes"] != e["changes"]
+    assert s["epoch"].startswith(f"epoch 0 of {last}") and s["top"].startswith("top operations cₖ₋₂→0: "), s
+    assert "->" not in s["top"] + r["changes"] + e["changes"], (s["top"], r["changes"])      # one naming: cₖ₋₂→0
+    assert "c_{" not in s["svg"] and "cₖ₋₂" in s["svg"], "the graph must draw cₖ₋₂, not the literal c_{k-2}"
     assert s["svg"].startswith("<svg") and e["svg"].startswith("<svg")
     assert s["svg"] != e["svg"], "the genotype graph did not change between the first and the last epoch"
     assert s["heatmap"], "no plotly heatmap was rendered in the explorer"

@@ -1,15 +1,26 @@
 """The documentation site, checked in a real browser.
 
 Builds the site with `tools/docs.sh` (or uses one already built: set EMODARTS_DOCS_SITE to its folder), serves it
-on 127.0.0.1 and opens every page in Debian's headless Chromium through Playwright: every page loads with no
-console error, the executed tutorial pages contain their plotly figures (rendered) and graphviz graphs (inline
-SVG), the sidebar has the three Diátaxis sections, and no internal link or anchor is broken.
+on 127.0.0.1 and opens every page in Debian's headless Chromium through Playwright. What it verifies:
+
+* every page loads with status 200, no console error and no failed request to the site itself;
+* the sidebar has the three Diátaxis sections;
+* every link resolves inside the build: relative links, and absolute links to the project's own published site
+  (`site-url` of nbs/nbdev.yml), each to an existing page and, with a `#fragment`, to an existing anchor;
+* nothing is loaded from another host (scripts, stylesheets, fonts): the site works offline;
+* maths is rendered (KaTeX, bundled): no page shows raw `\(`, `\[` or `$$` text, and every `.math` is typeset;
+* no page shows a widget's repr text (`VBox(children=...`); the widgets' pages show their static view;
+* each page carries its notebook's opening text (the first sentence after the title and summary);
+* nothing is clipped: no figure, graph, table or image reaches beyond the content column unless it sits in a
+  scrolling box, and no code block hides part of a line (measured in the browser, 1300 px wide);
+* the executed tutorial pages contain their plotly figures (rendered) and graphviz graphs (inline SVG), and the
+  executed API pages give parameter tables under their signatures.
 
 To keep the test to a few minutes, the build it makes executes only the notebooks matching
 EMODARTS_DOCS_FILE_RE (default: tutorials 1 and 2 and the explanations; `all` runs every notebook, as
 `bash tools/docs.sh` does; with EMODARTS_DOCS_SITE it says which notebooks that build executed, default all). Skipped, with the reason, when Chromium or Playwright is missing.
 """
-import functools, http.server, os, re, subprocess, threading
+import functools, http.server, json, os, re, subprocess, threading
 from pathlib import Path
 from urllib.parse import urljoin, urlparse, unquote
 import pytest
@@ -79,12 +90,16 @@ def visited(site, server):
             page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
             page.on("requestfailed", lambda r: failed.append(r.url) if r.url.startswith(server) else None)
             page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.url.startswith(server) and r.status >= 400 else None)
+            outside = []
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server, "data:", "blob:", "about:")) else None)
+            page.set_viewport_size({"width": 1300, "height": 900})
             for rel in pages:
-                errors.clear(); failed.clear()
+                errors.clear(); failed.clear(); outside.clear()
                 resp = page.goto(server + rel, wait_until="load")
                 if page.locator(".plotly-graph-div").count():      # let plotly draw
                     page.wait_for_selector(".js-plotly-plot", state="attached", timeout=20_000)
-                out[rel] = dict(
+                page.wait_for_timeout(200)                         # KaTeX typesets on DOMContentLoaded + defer
+                out[rel] = dict(outside=list(outside), **page.evaluate(MEASURE_JS),
                     status=resp.status if resp else None, errors=list(errors), failed=list(failed),
                     plotly=page.locator(".plotly-graph-div").count(), drawn=page.locator(".js-plotly-plot").count(),
                     svg=page.locator(".cell-output svg > g.graph").count(),   # graphviz (plotly draws svg too)
@@ -93,6 +108,40 @@ def visited(site, server):
         finally:
             browser.close()
     return out
+
+
+# Measured in the page: the main column's text, raw maths, unrendered .math, clipped elements, tables.
+MEASURE_JS = r"""() => {
+  const main = document.querySelector('main') || document.body;
+  const col = main.getBoundingClientRect();
+  const skip = el => el.closest('pre, code, script, style, .katex, textarea');
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  const raw = [];
+  for (let n; (n = walker.nextNode());) {
+    if (skip(n.parentElement)) continue;
+    const m = n.textContent.match(/\\\(|\\\[|\$\$/);
+    if (m) raw.push(n.textContent.trim().slice(0, 80));
+  }
+  const untypeset = [...main.querySelectorAll('.math')].filter(e => !e.querySelector('.katex')).map(e => e.textContent.slice(0, 60));
+  const scrolls = el => { for (let a = el.parentElement; a && a !== main.parentElement; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX; if (o === 'auto' || o === 'scroll') return a.getBoundingClientRect().right <= col.right + 2; }
+    return false; };
+  const clipped = [];
+  for (const el of main.querySelectorAll('pre, table, svg, img, .plotly-graph-div, .cell-output-display > *')) {
+    if (el.closest('svg') && el.tagName.toLowerCase() === 'svg' && el.parentElement.closest('svg')) continue;
+    const r = el.getBoundingClientRect();
+    if (!r.width) continue;
+    const what = el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? '.' + String(el.className).split(' ')[0] : '');
+    if (r.right > col.right + 2 && !scrolls(el)) clipped.push(`${what} reaches ${Math.round(r.right - col.right)}px past the column`);
+    if (el.tagName === 'PRE' && el.scrollWidth > el.clientWidth + 2) clipped.push(`pre hides ${el.scrollWidth - el.clientWidth}px of its lines: ${el.textContent.slice(0, 60)}`);
+  }
+  const tables = [...main.querySelectorAll('table')].map(t => ({head: (t.querySelector('tr') || {}).textContent || '',
+      pad: Math.max(0, ...[...t.querySelectorAll('td, th')].slice(0, 4).map(c => parseFloat(getComputedStyle(c).paddingLeft) + parseFloat(getComputedStyle(c).paddingRight)))}));
+  return {text: main.innerText, raw_math: raw, untypeset, clipped, tables,
+          static_widgets: main.querySelectorAll('.emodarts-explorer-static').length,
+          katex: main.querySelectorAll('.katex').length};
+}"""
+WIDGET_REPR = re.compile(r"\b(?:[HV]Box|IntSlider|Dropdown|Play|FigureWidget|Button)\((?:children|value|description)=")
 
 
 def _executed(site, name):
@@ -130,18 +179,109 @@ def _ids(path: Path) -> set:
     return set(re.findall(r'\b(?:id|name)="([^"]+)"', path.read_text(errors="replace")))
 
 
+def _site_url() -> str:
+    "The project's published address (nbs/nbdev.yml `site-url`), ending with /."
+    m = re.search(r"^\s*site-url:\s*\"?([^\"\s]+)", (ROOT / "nbs" / "nbdev.yml").read_text(), re.M)
+    return m.group(1).rstrip("/") + "/"
+
+
 def test_no_broken_internal_link(site, server, visited):
-    root, broken, ids = site[0], [], {}
+    "Relative links and absolute links to the project's own site resolve in the build (page and anchor)."
+    root, broken, ids, own = site[0], [], {}, _site_url()
     for rel, v in visited.items():
         for href in v["links"]:
             if not href or href.startswith(("mailto:", "javascript:", "data:")): continue
+            if href.startswith(own): href = server + href[len(own):]      # the published site: this build
             url = urljoin(server + rel, href)
             if not url.startswith(server): continue                       # external: not checked offline
             u = urlparse(url)
             target = root / unquote(u.path[len(urlparse(server).path):])
             if u.path.endswith("/") or target.is_dir(): target = target / "index.html"
             if not target.exists(): broken.append(f"{rel}: {href} (no {target.relative_to(root)})"); continue
-            if u.fragment and target.suffix == ".html":
+            executed = re.search(site[1], target.relative_to(root).with_suffix(".ipynb").as_posix())
+            if u.fragment and target.suffix == ".html" and executed:   # a page not executed has no show_doc anchors
                 if target not in ids: ids[target] = _ids(target)
                 if unquote(u.fragment) not in ids[target]: broken.append(f"{rel}: {href} (no anchor #{u.fragment})")
     assert not broken, f"{len(broken)} broken internal link(s):\n" + "\n".join(sorted(set(broken))[:40])
+
+
+def test_nothing_loaded_from_other_hosts(visited):
+    "Scripts, styles, fonts and maths come from the site itself: it works offline (no CDN)."
+    bad = {p: v["outside"][:3] for p, v in visited.items() if v["outside"]}
+    assert not bad, f"pages that load from other hosts (a classroom without internet breaks): {bad}"
+
+
+def test_maths_is_rendered(visited):
+    bad = {p: (v["raw_math"][:2], v["untypeset"][:2]) for p, v in visited.items() if v["raw_math"] or v["untypeset"]}
+    assert not bad, f"pages showing raw LaTeX (\\( \\[ $$) or untypeset .math: {bad}"
+    assert visited["explanations/bilevel.html"]["katex"] >= 10, "the bilevel page's equations were not typeset"
+
+
+def test_no_widget_repr_text(site, visited):
+    bad = {p: WIDGET_REPR.search(v["text"]).group(0) for p, v in visited.items() if WIDGET_REPR.search(v["text"])}
+    assert not bad, f"pages showing a widget's repr instead of a view: {bad}"
+    for page in ("api/33_widgets.html", "tutorials/03_watching_alphas.html"):
+        nb = page.replace(".html", ".ipynb")
+        if re.search(site[1], nb) and page in visited:
+            assert visited[page]["static_widgets"] >= 1, f"{page}: no static view of the explorer"
+            assert "needs a running" in visited[page]["text"], f"{page}: no note that the live widget needs a kernel"
+
+
+def _plain(md: str) -> str:
+    "Markdown to the text a page shows: links, emphasis, code marks and list bullets dropped, spaces collapsed."
+    md = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", md)
+    md = re.sub(r"[*`>#]|^\s*[-*\d.]+\s", "", md, flags=re.M)
+    return _quotes(" ".join(md.split()))
+
+
+def _quotes(t: str) -> str: return t.translate(str.maketrans("“”‘’", "\"\"''"))
+
+
+def opening_text(nb: Path) -> str | None:
+    "The first words of a notebook's opening prose: what follows the title and summary (None: no prose)."
+    cells = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "markdown"]
+    if not cells: return None
+    lines = "".join(cells[0]["source"]).splitlines()
+    rest = [l for l in lines[1:] if l.strip() and not l.startswith(">")]        # text lost with the title cell
+    if not rest and len(cells) > 1: rest = "".join(cells[1]["source"]).splitlines()
+    for l in rest:
+        t = _plain(l)
+        if len(t) >= 20 and "$" not in l and "|" not in l and not l.lstrip().startswith(("<", "!")):
+            return " ".join(t.split()[:6])
+    return None
+
+
+def test_pages_keep_their_opening_text(site, visited):
+    "Each page shows its notebook's opening text (nbdev drops the whole first markdown cell into the title)."
+    missing, nbs = [], ROOT / "nbs"
+    for nb in sorted(nbs.rglob("*.ipynb")):
+        rel = nb.relative_to(nbs)
+        if any(p.startswith((".", "_")) for p in rel.parts): continue
+        page = rel.with_suffix(".html").as_posix()
+        if page not in visited or not (want := opening_text(nb)): continue
+        if want not in _quotes(" ".join(visited[page]["text"].split())): missing.append(f"{page}: {want!r}")
+    assert not missing, f"{len(missing)} page(s) lost their opening text:\n" + "\n".join(missing)
+
+
+def test_nothing_clipped(visited):
+    "No figure, table, graph or image beyond the content column (outside a scroll box); no code line cut."
+    bad = {p: v["clipped"][:3] for p, v in visited.items() if v["clipped"]}
+    assert not bad, f"{len(bad)} page(s) with clipped content (1300 px wide): {bad}"
+
+
+def test_tables_are_readable(visited):
+    "Table cells have padding (a DataFrame's headers do not run together)."
+    bad = {p: [t["head"][:40] for t in v["tables"] if t["pad"] < 8] for p, v in visited.items()}
+    bad = {p: t for p, t in bad.items() if t}
+    assert not bad, f"tables without cell padding: {bad}"
+
+
+def test_api_pages_have_parameter_tables(site, visited):
+    "`show_doc` gives a parameter table (name, type, default, details) under a signature with parameters."
+    checked = 0
+    for page in ("api/31_plots.html", "api/32_graphs.html", "api/33_widgets.html"):
+        if page not in visited or not re.search(site[1], page.replace(".html", ".ipynb")): continue
+        checked += 1
+        heads = [t["head"] for t in visited[page]["tables"]]
+        assert any("Default" in h or "Details" in h or "Type" in h for h in heads), f"{page}: no parameter table ({heads[:5]})"
+    assert checked or site[1] != ".*"
