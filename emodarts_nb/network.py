@@ -12,7 +12,7 @@ import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .core import BadInputError
-from .ops import CNN_OPS, SEQ_OPS, Identity, StdConv, FactorizedReduce, copy_stack_to
+from .ops import CNN_OPS, SEQ_OPS, Identity, StdConv, FactorizedReduce, cat_channels, copy_stack_to
 from .genotypes import Genotype, cell_edges
 from .supernet import SpaceConfig, SuperNet, cnn_plan, input_hw, count_params
 
@@ -48,7 +48,7 @@ class Cell(nn.Module):
         self.ops = nn.ModuleDict({f"n{n}_{p}": CNN_OPS[op](C, 2 if reduction and j < 2 else 1, True)
                                   for n, node in enumerate(gene) for p, (op, j) in enumerate(node)})
     def forward(self, s0, s1, drop_prob=0.):
-        return torch.cat(_run_nodes(self, [self.preproc0(s0), self.preproc1(s1)], drop_prob), dim=1)  # (B, C*len(concat), F, T)
+        return cat_channels(_run_nodes(self, [self.preproc0(s0), self.preproc1(s1)], drop_prob))  # (B, C*len(concat), F, T)
 
 class SeqCell(nn.Module):
     "A discrete sequential cell on (B, T, d): each node the sum of its chosen ops, concat -> linear to d."

@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from .core import BadInputError
 
 # %% auto #0
-__all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'register_op', 'Zero', 'Identity', 'FactorizedReduce', 'StdConv', 'PoolBN',
-           'DilConv', 'SepConv', 'SeqRNN', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack',
-           'copy_stack_to']
+__all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2', 'ChannelCat',
+           'cat_channels', 'FactorizedReduce', 'StdConv', 'PoolBN', 'strided_dilated', 'DilConv', 'SepConv', 'SeqRNN',
+           'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to']
 
 # %% ../nbs/api/10_ops.ipynb #a869d06f
 CNN_OPS: dict = {}  # name -> factory(C, stride, affine) -> nn.Module on (B, C, F, T)
@@ -45,6 +45,42 @@ class Zero(nn.Module):
 class Identity(nn.Identity):
     "The `skip_connect` operation at stride 1."
 
+# %% ../nbs/api/10_ops.ipynb #cb8f310e
+def _like(t):
+    "The memory format to give a gradient of `t`: channels_last if t is (and 4-d), else the plain one."
+    cl = t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last)
+    return torch.channels_last if cl else torch.contiguous_format
+
+class EvenGrid(torch.autograd.Function):
+    "x[:, :, o::2, o::2], whose backward gives a gradient in x's memory format (slicing's own gives NCHW)."
+    @staticmethod
+    def forward(ctx, x, o: int = 0):
+        ctx.shape, ctx.o, ctx.fmt = x.shape, o, _like(x)
+        return x[:, :, o::2, o::2]
+    @staticmethod
+    def backward(ctx, g):
+        gx = g.new_zeros(ctx.shape).contiguous(memory_format=ctx.fmt)
+        gx[:, :, ctx.o::2, ctx.o::2] = g
+        return gx, None
+
+def grid2(x, o: int = 0):
+    "Rows and columns o, o+2, ... of x (B, C, F, T): (B, C, ceil((F-o)/2), ceil((T-o)/2))."
+    return EvenGrid.apply(x, o)
+
+# %% ../nbs/api/10_ops.ipynb #c06422ea
+class ChannelCat(torch.autograd.Function):
+    "`torch.cat(xs, 1)` whose backward gives each input a dense gradient in its memory format (not a strided slice)."
+    @staticmethod
+    def forward(ctx, *xs):
+        ctx.sizes, ctx.fmts = [x.shape[1] for x in xs], [_like(x) for x in xs]
+        return torch.cat(xs, 1)
+    @staticmethod
+    def backward(ctx, g): return tuple(c.contiguous(memory_format=f) for c, f in zip(g.split(ctx.sizes, 1), ctx.fmts))
+
+def cat_channels(xs) -> torch.Tensor:
+    "Concatenate maps (B, C_i, F, T) along the channels; in backward each gets a dense channels_last gradient."
+    return ChannelCat.apply(*xs)
+
 # %% ../nbs/api/10_ops.ipynb #760e6892
 class FactorizedReduce(nn.Module):
     "ReLU, two 1x1 stride-2 convolutions on offset grids, concatenated, BN: halves F and T (ceil), keeps info."
@@ -56,8 +92,8 @@ class FactorizedReduce(nn.Module):
         self.bn = nn.BatchNorm2d(C_out, affine=affine)
     def forward(self, x):
         x = self.relu(x)
-        shifted = F.pad(x, (0, 1, 0, 1))[:, :, 1::2, 1::2]  # the grid one step right/down: (B, C, ceil(F/2), ceil(T/2))
-        return self.bn(torch.cat([self.conv1(x[:, :, ::2, ::2]), self.conv2(shifted)], dim=1))
+        shifted = F.pad(grid2(x, 1), (0, x.shape[-1] % 2, 0, x.shape[-2] % 2))  # one step right/down, zero-padded
+        return self.bn(cat_channels([self.conv1(grid2(x)), self.conv2(shifted)]))  # (B, C, ceil(F/2), ceil(T/2))
 
 # %% ../nbs/api/10_ops.ipynb #d59f903d
 class StdConv(nn.Sequential):
@@ -75,6 +111,14 @@ class PoolBN(nn.Module):
         self.bn = nn.BatchNorm2d(C, affine=affine)
     def forward(self, x): return self.bn(self.pool(x))
 
+# %% ../nbs/api/10_ops.ipynb #d66c31b1
+def strided_dilated(conv: nn.Conv2d, x):
+    "`conv(x)`; a depthwise conv with dilation = stride = 2 and even padding runs undilated on the even grid."
+    (d, _), (s, _), (p, _) = conv.dilation, conv.stride, conv.padding
+    if not (d == s == 2 and p % 2 == 0 and conv.groups == conv.in_channels and conv.padding_mode == "zeros"):
+        return conv(x)
+    return F.conv2d(grid2(x), conv.weight, conv.bias, 1, p // 2, 1, conv.groups)  # (B, C, ceil(F/2), ceil(T/2))
+
 # %% ../nbs/api/10_ops.ipynb #c6103076
 class DilConv(nn.Sequential):
     "ReLU, (dilated) depthwise conv, pointwise conv, BN."
@@ -82,6 +126,9 @@ class DilConv(nn.Sequential):
         super().__init__(nn.ReLU(),
             nn.Conv2d(C_in, C_in, kernel_size, stride, padding, dilation=dilation, groups=C_in, bias=False),
             nn.Conv2d(C_in, C_out, 1, bias=False), nn.BatchNorm2d(C_out, affine=affine))
+    def forward(self, x):
+        relu, dw, pw, bn = self
+        return bn(pw(strided_dilated(dw, relu(x))))
 
 class SepConv(nn.Sequential):
     "Depthwise-separable conv applied twice (DilConv with dilation 1, twice; stride on the first)."

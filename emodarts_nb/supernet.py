@@ -19,7 +19,7 @@ from torch.func import functional_call
 from torch.utils.checkpoint import checkpoint
 
 from .core import BadInputError
-from .ops import CNN_OPS, SEQ_OPS, Zero, StdConv, FactorizedReduce, RNNStack, stack_family
+from .ops import CNN_OPS, SEQ_OPS, Zero, StdConv, FactorizedReduce, RNNStack, cat_channels, stack_family
 from .genotypes import Genotype, cell_edges, derive_genotype
 
 # %% auto #0
@@ -198,7 +198,7 @@ class SearchCell(nn.Module):
         self.drop = nn.Dropout(space.cell_dropout)
     def forward(self, s0, s1, **kw):
         states = run_dag(self.edges, [self.preproc0(s0), self.preproc1(s1)], **kw)
-        return self.drop(torch.cat(states[2:], dim=1))  # (B, nodes*C, F, T)
+        return self.drop(cat_channels(states[2:]))  # (B, nodes*C, F, T)
 
 # %% ../nbs/api/11_supernet.ipynb #899f975c
 class SeqSearchCell(nn.Module):
