@@ -7,20 +7,21 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/architect.html.md"""
 # %% ../nbs/api/21_architect.ipynb #085fde44
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
+from fastcore.basics import patch
 from torch.func import functional_call
 
 from .core import BadInputError, seed_everything
 
 # %% auto #0
-__all__ = ['ToySupernet', 'weight_names', 'loss_at', 'fd_hvp', 'Architect', 'first_order_grads', 'unrolled_weights',
-           'second_order_grads', 'exact_unrolled_grads', 'rel_err', 'check_second_order', 'beta_regulariser', 'step']
+__all__ = ['ToySupernet', 'weight_names', 'loss_at', 'fd_hvp', 'Architect', 'rel_err', 'check_second_order', 'beta_regulariser']
 
 # %% ../nbs/api/21_architect.ipynb #18a69181
 class ToySupernet(nn.Module):
     "A two-edge supernet (linear, tanh, identity per edge) with the `weights()`/`alphas()` interface."
     def __init__(self, d: int = 4, n_classes: int = 3, n_edges: int = 2):
         super().__init__()
-        self.edges = nn.ModuleList(nn.ModuleList([nn.Linear(d, d), nn.Sequential(nn.Linear(d, d), nn.Tanh()), nn.Identity()])
+        self.edges = nn.ModuleList(nn.ModuleList([nn.Linear(d, d), nn.Sequential(nn.Linear(d, d), nn.Tanh()),
+                                                  nn.Identity()])
                                    for _ in range(n_edges))
         self.alpha = nn.Parameter(1e-3 * torch.randn(n_edges, 3))  # (edges, ops)
         self.head = nn.Linear(d, n_classes)
@@ -39,7 +40,8 @@ def weight_names(model) -> list[str]:
     "Names (in `named_parameters`) of the model's `weights()`, in order."
     ids = {id(p): n for n, p in model.named_parameters()}
     missing = [i for i, p in enumerate(model.weights()) if id(p) not in ids]
-    if missing: raise BadInputError(type(model).__name__, f"weights() returns {len(missing)} tensor(s) not registered as parameters",
+    if missing: raise BadInputError(type(model).__name__,
+                                    f"weights() returns {len(missing)} tensor(s) not registered as parameters",
                                     "register every weight on the module")
     return [ids[id(p)] for p in model.weights()]  # weights() may be a generator: read it once per use
 
@@ -72,13 +74,14 @@ class Architect:
         return loss_at(self.model, self.criterion, self.names, ws, *batch)
 
 # %% ../nbs/api/21_architect.ipynb #6d1ddcd8
+@patch
 def first_order_grads(self: Architect, val_batch):
     "(∇_α L_val(w, α) per alpha tensor, L_val)."
     l_val = self.loss(list(self.model.weights()), val_batch)                # L_val(w, α)
     return list(torch.autograd.grad(l_val, self.model.alphas())), l_val.detach()
-Architect.first_order_grads = first_order_grads
 
 # %% ../nbs/api/21_architect.ipynb #67c4aace
+@patch
 def unrolled_weights(self: Architect, trn_batch, xi: float, w_optim=None, create_graph: bool = False):
     "w' = w - ξ (μ m + ∇_w L_train(w, α) + λ w): one virtual step of the weight optimiser."
     ws = list(self.model.weights())
@@ -90,9 +93,9 @@ def unrolled_weights(self: Architect, trn_batch, xi: float, w_optim=None, create
     w1 = [w - xi * (self.w_momentum * mi + gi + self.w_weight_decay * w)    # w' = w - ξ(μm + g + λw)
           for w, mi, gi in zip(ws, m, g)]
     return w1 if create_graph else [w.detach() for w in w1]
-Architect.unrolled_weights = unrolled_weights
 
 # %% ../nbs/api/21_architect.ipynb #b7d508ab
+@patch
 def second_order_grads(self: Architect, trn_batch, val_batch, xi: float, w_optim=None):
     "(∇_α L_val(w'(α), α) by the unrolled step and a finite-difference Hessian-vector product, L_val(w'))."
     A, ws = self.model.alphas(), [w.detach() for w in self.model.weights()]
@@ -105,14 +108,13 @@ def second_order_grads(self: Architect, trn_batch, val_batch, xi: float, w_optim
     g_neg = torch.autograd.grad(self.loss([w - eps * vi for w, vi in zip(ws, v)], trn_batch), A)  # ∇_α L_train(w-, α)
     hvp = fd_hvp(g_pos, g_neg, eps, self.official_bug)                      # ∇²_{α,w} L_train · v
     return [da - xi * h for da, h in zip(d_alpha, hvp)], l_val.detach()     # direct term - ξ · Hessian-vector product
-Architect.second_order_grads = second_order_grads
 
 # %% ../nbs/api/21_architect.ipynb #7142a111
+@patch
 def exact_unrolled_grads(self: Architect, trn_batch, val_batch, xi: float, w_optim=None):
     "∇_α L_val(w'(α), α) by double backward through the unrolled step (the exact value, for checks)."
     w1 = self.unrolled_weights(trn_batch, xi, w_optim, create_graph=True)  # w'(α), differentiable in α
     return list(torch.autograd.grad(self.loss(w1, val_batch), self.model.alphas()))
-Architect.exact_unrolled_grads = exact_unrolled_grads
 
 # %% ../nbs/api/21_architect.ipynb #5ae69cbd
 def rel_err(a: list, b: list) -> float:
@@ -138,6 +140,7 @@ def beta_regulariser(alphas) -> torch.Tensor:
     "β-DARTS: sum over alpha tensors of the mean over edges of log-sum-exp over operations."
     return sum(torch.logsumexp(a, dim=-1).mean() for a in alphas)
 
+@patch
 def step(self: Architect, trn_batch, val_batch, xi: float = 0.0, w_optim=None, reg_weight: float = 0.0) -> float:
     "One architecture step (Adam on the alphas); returns the validation loss it saw."
     A = self.model.alphas()
@@ -149,4 +152,3 @@ def step(self: Architect, trn_batch, val_batch, xi: float = 0.0, w_optim=None, r
     for a, g in zip(A, grads): a.grad = g
     self.optimizer.step()
     return l_val.item()
-Architect.step = step

@@ -27,8 +27,10 @@ class BaselineConfig:
     dropout: float = 0.3            # before the classifier
     def __post_init__(self):
         self.channels, self.pool = tuple(self.channels), tuple(self.pool)
-        if not self.channels or min(self.channels) < 1: raise BadInputError(f"channels={self.channels}", "need at least one block, each >= 1 channel")
-        if self.pooling not in ("mean", "attention"): raise BadInputError(f"pooling={self.pooling!r}", "unknown", "use 'mean' or 'attention'")
+        if not self.channels or min(self.channels) < 1: raise BadInputError(f"channels={self.channels}",
+                                                                            "need at least one block, each >= 1 channel")
+        if self.pooling not in ("mean", "attention"): raise BadInputError(f"pooling={self.pooling!r}", "unknown",
+                                                                          "use 'mean' or 'attention'")
         if self.lstm_hidden < 1 or self.lstm_layers < 1: raise BadInputError(f"lstm_hidden={self.lstm_hidden}, lstm_layers={self.lstm_layers}", "must be >= 1")
         if not 0 <= self.dropout < 1: raise BadInputError(f"dropout={self.dropout}", "must lie in [0, 1)")
     def to_dict(self) -> dict: return asdict(self)
@@ -57,7 +59,8 @@ class CNNLSTM(nn.Module):
         self.cnn = nn.Sequential(*[conv_block(a, b, cfg.pool) for a, b in zip(chans, chans[1:])])
         Fq = self.input_shape[0]
         for _ in cfg.channels: Fq = -(-Fq // cfg.pool[0])                       # ceil-mode pooling
-        self.lstm = nn.LSTM(cfg.channels[-1] * Fq, cfg.lstm_hidden, cfg.lstm_layers, batch_first=True, bidirectional=cfg.bidirectional)
+        self.lstm = nn.LSTM(cfg.channels[-1] * Fq, cfg.lstm_hidden, cfg.lstm_layers, batch_first=True,
+                            bidirectional=cfg.bidirectional)
         d = cfg.lstm_hidden * (2 if cfg.bidirectional else 1)
         self.pool = AttentionPool(d) if cfg.pooling == "attention" else None
         self.classifier = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(d, n_classes))
@@ -65,7 +68,8 @@ class CNNLSTM(nn.Module):
     def forward(self, x):
         if x.dim() == 3: x = x.unsqueeze(1)                                     # (B, 1, F, T)
         if x.shape[-2] != self.input_shape[0]:
-            raise BadInputError(f"input of shape {tuple(x.shape)}", f"has F={x.shape[-2]}, the baseline was built for F={self.input_shape[0]}")
+            raise BadInputError(f"input of shape {tuple(x.shape)}",
+                                f"has F={x.shape[-2]}, the baseline was built for F={self.input_shape[0]}")
         z = self.cnn(x)                                                          # (B, C, F', T')
         B, C, Fq, T = z.shape
         h, _ = self.lstm(z.permute(0, 3, 1, 2).reshape(B, T, C * Fq))           # (B, T', d): one step per frame

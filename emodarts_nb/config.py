@@ -55,12 +55,16 @@ class SearchConfig:
 
 # %% ../nbs/api/20_config.ipynb #eba64349
 PRESETS: dict[str, dict] = {
-    "tiny": dict(space=dict(SPACES["tiny"]), features="cpu", epochs=2, batch_size=8, max_steps=3, random_n=2, random_epochs=1),
-    "cpu": dict(space=dict(C=4, nodes=3, cnn_cells=("reduce", "normal", "reduce", "normal"), seq_cells=2, seq_nodes=2, seq_dim=32,
-                           cnn_ops=("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_3x3", "none"),
+    "tiny": dict(space=dict(SPACES["tiny"]), features="cpu", epochs=2, batch_size=8, max_steps=3, random_n=2,
+                 random_epochs=1),
+    "cpu": dict(space=dict(C=4, nodes=3, cnn_cells=("reduce", "normal", "reduce", "normal"), seq_cells=2, seq_nodes=2,
+                           seq_dim=32,
+                           cnn_ops=("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_3x3",
+                                    "none"),
                            seq_ops=("lstm_1", "gru_1", "lstm_att_1", "skip_connect", "none")),
                 features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02, batch_size=32, random_n=8, random_epochs=3),
-    "emodarts": dict(space=dict(SPACES["emodarts"]), features="emodarts", strategy="second_order", epochs=50, batch_size=64,
+    "emodarts": dict(space=dict(SPACES["emodarts"]), features="emodarts", strategy="second_order", epochs=50,
+                     batch_size=64,
                      weight_fraction=0.2),
 }
 
@@ -70,22 +74,28 @@ def _check(ok, what, reason, hint=""):
 
 def validate(cfg: SearchConfig) -> SearchConfig:
     "Raise `BadInputError` for the first setting that cannot be used; return `cfg`."
-    _check(cfg.strategy in STRATEGIES, f"strategy={cfg.strategy!r}", "unknown strategy", f"use one of {', '.join(STRATEGIES)}")
-    _check(cfg.alpha_step in ALPHA_STEPS, f"alpha_step={cfg.alpha_step!r}", "unknown alpha step", f"use one of {', '.join(ALPHA_STEPS)}")
+    _check(cfg.strategy in STRATEGIES, f"strategy={cfg.strategy!r}", "unknown strategy",
+           f"use one of {', '.join(STRATEGIES)}")
+    _check(cfg.alpha_step in ALPHA_STEPS, f"alpha_step={cfg.alpha_step!r}", "unknown alpha step",
+           f"use one of {', '.join(ALPHA_STEPS)}")
     _check(0 < cfg.weight_fraction < 1, f"weight_fraction={cfg.weight_fraction}", "must lie strictly between 0 and 1",
            "DARTS uses 0.5, the emoDARTS code 0.2")
     for f in ("epochs", "batch_size", "pc_k", "topk", "random_n", "random_epochs"):
-        _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1, f"{f}={getattr(cfg, f)!r}", "must be an integer >= 1")
-    _check(0 <= cfg.warmup_epochs <= cfg.epochs, f"warmup_epochs={cfg.warmup_epochs}", f"must lie in 0..epochs ({cfg.epochs})")
+        _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1, f"{f}={getattr(cfg, f)!r}",
+               "must be an integer >= 1")
+    _check(0 <= cfg.warmup_epochs <= cfg.epochs, f"warmup_epochs={cfg.warmup_epochs}",
+           f"must lie in 0..epochs ({cfg.epochs})")
     _check(cfg.max_steps is None or cfg.max_steps >= 1, f"max_steps={cfg.max_steps}", "must be None or >= 1")
     _check(cfg.n_drop >= 0, f"n_drop={cfg.n_drop}", "must be >= 0")
-    for f in ("w_lr", "w_lr_min", "alpha_lr", "grad_clip", "w_weight_decay", "alpha_weight_decay", "darts_minus", "beta_darts", "w_momentum"):
+    for f in ("w_lr", "w_lr_min", "alpha_lr", "grad_clip", "w_weight_decay", "alpha_weight_decay", "darts_minus",
+              "beta_darts", "w_momentum"):
         _check(getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)}", "must be >= 0")
     _check(cfg.w_lr_min <= cfg.w_lr, f"w_lr_min={cfg.w_lr_min}", f"must not exceed w_lr ({cfg.w_lr})")
     _check(cfg.skip_stop is None or cfg.skip_stop >= 1, f"skip_stop={cfg.skip_stop}", "must be None or >= 1")
     _check(isinstance(cfg.space, dict), f"space={cfg.space!r}", "must be a dict of SpaceConfig fields")
     try: SpaceConfig(**{**cfg.space, "pc_k": cfg.pc_k} if cfg.pc_k != 1 else cfg.space)  # the space checks itself
-    except TypeError as e: raise BadInputError(f"space={cfg.space}", f"not SpaceConfig fields ({e})", "see emodarts_nb.supernet.SpaceConfig") from None
+    except TypeError as e: raise BadInputError(f"space={cfg.space}", f"not SpaceConfig fields ({e})",
+                                               "see emodarts_nb.supernet.SpaceConfig") from None
     return cfg
 
 # %% ../nbs/api/20_config.ipynb #74453288

@@ -7,19 +7,23 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/data.html.md"""
 # %% ../nbs/api/08_data.ipynb #6ceb4e0d
 from __future__ import annotations
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from fastcore.basics import patch
 from torch.utils.data import DataLoader, Dataset
 
 from .core import BadInputError, ProblemReport
 from .corpus import Corpus
-from .features import FeatureConfig, apply_norm, cut_segments, fit_norm, segment_frames
+from .features import FeatureConfig, NormStats, apply_norm, cut_segments, fit_norm, get_preset, segment_frames
+from .cache import extract_corpus
 from .protocols import PARTS, Fold
 
 # %% auto #0
-__all__ = ['stack_arrays', 'FeatureDataset', 'class_weights', 'Part', 'normalise_parts', 'FoldData', 'prepare_fold']
+__all__ = ['stack_arrays', 'FeatureDataset', 'class_weights', 'Part', 'fit_part_norm', 'normalise_parts', 'FoldData',
+           'prepare_fold', 'load_fold', 'split_train', 'SearchData', 'make_search_data', 'search_data']
 
 # %% ../nbs/api/08_data.ipynb #c83162b5
 def stack_arrays(arrays, what: str = "features") -> np.ndarray:
@@ -37,9 +41,12 @@ class FeatureDataset(Dataset):
     def __init__(self, arrays, y, utt_index=None):
         self.x = torch.from_numpy(stack_arrays(arrays)).unsqueeze(1)                    # (N, 1, F, T)
         self.y = torch.as_tensor(np.asarray(y), dtype=torch.int64)
-        self.utt_index = torch.as_tensor(np.arange(len(self.y)) if utt_index is None else np.asarray(utt_index), dtype=torch.int64)
+        self.utt_index = torch.as_tensor(np.arange(len(self.y)) if utt_index is None else np.asarray(utt_index),
+                                         dtype=torch.int64)
         if not len(self.x) == len(self.y) == len(self.utt_index):
-            raise BadInputError("FeatureDataset", f"{len(self.x)} arrays, {len(self.y)} labels, {len(self.utt_index)} utterance indices", "give one of each per item")
+            raise BadInputError("FeatureDataset",
+                                f"{len(self.x)} arrays, {len(self.y)} labels, {len(self.utt_index)} utterance indices",
+                                "give one of each per item")
     def __len__(self): return len(self.y)
     def __getitem__(self, i): return self.x[i], self.y[i]
 
@@ -49,6 +56,8 @@ def class_weights(y, n_classes: int) -> torch.Tensor:
     n = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes)[:n_classes].astype(np.float64)
     w = np.where(n > 0, 1 / np.maximum(n, 1), 0.)
     return torch.tensor(w * (n > 0).sum() / max(w.sum(), 1e-12), dtype=torch.float32)
+
+_class_weights_of = class_weights   # the method `FoldData.class_weights` below shadows the name in this notebook
 
 # %% ../nbs/api/08_data.ipynb #676263ea
 @dataclass
@@ -66,11 +75,16 @@ class Part:
     def dataset(self) -> FeatureDataset: return FeatureDataset(self.x, self.y, self.utt_index)
 
 # %% ../nbs/api/08_data.ipynb #3c6117ea
-def normalise_parts(arrays: dict, speakers: dict, mode: str | None) -> dict:
-    "Normalised copies of each part's arrays ({part: [(F, T)]}); statistics as `mode` says, never from test labels."
-    if mode == "train": stats = fit_norm(arrays["train"], mode="train")
-    elif mode == "speaker": stats = fit_norm(sum((arrays[p] for p in PARTS), []), sum((speakers[p] for p in PARTS), []), mode="speaker")
-    else: stats = fit_norm([], mode=mode)
+def fit_part_norm(arrays: dict, speakers: dict, mode: str | None) -> NormStats:
+    "Normalisation statistics of a fold's parts ({part: [(F, T)]}) as `mode` says, never from test labels."
+    if mode == "train": return fit_norm(arrays["train"], mode="train")
+    if mode == "speaker": return fit_norm(sum((arrays[p] for p in PARTS), []), sum((speakers[p] for p in PARTS), []),
+                                          mode="speaker")
+    return fit_norm([], mode=mode)
+
+def normalise_parts(arrays: dict, speakers: dict, mode: str | None, stats: NormStats | None = None) -> dict:
+    "Normalised copies of each part's arrays ({part: [(F, T)]}) with `stats` (default: `fit_part_norm`)."
+    stats = stats or fit_part_norm(arrays, speakers, mode)
     return {p: apply_norm(arrays[p], stats, speakers[p]) if arrays[p] else [] for p in PARTS}
 
 # %% ../nbs/api/08_data.ipynb #a3ffba8b
@@ -79,11 +93,13 @@ def _part_arrays(corpus: Corpus, fold: Fold, feats: dict, strict: bool):
     missing = [u for us in fold.parts().values() for u in us if u not in feats]
     if missing:
         rep = ProblemReport()
-        for u in missing: rep.add(u, "no features for this utterance (left out by extraction?)", "re-extract, or use strict=False to leave it out", utt=u)
+        for u in missing: rep.add(u, "no features for this utterance (left out by extraction?)",
+                                  "re-extract, or use strict=False to leave it out", utt=u)
         rep.settle(strict, f"fold {fold.name!r} of corpus {corpus.name!r}")
     spk = dict(zip(corpus.table.utt, corpus.table.speaker)); keep = set(missing)
     utts = {p: tuple(u for u in us if u not in keep) for p, us in fold.parts().items()}
-    return utts, {p: [feats[u] for u in us] for p, us in utts.items()}, {p: [spk[u] for u in us] for p, us in utts.items()}
+    return utts, {p: [feats[u] for u in us] for p, us in utts.items()}, {p: [spk[u] for u in us] for p,
+                                                                         us in utts.items()}
 
 # %% ../nbs/api/08_data.ipynb #ccff53d1
 def _make_part(name, arrays, utts, speakers, label_of, cfg) -> Part:
@@ -98,12 +114,13 @@ def _make_part(name, arrays, utts, speakers, label_of, cfg) -> Part:
 # %% ../nbs/api/08_data.ipynb #ea39539e
 @dataclass
 class FoldData:
-    "Normalised, possibly segmented inputs of one fold: `parts` {train, valid, test}, labels, feature config."
+    "Normalised, possibly segmented inputs of one fold: `parts` {train, valid, test}, labels, feature config, statistics."
     corpus: str
     fold: Fold
     labels: tuple
     parts: dict
     cfg: FeatureConfig | None = None
+    norm: NormStats | None = None      # the statistics new audio needs (fitted on the train part; none per utterance/speaker)
 
     @property
     def n_classes(self) -> int: return len(self.labels)
@@ -111,31 +128,47 @@ class FoldData:
     def input_shape(self) -> tuple[int, int]: return tuple(self.parts["train"].x.shape[1:])   # (F, T)
     def __getitem__(self, part: str) -> Part: return self.parts[part]
 
-def prepare_fold(corpus: Corpus, fold: Fold, features, cfg: FeatureConfig | None = None, strict: bool = True) -> FoldData:
-    "Inputs of `fold`: features (`features.feats` {utt: (F, T)}) normalised as `cfg.norm` says (default `features.cfg`), segmented if asked."
+# %% ../nbs/api/08_data.ipynb #78983928
+def _kept_norm(stats: NormStats) -> NormStats:
+    "What of `stats` applies to new audio: the train statistics; per-utterance or per-speaker modes keep nothing."
+    return stats if stats.mode == "train" else NormStats(stats.mode, {}, {})
+
+def prepare_fold(corpus: Corpus, fold: Fold, features, cfg: FeatureConfig | None = None,
+                 strict: bool = True) -> FoldData:
+    "Inputs of `fold`: features (`features.feats` {utt: (F, T)}) normalised as `cfg.norm` says, segmented if asked."
     cfg = cfg if cfg is not None else getattr(features, "cfg", None)
     utts, arrays, speakers = _part_arrays(corpus, fold, features.feats, strict)
-    arrays = normalise_parts(arrays, speakers, getattr(cfg, "norm", None))
+    stats = fit_part_norm(arrays, speakers, getattr(cfg, "norm", None))          # fitted once, kept in the FoldData
+    arrays = normalise_parts(arrays, speakers, stats.mode, stats)
     label_of = dict(zip(corpus.table.utt, corpus.y))
     parts = {p: _make_part(p, arrays[p], utts[p], speakers[p], label_of, cfg) for p in PARTS}
-    return FoldData(corpus.name, fold, tuple(corpus.labels), parts, cfg)
+    return FoldData(corpus.name, fold, tuple(corpus.labels), parts, cfg, _kept_norm(stats))
+
+# %% ../nbs/api/08_data.ipynb #030a896f
+def load_fold(corpus: Corpus, fold: Fold, features="cpu", cache_dir=None, progress: bool = False,
+              strict: bool = True) -> FoldData:
+    "The `FoldData` of `fold` of `corpus` with the feature preset (or `FeatureConfig`) `features`, through the cache."
+    cfg = get_preset(features) if isinstance(features, str) else features
+    return prepare_fold(corpus, fold, extract_corpus(corpus, cfg, cache_dir=cache_dir, progress=progress), cfg, strict)
 
 # %% ../nbs/api/08_data.ipynb #2c80236e
-def _loader(self: FoldData, part: str = "train", batch_size: int = 32, shuffle: bool = False, seed: int = 0,
-            drop_last: bool = False, **kw) -> DataLoader:
+@patch
+def loader(self: FoldData, part: str = "train", batch_size: int = 32, shuffle: bool = False, seed: int = 0,
+           drop_last: bool = False, **kw) -> DataLoader:
     "A `DataLoader` over `part` ('train' | 'valid' | 'test') yielding (x (B, 1, F, T), y (B,)); seeded shuffling."
     if part not in self.parts: raise BadInputError(f"part {part!r}", "unknown part", f"use one of {list(self.parts)}")
     g = torch.Generator().manual_seed(seed) if shuffle else None
-    return DataLoader(self.parts[part].dataset(), batch_size=batch_size, shuffle=shuffle, generator=g, drop_last=drop_last, **kw)
-
-FoldData.loader = _loader
+    return DataLoader(self.parts[part].dataset(), batch_size=batch_size, shuffle=shuffle, generator=g,
+                      drop_last=drop_last, **kw)
 
 # %% ../nbs/api/08_data.ipynb #ec095633
-def _class_weights(self: FoldData, part: str = "train") -> torch.Tensor:
+@patch
+def class_weights(self: FoldData, part: str = "train") -> torch.Tensor:
     "`class_weights` of the items of `part` (segments count as the loss sees them)."
-    return class_weights(self.parts[part].y, self.n_classes)
+    return _class_weights_of(self.parts[part].y, self.n_classes)
 
-def _summary(self: FoldData) -> pd.DataFrame:
+@patch
+def summary(self: FoldData) -> pd.DataFrame:
     "Rows train / valid / test: utterances per class, total, items (segments), speakers."
     rows = {}
     for p, part in self.parts.items():
@@ -144,4 +177,68 @@ def _summary(self: FoldData) -> pd.DataFrame:
                    "speakers": len(set(part.speakers))}
     return pd.DataFrame(rows).T.rename_axis(f"fold {self.fold.name}")
 
-FoldData.class_weights, FoldData.summary = _class_weights, _summary
+# %% ../nbs/api/08_data.ipynb #b117c8d1
+def _by_speaker(speakers, n: int, weight_fraction: float, rng) -> np.ndarray:
+    "Speakers, shuffled, go to the weight split while that brings its share closer to `weight_fraction`; one stays out."
+    spk = sorted(set(speakers)); rng.shuffle(spk)
+    counts = {s: int((speakers == s).sum()) for s in spk}
+    chosen, total = [], 0
+    for s in spk:
+        if chosen and abs(total + counts[s] - weight_fraction * n) >= abs(total - weight_fraction * n): break
+        chosen.append(s); total += counts[s]
+    return np.isin(speakers, chosen[:len(spk) - 1])                  # keep one speaker for the alphas
+
+# %% ../nbs/api/08_data.ipynb #84e54a8f
+def _by_utterance(y, weight_fraction: float, rng) -> np.ndarray:
+    "`weight_fraction` of each class to the weight split; at least one item on each side."
+    w = np.zeros(len(y), bool)
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        w[idx[:int(round(weight_fraction * len(idx)))]] = True
+    if w.all(): w[rng.integers(len(y))] = False
+    if not w.any(): w[rng.integers(len(y))] = True
+    return w
+
+# %% ../nbs/api/08_data.ipynb #62e0cf15
+def split_train(speakers, y, weight_fraction: float, seed: int = 0, min_speakers: int = 4):
+    "(weight indices, alpha indices, 'speaker'|'utterance') splitting the training items."
+    speakers, y = np.asarray(speakers), np.asarray(y)
+    rng = np.random.default_rng(seed)
+    if len(set(speakers)) >= min_speakers: w, how = _by_speaker(speakers, len(y), weight_fraction, rng), "speaker"
+    else: w, how = _by_utterance(y, weight_fraction, rng), "utterance"
+    return np.flatnonzero(w), np.flatnonzero(~w), how
+
+# %% ../nbs/api/08_data.ipynb #ad747fc4
+@dataclass
+class SearchData:
+    "A fold's training and valid parts as tensors, with the weight/alpha split of the training part."
+    train_x: torch.Tensor; train_y: torch.Tensor; valid_x: torch.Tensor; valid_y: torch.Tensor
+    speakers: np.ndarray; weight_idx: np.ndarray; alpha_idx: np.ndarray; split: str
+    n_classes: int; labels: tuple = ()
+    @property
+    def input_shape(self): return tuple(self.train_x.shape[-2:])  # (F, T)
+    def summary(self) -> dict:
+        return dict(train=len(self.train_y), weight=len(self.weight_idx), alpha=len(self.alpha_idx),
+                    valid=len(self.valid_y),
+                    split=self.split, n_classes=self.n_classes, input_shape=list(self.input_shape))
+
+# %% ../nbs/api/08_data.ipynb #b84dc009
+def make_search_data(train_x, train_y, valid_x, valid_y, speakers, n_classes, weight_fraction=0.5, seed=0, joint=False,
+                     labels=()) -> SearchData:
+    "`SearchData` with the training part split by `split_train` (`joint`: every item trains both)."
+    if joint: wi, ai, how = np.arange(len(train_y)), np.arange(len(train_y)), "none (single level)"
+    else: wi, ai, how = split_train(speakers, np.asarray(train_y), weight_fraction, seed)
+    return SearchData(train_x, torch.as_tensor(train_y), valid_x, torch.as_tensor(valid_y), np.asarray(speakers), wi,
+                      ai, how,
+                      n_classes, tuple(labels))
+
+# %% ../nbs/api/08_data.ipynb #ddbec99b
+def search_data(fd: FoldData, weight_fraction: float = 0.5, seed: int = 0, joint: bool = False) -> SearchData:
+    "The `SearchData` of a fold's inputs `fd`: its train and valid parts as tensors, the train part split."
+    tr, va = fd["train"], fd["valid"]
+    if not len(va): raise BadInputError(f"fold {fd.fold.name!r}", "has no valid part",
+                                        "use a protocol that keeps valid speakers")
+    x = lambda p: torch.from_numpy(np.ascontiguousarray(p.x)).unsqueeze(1)  # (N, 1, F, T)
+    return make_search_data(x(tr), torch.from_numpy(tr.y), x(va), torch.from_numpy(va.y),
+                            np.asarray(tr.speakers)[tr.utt_index],
+                            fd.n_classes, weight_fraction, seed, joint=joint, labels=fd.labels)

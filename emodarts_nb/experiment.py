@@ -6,29 +6,39 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/experiment.html.md"""
 
 # %% ../nbs/api/43_experiment.ipynb #4fb6d314
 from __future__ import annotations
-import json, os, platform, resource, shlex, subprocess, sys, time
+import os, platform, resource, subprocess, sys, time
 from collections import Counter
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import dataclass, field, asdict
 from pathlib import Path
+from typing import Callable
 
-import numpy as np, pandas as pd
+import numpy as np, pandas as pd, torch
 
-from .core import BadInputError, EmodartsError, save_json, load_json, atomic_write
+from . import __version__
+from .core import BadInputError, save_json, load_json, atomic_write
+from .config import get_config
+from .corpus import Corpus, load_corpus
+from .metrics import summarise_folds, summary_table
+from .protocols import get_fold, make_folds
+from .runs import DONE, METRICS, PREDICTIONS, is_done
+from .search import search, short_genotype
+from .train import get_train_config, retrain
 
 # %% auto #0
-__all__ = ['METHODS', 'RECIPES', 'COLUMNS', 'SUMMARY_FOLDS', 'method_strategy', 'parse_list', 'get_recipe', 'Job', 'plan_jobs',
-           'ExperimentSpec', 'peak_memory_mb', 'run_job', 'fmt_seconds', 'Progress', 'run_jobs', 'import_ray',
-           'run_jobs_ray', 'results_table', 'read_results', 'sign_flip_p', 'paired_comparison', 'git_commit',
-           'run_info', 'format_results', 'write_results', 'select_folds', 'run_experiment', 'add_experiment_command',
-           'experiment_kwargs']
+__all__ = ['SEARCH_METHODS', 'RECIPES', 'METHOD_JOBS', 'METHODS', 'COLUMNS', 'SUMMARY_FOLDS', 'method_strategy', 'parse_list',
+           'get_recipe', 'Job', 'plan_jobs', 'ExperimentSpec', 'peak_memory_mb', 'searched_job', 'run_job',
+           'fmt_seconds', 'Progress', 'run_jobs', 'import_ray', 'run_jobs_ray', 'results_table', 'read_results',
+           'sign_flip_p', 'paired_comparison', 'git_commit', 'run_info', 'format_results', 'write_results',
+           'select_folds', 'run_experiment']
 
 # %% ../nbs/api/43_experiment.ipynb #abd398e9
-METHODS = ("searched", "first_order", "second_order", "joint", "sampling", "path_dropout", "random", "baseline")
+SEARCH_METHODS = ("searched", "first_order", "second_order", "joint", "sampling", "path_dropout", "random")
 
 def method_strategy(method: str) -> str | None:
-    "The search strategy of `method` (None: the preset's own; 'baseline' never searches)."
-    if method not in METHODS: raise BadInputError(f"method {method!r}", "unknown method", f"use any of {', '.join(METHODS)}")
-    return None if method in ("searched", "baseline") else method
+    "The search strategy of `method` (None: the preset's own, or a method that does not search)."
+    if method not in METHOD_JOBS: raise BadInputError(f"method {method!r}", "unknown method",
+                                                      f"use any of {', '.join(METHOD_JOBS)}")
+    return None if method == "searched" or method not in SEARCH_METHODS else method
 
 def parse_list(v, cast=str) -> list:
     "'a,b' or ['a', 'b'] or a single value -> a list (cast each item)."
@@ -40,7 +50,8 @@ def parse_list(v, cast=str) -> list:
 RECIPES: dict[str, dict] = {
     "iemocap_emodarts": dict(corpus="iemocap_emodarts", protocol="emodarts", methods=("searched", "baseline", "random"),
                              search_preset="emodarts", train_preset="emodarts"),
-    "msp_improv_emodarts": dict(corpus="msp_improv_emodarts", protocol="emodarts", methods=("searched", "baseline", "random"),
+    "msp_improv_emodarts": dict(corpus="msp_improv_emodarts", protocol="emodarts",
+                                methods=("searched", "baseline", "random"),
                                 search_preset="emodarts", train_preset="emodarts"),
     "iemocap_loso": dict(corpus="iemocap", protocol="loso_session", methods=("searched", "baseline", "random"),
                          search_preset="cpu", train_preset="cpu"),
@@ -52,7 +63,8 @@ RECIPES: dict[str, dict] = {
 
 def get_recipe(name: str, **overrides) -> dict:
     "The keyword arguments of `run_experiment` for recipe `name`, with `overrides` (None values ignored)."
-    if name not in RECIPES: raise BadInputError(f"recipe {name!r}", "unknown recipe", f"use one of {', '.join(RECIPES)}")
+    if name not in RECIPES: raise BadInputError(f"recipe {name!r}", "unknown recipe",
+                                                f"use one of {', '.join(RECIPES)}")
     return {**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}}
 
 # %% ../nbs/api/43_experiment.ipynb #c10a7748
@@ -78,17 +90,15 @@ class ExperimentSpec:
     out: str = "runs/experiment"; cache_dir: str | None = None; progress: bool = False
 
     def load_corpus(self):
-        from emodarts_nb.corpus import load_corpus
         return load_corpus(self.corpus, self.corpus_path)
 
     def search_config(self, job: Job):
-        from emodarts_nb.config import get_config
         s = method_strategy(job.method)
-        kw = {**({"strategy": s} if s else {}), "seed": job.seed, **({"cache_dir": self.cache_dir} if self.cache_dir else {})}
+        kw = {**({"strategy": s} if s else {}), "seed": job.seed,
+              **({"cache_dir": self.cache_dir} if self.cache_dir else {})}
         return get_config(self.search_preset, **{**kw, **self.search_overrides})
 
     def train_config(self, job: Job):
-        from emodarts_nb.train import get_train_config
         kw = {"seed": job.seed, **({"cache_dir": self.cache_dir} if self.cache_dir else {})}
         return get_train_config(self.train_preset, **{**kw, **self.train_overrides})
 
@@ -109,39 +119,48 @@ def _stage(d: Path, name: str, fn):
 def _search_stage(spec: ExperimentSpec, job: Job, corpus, fold, d: Path):
     "(model spec for `retrain`: the genotype best on the valid part, its short form, search seconds); the baseline does not search."
     if job.method == "baseline": return "baseline", "baseline", 0.0
-    from emodarts_nb.search import search, short_genotype
-    cfg = spec.search_config(job)
-    res, secs = _stage(d, "search_s", lambda: search(cfg, corpus, fold, d/"search", resume=True, progress=spec.progress, protocol=spec.protocol))
+    cfg, run = spec.search_config(job), d/"search"
+    res, secs = _stage(d, "search_s", lambda: search(cfg, corpus, fold, run, resume=run.exists(),
+                                                     progress=spec.progress,
+                                                     protocol=spec.protocol))
     return res.best_genotype, short_genotype(res.best_genotype), secs
 
 # %% ../nbs/api/43_experiment.ipynb #999fead7
 def _test_predictions(run: Path, labels) -> pd.DataFrame:
     "The test rows (label, pred as class indices) of a retraining run's predictions.csv."
-    p = pd.read_csv(run/"predictions.csv")
+    p = pd.read_csv(run/PREDICTIONS)
     if "part" in p: p = p[p.part == "test"]
     idx = {l: i for i, l in enumerate(labels)}
     to_i = lambda s: s.map(lambda v: idx.get(v, v)).astype(int)
     return pd.DataFrame(dict(utt=p.utt.astype(str), label=to_i(p.label), pred=to_i(p.pred)))
 
+def searched_job(spec: ExperimentSpec, job: Job, corpus, fold, d: Path) -> dict:
+    "Search (unless `baseline`) -> best genotype -> retrain -> test; the job's scores, sizes, times and predictions."
+    model_spec, geno, search_s = _search_stage(spec, job, corpus, fold, d)
+    tcfg, run = spec.train_config(job), d/"train"
+    _, train_s = _stage(d, "train_s", lambda: retrain(model_spec, tcfg, corpus, fold, run, resume=run.exists(),
+                                                      progress=spec.progress, protocol=spec.protocol))
+    m, preds = load_json(run/METRICS), _test_predictions(run, corpus.labels)
+    t = m.get("test", m)
+    return dict(n=len(preds), wa=t["wa"], ua=t["ua"], macro_f1=t["macro_f1"], params=m.get("params"),
+                macs=m.get("macs"),
+                search_s=search_s, train_s=train_s, genotype=geno, label=preds.label.tolist(), pred=preds.pred.tolist())
+
+# %% ../nbs/api/43_experiment.ipynb #581538eb
+METHOD_JOBS: dict[str, Callable] = {m: searched_job for m in (*SEARCH_METHODS, "baseline")}   # method: how its job runs
+METHODS = tuple(METHOD_JOBS)
+
 def run_job(spec: ExperimentSpec, job: Job, corpus=None, fold=None) -> dict:
-    "Run (or read back) one job: search -> best genotype -> retrain -> test. Returns its row (also in `done.json`)."
+    "Run (or read back) one job with its method's job function. Returns its row (also in `done.json`)."
     d = job.folder(spec.out)
-    if (d/"done.json").exists(): return load_json(d/"done.json")
-    from emodarts_nb.protocols import get_fold
-    from emodarts_nb.train import retrain
+    if is_done(d): return load_json(d/DONE)
     corpus = corpus if corpus is not None else spec.load_corpus()
     fold = fold if fold is not None else get_fold(corpus, spec.protocol, job.fold, **spec.protocol_kw)
     d.mkdir(parents=True, exist_ok=True)
-    model_spec, geno, search_s = _search_stage(spec, job, corpus, fold, d)
-    tcfg = spec.train_config(job)
-    res, train_s = _stage(d, "train_s", lambda: retrain(model_spec, tcfg, corpus, fold, d/"train", resume=True, progress=spec.progress,
-                                                        protocol=spec.protocol))
-    m, preds = load_json(d/"train"/"metrics.json"), _test_predictions(d/"train", corpus.labels)
-    t = m.get("test", m)
-    row = dict(method=job.method, fold=job.fold_name, seed=job.seed, n=len(preds), wa=t["wa"], ua=t["ua"], macro_f1=t["macro_f1"],
-               params=m.get("params"), macs=m.get("macs"), search_s=search_s, train_s=train_s, peak_mb=peak_memory_mb(),
-               genotype=geno, label=preds.label.tolist(), pred=preds.pred.tolist())
-    save_json(row, d/"done.json")
+    row = dict(method=job.method, fold=job.fold_name, seed=job.seed,
+               **METHOD_JOBS[job.method](spec, job, corpus, fold, d),
+               peak_mb=peak_memory_mb())
+    save_json(row, d/DONE)
     return row
 
 # %% ../nbs/api/43_experiment.ipynb #d837cd68
@@ -165,7 +184,8 @@ class Progress:
         left = sum(n * np.mean(self.secs.get(m) or every) for m, n in self.left.items())
         return f"ETA {fmt_seconds(left / self.workers)}"
     def say(self, job, what: str):
-        if self.enabled: print(f"[{self.done}/{self.total}] {job}: {what} ({self.eta()})", file=self.file or sys.stderr, flush=True)
+        if self.enabled: print(f"[{self.done}/{self.total}] {job}: {what} ({self.eta()})",
+                               file=self.file or sys.stderr, flush=True)
     def finished(self, job, row: dict, seconds: float | None):
         self.done += 1; k = self._key(job); self.left[k] -= 1
         if seconds is not None: self.secs.setdefault(k, []).append(seconds)
@@ -177,7 +197,7 @@ def run_jobs(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress) -> l
     "Run `jobs` one after another in this process."
     rows = []
     for j in jobs:
-        done = (j.folder(spec.out)/"done.json").exists()
+        done = is_done(j.folder(spec.out))
         if not done: progress.say(j, "search and retrain" if j.method != "baseline" else "retrain")
         t0 = time.perf_counter(); rows.append(run_job(spec, j, corpus, folds[j.fold]))
         progress.finished(j, rows[-1], None if done else time.perf_counter() - t0)
@@ -192,7 +212,7 @@ def import_ray():
 
 # %% ../nbs/api/43_experiment.ipynb #4686614e
 def _timed_job(spec, job, corpus, fold):
-    t0 = time.perf_counter(); done = (job.folder(spec.out)/"done.json").exists()
+    t0, done = time.perf_counter(), is_done(job.folder(spec.out))
     return run_job(spec, job, corpus, fold), None if done else time.perf_counter() - t0
 
 def run_jobs_ray(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress, address: str | None = None,
@@ -203,7 +223,8 @@ def run_jobs_ray(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress, 
         env = {"env_vars": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}}
         os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")   # Ray's agents start slowly on a busy machine
         if address: ray.init(address=address, runtime_env=env, log_to_driver=False)
-        else: ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, runtime_env=env, log_to_driver=False)
+        else: ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, runtime_env=env,
+                       log_to_driver=False)
     try:
         task, cref = ray.remote(num_cpus=1, max_retries=0)(_timed_job), ray.put(corpus)
         pending = {task.remote(spec, j, cref, folds[j.fold]): j for j in jobs}
@@ -217,19 +238,21 @@ def run_jobs_ray(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress, 
         if started: ray.shutdown()
 
 # %% ../nbs/api/43_experiment.ipynb #19c0d9e5
-COLUMNS = ["method", "fold", "seed", "n", "wa", "ua", "macro_f1", "params", "macs", "search_s", "train_s", "peak_mb", "genotype"]
+COLUMNS = ["method", "fold", "seed", "n", "wa", "ua", "macro_f1", "params", "macs", "search_s", "train_s", "peak_mb",
+           "genotype"]
 SUMMARY_FOLDS = ("mean", "std", "pooled")    # the `fold` of the summary rows in results.csv
 
 def _preds(rows) -> pd.DataFrame:
-    return pd.concat([pd.DataFrame(dict(method=r["method"], fold=f"{r['fold']}/seed{r['seed']}", label=r["label"], pred=r["pred"]))
+    return pd.concat([pd.DataFrame(dict(method=r["method"], fold=f"{r['fold']}/seed{r['seed']}", label=r["label"],
+                                        pred=r["pred"]))
                       for r in rows], ignore_index=True)
 
 def results_table(rows) -> tuple[pd.DataFrame, pd.DataFrame]:
     "(per-job table, summary per method: folds, wa/ua/macro_f1 mean, std and pooled, mean times, max peak memory)."
-    from emodarts_nb.metrics import summarise_folds
     df = pd.DataFrame([{k: r.get(k) for k in COLUMNS} for r in rows], columns=COLUMNS)
     s = summarise_folds(_preds(rows))
-    t = df.groupby("method", sort=False).agg(params=("params", "mean"), macs=("macs", "mean"), search_s=("search_s", "mean"),
+    t = df.groupby("method", sort=False).agg(params=("params", "mean"), macs=("macs", "mean"),
+                                             search_s=("search_s", "mean"),
                                               train_s=("train_s", "mean"), peak_mb=("peak_mb", "max"))
     return df, s.merge(t.reset_index(), on="method")
 
@@ -240,7 +263,8 @@ def _summary_rows(summary: pd.DataFrame) -> pd.DataFrame:
     for _, r in summary.iterrows():
         for kind in SUMMARY_FOLDS:
             out.append(dict(method=r.method, fold=kind, **{k: r[f"{k}_{kind}"] for k in ("wa", "ua", "macro_f1")},
-                            **({k: r[k] for k in ("params", "macs", "search_s", "train_s", "peak_mb")} if kind == "mean" else {})))
+                            **({k: r[k] for k in ("params", "macs", "search_s", "train_s",
+                                                  "peak_mb")} if kind == "mean" else {})))
     return pd.DataFrame(out)
 
 def read_results(path) -> pd.DataFrame:
@@ -260,15 +284,19 @@ def paired_comparison(results: pd.DataFrame, reference: str = "baseline", metric
     "Per method: `metric` minus `reference`'s on the same (fold, seed): pairs, mean and std of the difference, wins/ties/losses, sign-flip p."
     per = results[~results.fold.astype(str).isin(SUMMARY_FOLDS)]
     if reference not in set(per.method):
-        raise BadInputError(f"reference={reference!r}", "is not a method of these results", f"methods: {', '.join(pd.unique(per.method))}")
+        raise BadInputError(f"reference={reference!r}", "is not a method of these results",
+                            f"methods: {', '.join(pd.unique(per.method))}")
     ref = per[per.method == reference].set_index(["fold", "seed"])[metric]
     rows = []
     for m in pd.unique(per.method):
         if m == reference: continue
         d = (per[per.method == m].set_index(["fold", "seed"])[metric] - ref).dropna()
-        rows.append(dict(method=m, reference=reference, metric=metric, pairs=len(d), diff_mean=d.mean(), diff_std=d.std(),
-                         wins=int((d > 0).sum()), ties=int((d == 0).sum()), losses=int((d < 0).sum()), p=sign_flip_p(d.to_numpy())))
-    return pd.DataFrame(rows, columns=["method", "reference", "metric", "pairs", "diff_mean", "diff_std", "wins", "ties", "losses", "p"])
+        rows.append(dict(method=m, reference=reference, metric=metric, pairs=len(d), diff_mean=d.mean(),
+                         diff_std=d.std(),
+                         wins=int((d > 0).sum()), ties=int((d == 0).sum()), losses=int((d < 0).sum()),
+                         p=sign_flip_p(d.to_numpy())))
+    return pd.DataFrame(rows, columns=["method", "reference", "metric", "pairs", "diff_mean", "diff_std", "wins",
+                                       "ties", "losses", "p"])
 
 # %% ../nbs/api/43_experiment.ipynb #ea4f3d40
 def git_commit(where=None) -> str:
@@ -280,8 +308,6 @@ def git_commit(where=None) -> str:
 
 def run_info(command: str) -> dict:
     "What a results table must say about how it was made."
-    import torch
-    from emodarts_nb import __version__
     return dict(command=command, commit=git_commit(), date=time.strftime("%Y-%m-%d %H:%M:%S %z"),
                 machine=f"{platform.node() or 'unknown host'}: {os.cpu_count()} cores, {platform.machine()}, {platform.system()}",
                 package=f"emodarts_nb {__version__}, torch {torch.__version__}, python {platform.python_version()}")
@@ -290,23 +316,28 @@ def run_info(command: str) -> dict:
 def _md_table(df: pd.DataFrame) -> str:
     "A pipe table without the optional `tabulate` package."
     cells = [[str(c) for c in df.columns]] + [["" if pd.isna(v) else str(v) for v in r] for r in df.itertuples(index=False)]
-    return "\n".join(["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(df.columns)] + ["| " + " | ".join(r) + " |" for r in cells[1:]])
+    return "\n".join(["| " + " | ".join(cells[0]) + " |",
+                      "|" + "---|" * len(df.columns)] + ["| " + " | ".join(r) + " |" for r in cells[1:]])
 
 def format_results(df: pd.DataFrame, summary: pd.DataFrame, info: dict, title: str = "Results") -> str:
     "The markdown report: how it was made, the summary (mean ± std, pooled), the methods paired against the baseline, the per-fold rows."
-    from emodarts_nb.metrics import summary_table
     per = df.drop(columns=["genotype"]).assign(**{k: (100 * df[k]).round(1) for k in ("wa", "ua", "macro_f1")})
-    s = summary_table(summary).assign(**{"search s/fold": summary.search_s.round(1), "retrain s/fold": summary.train_s.round(1),
+    s = summary_table(summary).assign(**{"search s/fold": summary.search_s.round(1),
+                                         "retrain s/fold": summary.train_s.round(1),
                                           "peak MB": summary.peak_mb.round(0)})
-    head = [f"# {title}", "", f"    {info['command']}", ""] + [f"* {k}: {info[k]}" for k in ("commit", "date", "machine", "package")]
+    head = [f"# {title}", "", f"    {info['command']}",
+            ""] + [f"* {k}: {info[k]}" for k in ("commit", "date", "machine", "package")]
     paired = []
     if "baseline" in set(df.method) and df.method.nunique() > 1:
         pc = paired_comparison(df, "baseline", "ua")
-        pc = pc.assign(**{"UA − baseline (points)": [f"{100 * m:+.1f} ± {100 * s:.1f}" for m, s in zip(pc.diff_mean, pc.diff_std.fillna(0))],
-                          "wins/ties/losses": [f"{w}/{t}/{l}" for w, t, l in zip(pc.wins, pc.ties, pc.losses)], "p (sign flip)": pc.p.round(3)})
+        pc = pc.assign(**{"UA − baseline (points)": [f"{100 * m:+.1f} ± {100 * s:.1f}" for m,
+                                                     s in zip(pc.diff_mean, pc.diff_std.fillna(0))],
+                          "wins/ties/losses": [f"{w}/{t}/{l}" for w, t, l in zip(pc.wins, pc.ties, pc.losses)],
+                          "p (sign flip)": pc.p.round(3)})
         paired = ["", "## Paired against the baseline (UA, fold by fold)", "",
                   _md_table(pc[["method", "pairs", "UA − baseline (points)", "wins/ties/losses", "p (sign flip)"]])]
-    return "\n".join(head + ["", "## Summary (%; mean ± std over folds, and pooled over folds)", "", _md_table(s)] + paired +
+    return "\n".join(head + ["", "## Summary (%; mean ± std over folds, and pooled over folds)", "",
+                             _md_table(s)] + paired +
                      ["", "## Per fold", "", _md_table(per), ""])
 
 def write_results(out, df: pd.DataFrame, summary: pd.DataFrame, info: dict, title: str = "Results") -> dict:
@@ -326,84 +357,42 @@ def select_folds(all_folds, folds=None) -> list[int]:
     for f in parse_list(folds):
         if isinstance(f, str) and f in names: out.append(names.index(f))
         elif str(f).lstrip("-").isdigit() and -len(names) <= int(f) < len(names): out.append(int(f) % len(names))
-        else: raise BadInputError(f"fold {f!r}", "not a fold of this protocol", f"use an index 0..{len(names) - 1} or a name: {', '.join(names)}")
+        else: raise BadInputError(f"fold {f!r}", "not a fold of this protocol",
+                                  f"use an index 0..{len(names) - 1} or a name: {', '.join(names)}")
     return list(dict.fromkeys(out))
 
 # %% ../nbs/api/43_experiment.ipynb #1fac29b1
 def _call_repr(**kw) -> str:
     return "run_experiment(" + ", ".join(f"{k}={v!r}" for k, v in kw.items() if v not in (None, {}, False)) + ")"
 
-def run_experiment(corpus, protocol: str = "loso", methods=("searched", "baseline"), folds=None, seeds=(0,), out="runs/experiment",
+def run_experiment(corpus, protocol: str = "loso", methods=("searched", "baseline"), folds=None, seeds=(0,),
+                   out="runs/experiment",
                    search_preset: str = "cpu", train_preset: str = "cpu", ray: bool = False, address: str | None = None,
                    progress: bool = True, corpus_path=None, search_overrides=None, train_overrides=None, cache_dir=None,
-                   workers: int | None = None, command: str | None = None, title: str | None = None, **protocol_kw) -> pd.DataFrame:
+                   workers: int | None = None, command: str | None = None, title: str | None = None,
+                   **protocol_kw) -> pd.DataFrame:
     "Run `methods` × `folds` × `seeds` of `protocol` on `corpus` (a `Corpus` or a name); write and return the results table."
-    from emodarts_nb.corpus import Corpus
-    from emodarts_nb.protocols import make_folds
-    methods = parse_list(methods); [method_strategy(m) for m in methods]
+    methods = parse_list(methods)
+    for m in methods: method_strategy(m)                 # an unknown method fails before any work
     c = corpus if isinstance(corpus, Corpus) else None
-    spec = ExperimentSpec(c.name if c else corpus, str(corpus_path) if corpus_path else None, protocol, protocol_kw, search_preset, train_preset,
-                          dict(search_overrides or {}), dict(train_overrides or {}), str(out), cache_dir, progress and not (ray or address))
+    spec = ExperimentSpec(c.name if c else corpus, str(corpus_path) if corpus_path else None, protocol, protocol_kw,
+                          search_preset, train_preset,
+                          dict(search_overrides or {}), dict(train_overrides or {}), str(out), cache_dir,
+                          progress and not (ray or address))
     c = c if c is not None else spec.load_corpus()
     all_folds = make_folds(c, protocol, **protocol_kw)
-    jobs = [j for j in plan_jobs(methods, all_folds, parse_list(seeds, int)) if j.fold in set(select_folds(all_folds, folds))]
-    command = command or _call_repr(corpus=spec.corpus, protocol=protocol, methods=methods, folds=folds, seeds=seeds, out=str(out),
+    jobs = [j for j in plan_jobs(methods, all_folds,
+                                 parse_list(seeds, int)) if j.fold in set(select_folds(all_folds, folds))]
+    command = command or _call_repr(corpus=spec.corpus, protocol=protocol, methods=methods, folds=folds, seeds=seeds,
+                                    out=str(out),
                                     search_preset=search_preset, train_preset=train_preset, ray=ray, address=address,
                                     search_overrides=search_overrides, train_overrides=train_overrides)
     info = run_info(command)            # at the start: the commit and date of the code that runs the jobs
     save_json(dict(spec=asdict(spec), jobs=[asdict(j) for j in jobs], **info), Path(out)/"experiment.json")
     pr = Progress(jobs, workers or (os.cpu_count() if ray and not address else 1), progress)
-    rows = (run_jobs_ray(spec, jobs, c, all_folds, pr, address, workers) if ray or address else run_jobs(spec, jobs, c, all_folds, pr))
+    rows = (run_jobs_ray(spec, jobs, c, all_folds, pr, address, workers) if ray or address else run_jobs(spec, jobs, c,
+                                                                                                         all_folds, pr))
     df, summary = results_table(rows)
     paths = write_results(out, df, summary, info, title or f"{spec.corpus}, protocol {protocol}")
     if progress: print(f"results: {paths['csv']} and {paths['md']}", file=sys.stderr)
     return read_results(paths["csv"])
-
-# %% ../nbs/api/43_experiment.ipynb #0dffe0e4
-def add_experiment_command(subparsers):
-    "Add `experiment` to an argparse `subparsers`: a whole protocol, resumable, in one results table."
-    p = subparsers.add_parser("experiment", help="search, retrain and test every fold x method x seed; one results table")
-    p.add_argument("--recipe", choices=tuple(RECIPES), help="a preset corpus + protocol + methods (give --corpus-path)")
-    p.add_argument("--corpus", nargs="+", metavar=("NAME", "PATH"), help="corpus name, and its root unless built in")
-    p.add_argument("--corpus-path", default=None, help="the corpus root (with --recipe)")
-    p.add_argument("--protocol", default=None, help="fold protocol (default loso, or the recipe's)")
-    p.add_argument("--methods", default=None, help=f"comma-separated, from: {', '.join(METHODS)} (default searched,baseline)")
-    p.add_argument("--folds", default=None, help="comma-separated fold indices or names (default: all)")
-    p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
-    p.add_argument("--search-preset", default=None, help="search preset: tiny, cpu, emodarts (default cpu)")
-    p.add_argument("--train-preset", default=None, help="retraining preset: tiny, cpu, emodarts (default cpu)")
-    p.add_argument("--search-epochs", type=int, default=None, help="override the search preset's epochs")
-    p.add_argument("--train-epochs", type=int, default=None, help="override the retraining preset's epochs")
-    p.add_argument("--cache", default=None, help="feature cache folder")
-    p.add_argument("--out", default="runs/experiment", help="experiment folder (default runs/experiment); reuse it to resume")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--ray", action="store_true", help="run the jobs as tasks on a local Ray (pip install 'emodarts_nb[ray]')")
-    g.add_argument("--address", default=None, help="run the jobs on the Ray cluster at this address")
-    p.add_argument("--workers", type=int, default=None, help="CPUs of the local Ray (default: all cores)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p.set_defaults(func=_cmd_experiment)
-    return p
-
-# %% ../nbs/api/43_experiment.ipynb #19c05ed8
-def experiment_kwargs(a) -> dict:
-    "`run_experiment` keyword arguments from parsed `emodarts experiment` arguments."
-    if a.recipe:
-        if a.corpus: raise BadInputError("--corpus", "cannot be combined with --recipe", "give the corpus root with --corpus-path")
-        if not a.corpus_path: raise BadInputError(f"--recipe {a.recipe}", "needs the corpus root", "add --corpus-path PATH")
-        kw = get_recipe(a.recipe, corpus_path=a.corpus_path)
-    elif a.corpus:
-        if len(a.corpus) > 2: raise BadInputError(f"--corpus {' '.join(a.corpus)}", "takes a name and at most one path")
-        kw = dict(corpus=a.corpus[0], corpus_path=a.corpus[1] if len(a.corpus) > 1 else a.corpus_path)
-    else: raise BadInputError("emodarts experiment", "needs --corpus NAME [PATH] or --recipe NAME", f"recipes: {', '.join(RECIPES)}")
-    over = dict(protocol=a.protocol, methods=a.methods, search_preset=a.search_preset, train_preset=a.train_preset)
-    kw.update({k: v for k, v in over.items() if v is not None})
-    kw.update(folds=a.folds, seeds=parse_list(a.seeds, int), out=a.out, ray=a.ray, address=a.address, workers=a.workers,
-              cache_dir=a.cache, progress=not a.quiet,
-              search_overrides={"epochs": a.search_epochs} if a.search_epochs else None,
-              train_overrides={"epochs": a.train_epochs} if a.train_epochs else None)
-    return kw
-
-def _cmd_experiment(a):
-    df = run_experiment(**experiment_kwargs(a), command="emodarts " + shlex.join(sys.argv[1:]) if sys.argv[1:] else None)
-    print((Path(a.out)/"results.md").read_text())
-    return df

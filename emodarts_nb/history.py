@@ -6,22 +6,21 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/history.html.md"""
 
 # %% ../nbs/api/30_history.ipynb #6656b6f9
 from __future__ import annotations
-import json
 from dataclasses import dataclass, field, is_dataclass
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch
+from fastcore.basics import patch
 
 from .core import BadInputError, load_json, to_plain
 from .genotypes import CELL_TYPES, Genotype, derive_genotype
+from .runs import ALPHA_COLUMNS, ALPHAS, CONFIG, GENOTYPES, HISTORY, SEARCH_FILES, is_done, read_lines, read_table
+from .supernet import SpaceConfig
 
 # %% auto #0
-__all__ = ['ALPHA_COLUMNS', 'RUN_FILES', 'CHANGE_COLUMNS', 'SearchHistory', 'genotype_edges', 'describe_changes', 'is_param_free',
-           'toy_history']
+__all__ = ['RUN_FILES', 'CHANGE_COLUMNS', 'SearchHistory', 'genotype_edges', 'describe_changes', 'is_param_free']
 
 # %% ../nbs/api/30_history.ipynb #cf1b1c03
-ALPHA_COLUMNS = ["epoch", "cell", "edge", "operation", "probability"]
-
 @dataclass
 class SearchHistory:
     "The records of one search: alphas per epoch (tidy), per-epoch losses, genotypes per epoch, and the config."
@@ -72,111 +71,119 @@ def _derive(a: pd.DataFrame, k: int) -> dict:
     return out
 
 # %% ../nbs/api/30_history.ipynb #79777113
-@classmethod
-def _from_records(cls, alphas, history=None, genotypes=None, config=None, run=None, done: bool = False) -> SearchHistory:
-    "A `SearchHistory` from in-memory records (see above); `alphas` may be a `search.Records`."
-    if all(hasattr(alphas, n) for n in ("alphas", "history", "genotypes")):  # a search.Records
+@patch(cls_method=True)
+def from_records(cls: SearchHistory, alphas, history=None, genotypes=None, config=None, run=None,
+                 done: bool = False) -> SearchHistory:
+    "A `SearchHistory` from in-memory records (see above); `alphas` may be a `runs.Records`."
+    if all(hasattr(alphas, n) for n in ("alphas", "history", "genotypes")):  # a runs.Records
         run = run or getattr(alphas, "run", None)
-        history, genotypes, alphas = alphas.history if history is None else history, alphas.genotypes if genotypes is None else genotypes, alphas.alphas
+        history = alphas.history if history is None else history
+        genotypes, alphas = alphas.genotypes if genotypes is None else genotypes, alphas.alphas
     if is_dataclass(config): config = to_plain(config)
     config = dict(config or {})
     a = _check_alphas(_frame(alphas, ALPHA_COLUMNS), "alphas")
     g = _genotype_dict(genotypes)
-    if missing := set(a.epoch) - set(g): g.update({e: v for e, v in _derive(a[a.epoch.isin(missing)], config.get("topk", 2)).items()})
+    if missing := set(a.epoch) - set(g): g.update(_derive(a[a.epoch.isin(missing)], config.get("topk", 2)))
     h = _frame(history)
     if "epoch" in h.columns: h = h.sort_values("epoch").reset_index(drop=True)
     return cls(a, h, dict(sorted(g.items())), config, Path(run) if run else None, bool(done))
-SearchHistory.from_records = _from_records
 
 # %% ../nbs/api/30_history.ipynb #f94b020b
-RUN_FILES = ("config.json", "alphas.csv", "history.csv", "genotypes.jsonl")
+RUN_FILES = SEARCH_FILES    # what a DARTS search folder holds (`runs.SEARCH_FILES`)
 
-def _read_jsonl(path) -> list:
-    return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
-
-def _read_csv(path) -> pd.DataFrame:
-    return pd.read_csv(path) if Path(path).stat().st_size else pd.DataFrame()
-
-@classmethod
-def _from_run(cls, path) -> SearchHistory:
+@patch(cls_method=True)
+def from_run(cls: SearchHistory, path) -> SearchHistory:
     "The `SearchHistory` of the run folder `path` (also one without `done.json`, still running or stopped)."
     run = Path(path)
     if not run.is_dir(): raise BadInputError(run, "is not a folder", "give the run folder a search wrote (its `out`)")
-    if (run/"config.json").exists() and load_json(run/"config.json").get("strategy") == "random":
+    if (run/CONFIG).exists() and load_json(run/CONFIG).get("strategy") == "random":
         raise BadInputError(run, "is a random-search run folder: random search keeps no alphas",
-                            "read its candidates with pandas.read_csv(run/'history.csv') or search.read_result(run)")
+                            "read its candidates with runs.read_result(run) or pandas.read_csv(run/'history.csv')")
     for f in RUN_FILES:
         if not (run/f).exists(): raise BadInputError(run/f, "is missing: this is not a search run folder",
                                                      f"a run folder of emodarts_nb.search holds {', '.join(RUN_FILES)}")
-    return cls.from_records(_read_csv(run/"alphas.csv"), _read_csv(run/"history.csv"), _read_jsonl(run/"genotypes.jsonl"),
-                            load_json(run/"config.json"), run, (run/"done.json").exists())
-SearchHistory.from_run = _from_run
+    return cls.from_records(read_table(run/ALPHAS, ALPHA_COLUMNS), read_table(run/HISTORY), read_lines(run/GENOTYPES),
+                            load_json(run/CONFIG), run, is_done(run))
 
 # %% ../nbs/api/30_history.ipynb #9e738632
-def _cells(self: SearchHistory) -> list[str]:
+@patch(as_prop=True)
+def epochs(self: SearchHistory) -> list[int]: return sorted(int(e) for e in pd.unique(self.alphas.epoch))
+
+@patch(as_prop=True)
+def cells(self: SearchHistory) -> list[str]:
     present = list(pd.unique(self.alphas.cell))
     return [c for c in CELL_TYPES if c in present] + [c for c in present if c not in CELL_TYPES]
-def _check_cell(self: SearchHistory, cell):
-    if cell not in self.cells: raise BadInputError(f"cell {cell!r}", "is not in this history", f"cells are {self.cells}")
+
+@patch
+def _cell(self: SearchHistory, cell):
+    if cell not in self.cells: raise BadInputError(f"cell {cell!r}", "is not in this history",
+                                                   f"cells are {self.cells}")
     return self.alphas[self.alphas.cell == cell]
-SearchHistory.epochs = property(lambda self: sorted(int(e) for e in pd.unique(self.alphas.epoch)))
-SearchHistory.cells = property(_cells)
-SearchHistory._cell = _check_cell
-SearchHistory.edges = lambda self, cell: [str(e) for e in pd.unique(self._cell(cell).edge)]
-SearchHistory.ops = lambda self, cell: [str(o) for o in pd.unique(self._cell(cell).operation)]
+
+@patch
+def edges(self: SearchHistory, cell) -> list[str]: return [str(e) for e in pd.unique(self._cell(cell).edge)]
+
+@patch
+def ops(self: SearchHistory, cell) -> list[str]: return [str(o) for o in pd.unique(self._cell(cell).operation)]
 
 # %% ../nbs/api/30_history.ipynb #ad699f4b
-def _space(self: SearchHistory):
+@patch(as_prop=True)
+def space(self: SearchHistory):
     "The search space (`supernet.SpaceConfig`) of the config, or None without one."
     if "space" not in self.config: return None
-    from emodarts_nb.supernet import SpaceConfig
     pc = self.config.get("pc_k", 1)
     return SpaceConfig(**{**self.config["space"], **({"pc_k": pc} if pc != 1 else {})})
-SearchHistory.space = property(_space)
 
 # %% ../nbs/api/30_history.ipynb #24458301
+@patch
 def _epoch(self: SearchHistory, epoch):
     if epoch is None: return self.epochs[-1]
     if int(epoch) not in self.epochs:
-        raise BadInputError(f"epoch {epoch}", "is not in this history", f"epochs are {self.epochs[0]}..{self.epochs[-1]}" if self.epochs else "it is empty")
+        raise BadInputError(f"epoch {epoch}", "is not in this history",
+                            f"epochs are {self.epochs[0]}..{self.epochs[-1]}" if self.epochs else "it is empty")
     return int(epoch)
-SearchHistory._epoch = _epoch
 
-def _probs(self: SearchHistory, epoch=None, cell="normal") -> pd.DataFrame:
+@patch
+def probs(self: SearchHistory, epoch=None, cell="normal") -> pd.DataFrame:
     "Edges × operations softmax probabilities of `cell` at `epoch` (default: the last)."
     a, e = self._cell(cell), self._epoch(epoch)
     t = a[a.epoch == e].pivot_table("probability", "edge", "operation", sort=False)
     return t.reindex(index=self.edges(cell), columns=self.ops(cell)).rename_axis(index="edge", columns="operation")
-SearchHistory.probs = _probs
 
 # %% ../nbs/api/30_history.ipynb #4d68961b
-def _evolution(self: SearchHistory, cell="normal", edge=None) -> pd.DataFrame:
+@patch
+def evolution(self: SearchHistory, cell="normal", edge=None) -> pd.DataFrame:
     "Epochs × operations probabilities of one `edge` of `cell` (default: its first edge)."
     a = self._cell(cell); edge = self.edges(cell)[0] if edge is None else str(edge)
-    if edge not in self.edges(cell): raise BadInputError(f"edge {edge!r}", f"is not an edge of the {cell} cell", f"edges are {self.edges(cell)}")
+    if edge not in self.edges(cell):
+        raise BadInputError(f"edge {edge!r}", f"is not an edge of the {cell} cell", f"edges are {self.edges(cell)}")
     t = a[a.edge == edge].pivot_table("probability", "epoch", "operation", sort=False)
     return t.reindex(index=self.epochs, columns=self.ops(cell)).rename_axis(columns="operation")
-SearchHistory.evolution = _evolution
 
 # %% ../nbs/api/30_history.ipynb #890ce0f6
 def genotype_edges(genotype: Genotype, cell: str) -> dict[str, str]:
     "`{'i->j': op}` of the edges `genotype` keeps in `cell` (node j = index + 2)."
     return {f"{j}->{n + 2}": op for n, node in enumerate(getattr(genotype, cell)) for op, j in node}
 
-def _genotype(self: SearchHistory, epoch=None) -> Genotype:
+@patch
+def genotype(self: SearchHistory, epoch=None) -> Genotype:
     "The genotype derived after `epoch` (default: the last)."
     return self.genotypes[self._epoch(epoch)]
-SearchHistory.genotype = _genotype
-SearchHistory.kept_edges = lambda self, epoch=None, cell="normal": genotype_edges(self.genotype(epoch), cell)
+
+@patch
+def kept_edges(self: SearchHistory, epoch=None, cell="normal") -> dict[str, str]:
+    "`genotype_edges` of the genotype after `epoch`."
+    return genotype_edges(self.genotype(epoch), cell)
 
 # %% ../nbs/api/30_history.ipynb #4e30fa98
-def _top_ops(self: SearchHistory, epoch=None, cell="normal", k: int = 3) -> pd.DataFrame:
+@patch
+def top_ops(self: SearchHistory, epoch=None, cell="normal", k: int = 3) -> pd.DataFrame:
     "Per edge of `cell`, its `k` most probable operations: rows edge, rank (1 = best), operation, probability."
     p = self.probs(epoch, cell)
     rows = [dict(edge=e, rank=r + 1, operation=o, probability=v)
-            for e, s in p.iterrows() for r, (o, v) in enumerate(s.sort_values(ascending=False, kind="stable").head(k).items())]
+            for e, s in p.iterrows() for r,
+            (o, v) in enumerate(s.sort_values(ascending=False, kind="stable").head(k).items())]
     return pd.DataFrame(rows, columns=["edge", "rank", "operation", "probability"])
-SearchHistory.top_ops = _top_ops
 
 # %% ../nbs/api/30_history.ipynb #a335700f
 CHANGE_COLUMNS = ["kind", "cell", "edge", "operation", "before", "after", "delta"]
@@ -186,23 +193,27 @@ def _genotype_changes(self: SearchHistory, prev: int, epoch: int) -> list[dict]:
     for c in [c for c in self.cells if c in CELL_TYPES]:
         a, b = genotype_edges(self.genotype(prev), c), genotype_edges(self.genotype(epoch), c)
         for e in [e for e in self.edges(c) if a.get(e) != b.get(e)]:
-            rows.append(dict(kind="genotype", cell=c, edge=e, operation=b.get(e) or a.get(e), before=a.get(e), after=b.get(e), delta=np.nan))
+            rows.append(dict(kind="genotype", cell=c, edge=e, operation=b.get(e) or a.get(e), before=a.get(e),
+                             after=b.get(e),
+                             delta=np.nan))
     return rows
 
 # %% ../nbs/api/30_history.ipynb #76756af1
-def _changes(self: SearchHistory, epoch=None, n: int = 5) -> pd.DataFrame:
+@patch
+def changes(self: SearchHistory, epoch=None, n: int = 5) -> pd.DataFrame:
     "What changed from the epoch before `epoch`: genotype edges, then the `n` biggest probability moves."
     epoch = self._epoch(epoch); i = self.epochs.index(epoch)
     if i == 0: return pd.DataFrame(columns=CHANGE_COLUMNS)
     prev = self.epochs[i - 1]
     rows = _genotype_changes(self, prev, epoch) if {prev, epoch} <= set(self.genotypes) else []
     key = ["cell", "edge", "operation"]
-    m = self.alphas[self.alphas.epoch == prev].merge(self.alphas[self.alphas.epoch == epoch], on=key, suffixes=("_b", "_a"))
+    m = self.alphas[self.alphas.epoch == prev].merge(self.alphas[self.alphas.epoch == epoch], on=key,
+                                                     suffixes=("_b", "_a"))
     m["delta"] = m.probability_a - m.probability_b
     for r in m.reindex(m.delta.abs().sort_values(ascending=False, kind="stable").index).head(n).itertuples():
-        rows.append(dict(kind="probability", cell=r.cell, edge=r.edge, operation=r.operation, before=r.probability_b, after=r.probability_a, delta=r.delta))
+        rows.append(dict(kind="probability", cell=r.cell, edge=r.edge, operation=r.operation, before=r.probability_b,
+                         after=r.probability_a, delta=r.delta))
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
-SearchHistory.changes = _changes
 
 # %% ../nbs/api/30_history.ipynb #4ecc0c38
 def describe_changes(changes: pd.DataFrame) -> list[str]:
@@ -217,30 +228,23 @@ def is_param_free(op: str) -> bool:
     "Skip connections and pooling: operations without weights (`none` excluded)."
     return op == "skip_connect" or "pool" in op
 
-def _param_free(self: SearchHistory) -> pd.DataFrame:
+@patch
+def param_free(self: SearchHistory) -> pd.DataFrame:
     "Per epoch and cell: shares of parameter-free ops, skip_connect, none; skip connections in the genotype."
-    a = self.alphas.assign(param_free=self.alphas.operation.map(is_param_free), skip=self.alphas.operation.eq("skip_connect"),
+    a = self.alphas.assign(param_free=self.alphas.operation.map(is_param_free),
+                           skip=self.alphas.operation.eq("skip_connect"),
                            none=self.alphas.operation.eq("none"))
     n_edges = a.groupby(["epoch", "cell"]).edge.nunique()
-    out = pd.DataFrame({k: a[a[k]].groupby(["epoch", "cell"]).probability.sum() for k in ("param_free", "skip", "none")})
+    out = pd.DataFrame({k: a[a[k]].groupby(["epoch", "cell"]).probability.sum() for k in ("param_free", "skip",
+                                                                                          "none")})
     out = out.reindex(n_edges.index).fillna(0).div(n_edges, axis=0).reset_index()
     out["skips_kept"] = [sum(o == "skip_connect" for o in genotype_edges(self.genotypes[e], c).values())
                          if e in self.genotypes and c in CELL_TYPES else 0 for e, c in zip(out.epoch, out.cell)]
     return out
-SearchHistory.param_free = _param_free
 
 # %% ../nbs/api/30_history.ipynb #804eaaca
-def toy_history(epochs: int = 6, space: str = "tiny", seed: int = 0, drift: float = 0.6) -> SearchHistory:
-    "An in-memory `SearchHistory` of a made-up search in the named space (alphas drift towards skip_connect)."
-    from emodarts_nb.supernet import get_space, SuperNet
-    sp, rng = get_space(space), np.random.default_rng(seed)
-    net = SuperNet(sp, 4, (16, 8))
-    rows, hist, logits = [], [], {c: rng.normal(0, 1e-3, (len(net.edge_labels(c)), len(net.op_names(c)))) for c in net.cell_types()}
-    for e in range(epochs + 1):
-        for c, z in logits.items():
-            if e: z += rng.normal(0, 0.3, z.shape) + drift * (np.array(net.op_names(c)) == "skip_connect") * (c == "normal")
-            p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
-            rows += [dict(epoch=e, cell=c, edge=ed, operation=o, probability=p[i, j])
-                     for i, ed in enumerate(net.edge_labels(c)) for j, o in enumerate(net.op_names(c))]
-        if e: hist.append(dict(epoch=e, train_loss=1.4 / (1 + 0.3 * e), valid_loss=1.45 / (1 + 0.2 * e), train_acc=0.3 + 0.08 * e, valid_acc=0.3 + 0.05 * e))
-    return SearchHistory.from_records(pd.DataFrame(rows), hist, config=dict(space=dict(sp.to_dict()), epochs=epochs, topk=2))
+def __getattr__(name):
+    "Transitional: `toy_history` moved to `emodarts_nb.testing`; this keeps `from emodarts_nb.history import toy_history` working."
+    if name != "toy_history": raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from emodarts_nb.testing import toy_history
+    return toy_history

@@ -6,19 +6,24 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/predict.html.md"""
 
 # %% ../nbs/api/44_predict.ipynb #5ada5d3e
 from __future__ import annotations
-import json, sys, warnings
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np, torch
+from fastcore.basics import patch
 
-from .core import BadInputError, EmodartsError, save_json, load_json
+from .audio import read_audio
+from .core import BadInputError, EmodartsError, save_json, load_json, default_device
 from .features import FeatureConfig, NormStats, get_preset, extract_waves, cut_segments, segment_frames, apply_norm
+from .runs import MODEL, MODEL_INFO, load_checkpoint, norm_from_dict, norm_to_dict
+from .train import build_model, resolve_spec, train_config_from_dict
 
 # %% auto #0
-__all__ = ['Predictor', 'predict_file', 'predict', 'norm_from_dict', 'meta_path', 'load_predictor', 'export_torchscript',
-           'export_onnx', 'max_difference', 'load_exported_model', 'model_meta', 'parse_formats', 'export_run',
-           'format_predictions', 'add_predict_command', 'add_export_command']
+__all__ = ['Predictor', 'predict_file', 'predict', 'meta_path', 'load_predictor', 'TrainedModel', 'load_model', 'predict_arrays',
+           'export_torchscript', 'export_onnx', 'max_difference', 'load_exported_model', 'model_meta', 'parse_formats',
+           'export_run', 'format_predictions']
 
 # %% ../nbs/api/44_predict.ipynb #12b0abdb
 @dataclass
@@ -26,32 +31,43 @@ class Predictor:
     "A model (B, 1, F, T) -> logits (B, classes) with its `labels`, feature config `features` and normalisation `norm`."
     model: object
     labels: tuple
-    features: FeatureConfig
+    features: FeatureConfig | None
     norm: NormStats | None = None
     source: str = ""
 
-    def features_of(self, wave: np.ndarray) -> np.ndarray:
-        "The network's input items (S, F, T) for one wave at `features.sr`: features, normalisation, segments."
-        f = extract_waves([wave], self.features)[0]                                 # (F, T)
+    def items(self, f: np.ndarray) -> np.ndarray:
+        "The network's input items (S, F, T) for one utterance's features `f` (F, T): normalisation, then segments."
         if self.norm is not None and self.norm.mode: f = apply_norm([f], self.norm, ["this file"])[0]
-        seg = segment_frames(self.features)
+        seg = segment_frames(self.features) if self.features is not None else None
         return (cut_segments([f], *seg)[0] if seg else f[None]).astype(np.float32)   # (S, F, T)
 
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        "Logits (S, classes) of items x (S, F, T)."
-        x = np.ascontiguousarray(x[:, None])                                         # (S, 1, F, T)
-        if hasattr(self.model, "get_inputs"): return self.model.run(None, {self.model.get_inputs()[0].name: x})[0]
-        with torch.no_grad(): return self.model(torch.from_numpy(x)).cpu().numpy()
+    def features_of(self, wave: np.ndarray) -> np.ndarray:
+        "The network's input items (S, F, T) for one wave at `features.sr`."
+        return self.items(extract_waves([wave], self.features)[0])                  # features (F, T), then items
 
-    def probs(self, wave: np.ndarray) -> np.ndarray:
-        "Class probabilities (classes,) of one wave: softmax per segment, averaged over the segments."
-        z = self.logits(self.features_of(wave)); z = np.exp(z - z.max(1, keepdims=True))
-        return (z / z.sum(1, keepdims=True)).mean(0)
+# %% ../nbs/api/44_predict.ipynb #06afea9f
+@patch
+def logits(self: Predictor, x: np.ndarray) -> np.ndarray:
+    "Logits (S, classes) of items x (S, F, T)."
+    x = np.ascontiguousarray(x[:, None])                                             # (S, 1, F, T)
+    if hasattr(self.model, "get_inputs"): return self.model.run(None, {self.model.get_inputs()[0].name: x})[0]
+    with torch.no_grad(): return self.model(torch.from_numpy(x)).cpu().numpy()
+
+@patch
+def probs_of(self: Predictor, f: np.ndarray) -> np.ndarray:
+    "Class probabilities (classes,) of one utterance's features (F, T): softmax per segment, averaged over the segments."
+    z = self.logits(self.items(f))
+    z = np.exp(z - z.max(1, keepdims=True))
+    return (z / z.sum(1, keepdims=True)).mean(0)
+
+@patch
+def probs(self: Predictor, wave: np.ndarray) -> np.ndarray:
+    "Class probabilities (classes,) of one wave."
+    return self.probs_of(extract_waves([wave], self.features)[0])
 
 # %% ../nbs/api/44_predict.ipynb #556a4014
 def predict_file(p: Predictor, path) -> dict:
     "{file, emotion, probs} for one audio file, or {file, error} when it cannot be used."
-    from emodarts_nb.audio import read_audio
     try:
         wave, _ = read_audio(path, sr=p.features.sr)
         pr = p.probs(wave)
@@ -65,34 +81,64 @@ def predict(run_or_model, files) -> list[dict]:
     return [predict_file(p, f) for f in ([files] if isinstance(files, (str, Path)) else files)]
 
 # %% ../nbs/api/44_predict.ipynb #33fe9a0a
-def norm_from_dict(d: dict | None) -> NormStats | None:
-    "The `NormStats` of a dict written by `train.norm_to_dict` (mode 'speaker' becomes per-file statistics)."
-    if not d or not d.get("mode"): return None
-    if d["mode"] in ("speaker", "utterance"): return NormStats("utterance", {}, {})
-    return NormStats(d["mode"], {k: np.asarray(v, np.float32) for k, v in d["mean"].items()}, {k: np.asarray(v, np.float32) for k, v in d["std"].items()})
-
 def meta_path(model_path) -> Path: return Path(str(model_path) + ".json")
 
-def _load_exported(p: Path) -> Predictor:
-    if not meta_path(p).exists(): raise BadInputError(p, f"has no {meta_path(p).name} beside it (labels and feature settings)", "export it with emodarts export")
-    m = load_json(meta_path(p))
+def _open_exported(p: Path):
+    "The onnxruntime session or TorchScript module in `p`; a clear error when it is not one."
     if p.suffix == ".onnx":
         try: import onnxruntime as ort
-        except ImportError: raise BadInputError("onnxruntime", "is not installed", "pip install 'emodarts_nb[export]'") from None
-        model = ort.InferenceSession(str(p), providers=["CPUExecutionProvider"])
-    else: model = torch.jit.load(str(p), map_location="cpu").eval()
-    return Predictor(model, tuple(m["labels"]), FeatureConfig(**m["features"]), norm_from_dict(m.get("norm")), str(p))
+        except ImportError: raise BadInputError("onnxruntime", "is not installed",
+                                                "pip install 'emodarts_nb[export]'") from None
+        try: return ort.InferenceSession(str(p), providers=["CPUExecutionProvider"])
+        except Exception as e: raise BadInputError(p, f"cannot be read as an ONNX model ({type(e).__name__})",
+                                                   "export it again with emodarts export") from None
+    try: return torch.jit.load(str(p), map_location="cpu").eval()
+    except Exception as e: raise BadInputError(p, f"cannot be read as a TorchScript module ({type(e).__name__})",
+                                               "export it again with emodarts export") from None
+
+# %% ../nbs/api/44_predict.ipynb #44b64223
+def _load_exported(p: Path) -> Predictor:
+    if not meta_path(p).exists():
+        raise BadInputError(p, f"has no {meta_path(p).name} beside it (labels and feature settings)",
+                            "export it with emodarts export")
+    m = load_json(meta_path(p))
+    return Predictor(_open_exported(p), tuple(m["labels"]), FeatureConfig(**m["features"]),
+                     norm_from_dict(m.get("norm")), str(p))
 
 def load_predictor(run_or_model, device="cpu") -> Predictor:
     "A `Predictor` from a retraining run folder, an experiment job folder, or an exported model file."
     p = Path(run_or_model)
-    if not p.exists(): raise BadInputError(p, "not found", "give a retraining run folder (with model.pt) or an exported .onnx / .pt file")
+    if not p.exists(): raise BadInputError(p, "not found",
+                                           "give a retraining run folder (with model.pt) or an exported .onnx / .pt file")
     if p.is_file(): return _load_exported(p)
-    if not (p/"model.pt").exists() and (p/"train"/"model.pt").exists(): p = p/"train"
-    if not (p/"model.pt").exists(): raise BadInputError(p, "is not a finished retraining run folder (no model.pt)", "finish (resume) the retraining, or give its run folder")
-    from emodarts_nb.train import load_model
+    if not (p/MODEL).exists() and (p/"train"/MODEL).exists(): p = p/"train"
+    if not (p/MODEL).exists():
+        raise BadInputError(p, "is not a finished retraining run folder (no model.pt)",
+                            "finish (resume) the retraining, or give its run folder")
     tm = load_model(p, device=device)
     return Predictor(tm.model, tuple(tm.labels), tm.features, tm.norm, str(p))
+
+# %% ../nbs/api/44_predict.ipynb #545678e8
+class TrainedModel(NamedTuple):
+    "A retrained model ready for prediction: network (eval mode), class names, feature config, normalisation statistics."
+    model: torch.nn.Module; labels: tuple; features: object; norm: object
+
+def load_model(run, device=None) -> TrainedModel:
+    "The selected network of a finished retraining run folder, with what is needed to prepare new inputs."
+    run = Path(run)
+    if not ((run/MODEL).exists() and (run/MODEL_INFO).exists()):
+        raise BadInputError(run, "has no model.pt / model.json", "finish the retraining (resume it) first")
+    info, cfg = load_json(run/MODEL_INFO), train_config_from_dict(load_json(run/"config.json"))
+    net = build_model(resolve_spec(info), cfg, info["n_classes"], info["input_shape"])
+    net.load_state_dict(load_checkpoint(run/MODEL)); net.to(default_device(device)).eval()
+    feats = FeatureConfig(**info["features"]) if info.get("features") else None
+    return TrainedModel(net, tuple(info["labels"]), feats, norm_from_dict(info.get("norm")))
+
+# %% ../nbs/api/44_predict.ipynb #92c68b76
+def predict_arrays(tm: TrainedModel, arrays) -> np.ndarray:
+    "(U, C) class posteriors for raw feature arrays (F, T) of U utterances, through `Predictor.probs_of`."
+    p = Predictor(tm.model, tm.labels, tm.features, tm.norm)
+    return np.stack([p.probs_of(np.asarray(a, np.float32)) for a in arrays])
 
 # %% ../nbs/api/44_predict.ipynb #c9b8fbaa
 def _write_meta(path, meta):
@@ -107,7 +153,8 @@ def export_torchscript(model: torch.nn.Module, example: torch.Tensor, path, meta
     ts.save(str(path)); _write_meta(path, meta)
     return Path(path)
 
-def export_onnx(model: torch.nn.Module, example: torch.Tensor, path, meta: dict | None = None, dynamic_batch: bool = True,
+def export_onnx(model: torch.nn.Module, example: torch.Tensor, path, meta: dict | None = None,
+                dynamic_batch: bool = True,
                 opset: int = 17) -> Path:
     "Export `model` (eval mode) to ONNX at `path`: input 'features' (B, 1, F, T), output 'logits' (B, classes)."
     model = model.eval(); Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -131,17 +178,17 @@ def load_exported_model(path):
     "An onnxruntime session (`.onnx`) or a TorchScript module (otherwise) from `path`."
     if str(path).endswith(".onnx"):
         try: import onnxruntime as ort
-        except ImportError: raise BadInputError("onnxruntime", "is not installed", "pip install 'emodarts_nb[export]'") from None
+        except ImportError: raise BadInputError("onnxruntime", "is not installed",
+                                                "pip install 'emodarts_nb[export]'") from None
         return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return torch.jit.load(str(path), map_location="cpu").eval()
 
 # %% ../nbs/api/44_predict.ipynb #67972fc1
 def model_meta(p: Predictor, input_shape) -> dict:
     "The labels, feature settings, normalisation and input shape (F, T) of predictor `p`, JSON-ready."
-    n = p.norm
-    norm = None if n is None else dict(mode=n.mode, mean={k: np.asarray(v).tolist() for k, v in n.mean.items()},
-                                       std={k: np.asarray(v).tolist() for k, v in n.std.items()})
-    return dict(labels=list(p.labels), features=p.features.to_dict(), norm=norm, input_shape=list(input_shape), source=p.source)
+    return dict(labels=list(p.labels), features=p.features.to_dict(), norm=norm_to_dict(p.norm),
+                input_shape=list(input_shape),
+                source=p.source)
 
 _FORMATS = {"torchscript": ("model.ts.pt", export_torchscript), "onnx": ("model.onnx", export_onnx)}
 
@@ -150,14 +197,15 @@ def parse_formats(spec) -> tuple:
     items = [f.strip() for f in spec.split(",")] if isinstance(spec, str) else list(spec)
     fs = [g for f in items if f for g in (tuple(_FORMATS) if f == "both" else (f,))]
     for f in fs:
-        if f not in _FORMATS: raise BadInputError(f"--format {f!r}", "unknown export format", f"use {', '.join(_FORMATS)} or both")
+        if f not in _FORMATS: raise BadInputError(f"--format {f!r}", "unknown export format",
+                                                  f"use {', '.join(_FORMATS)} or both")
     if not fs: raise BadInputError(f"--format {spec!r}", "names no export format", f"use {', '.join(_FORMATS)} or both")
     return tuple(dict.fromkeys(fs))
 
 def export_run(run, out=None, formats=("torchscript", "onnx"), check: bool = True) -> dict:
     "Export the model of retraining run `run` to `out` (default: `run/export`); returns {format: path}; `check` compares outputs."
     formats = parse_formats(formats)
-    p = load_predictor(run); shape = tuple(load_json(Path(p.source)/"model.json")["input_shape"])
+    p = load_predictor(run); shape = tuple(load_json(Path(p.source)/MODEL_INFO)["input_shape"])
     x = torch.randn(2, 1, *shape, generator=torch.Generator().manual_seed(0))       # (B, 1, F, T)
     out, paths = Path(out or Path(p.source)/"export"), {}
     for f in formats:
@@ -175,36 +223,3 @@ def format_predictions(results: list[dict], labels) -> str:
         cells = "  ".join(f"{r['probs'][l]:>8.3f}" for l in labels) if "probs" in r else "(see the error above)"
         lines.append(f"{r['file']:<{w}}  {r.get('emotion', 'error'):<10}  {cells}")
     return "\n".join(lines)
-
-def _cmd_predict(a):
-    p = load_predictor(a.model)
-    results = predict(p, a.files)
-    for r in results:
-        if "error" in r: print(f"emodarts predict: error: {r['error']}", file=sys.stderr)
-    print(json.dumps(results, indent=2) if a.json else format_predictions(results, p.labels))
-    if any("error" in r for r in results): raise SystemExit(1)
-    return results
-
-# %% ../nbs/api/44_predict.ipynb #9a1adca3
-def add_predict_command(subparsers):
-    "Add `predict` to an argparse `subparsers`: class probabilities for audio files."
-    p = subparsers.add_parser("predict", help="class probabilities and the predicted emotion of audio files")
-    p.add_argument("model", metavar="RUN_OR_MODEL", help="a retraining run folder, an experiment job folder, or an exported .onnx / .pt file")
-    p.add_argument("files", nargs="+", metavar="FILE", help="audio files (WAV, FLAC, OGG)")
-    p.add_argument("--json", action="store_true", help="print one JSON list instead of a table")
-    p.set_defaults(func=_cmd_predict)
-    return p
-
-def _cmd_export(a):
-    paths = export_run(a.run, a.out, a.format)
-    for f, path in paths.items(): print(f"{f}: {path} (labels and features in {meta_path(path).name}; outputs checked against PyTorch)")
-    return paths
-
-def add_export_command(subparsers):
-    "Add `export` to an argparse `subparsers`: a retraining run to TorchScript and/or ONNX."
-    p = subparsers.add_parser("export", help="export a retrained model to TorchScript and ONNX (outputs checked)")
-    p.add_argument("run", metavar="RUN", help="a retraining run folder (or an experiment job folder)")
-    p.add_argument("--format", default="torchscript,onnx", help="torchscript, onnx or both (default: both)")
-    p.add_argument("--out", default=None, help="output folder (default: RUN/export)")
-    p.set_defaults(func=_cmd_export)
-    return p

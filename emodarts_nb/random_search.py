@@ -6,15 +6,21 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/random_search.html.md"""
 
 # %% ../nbs/api/23_random_search.ipynb #39b220df
 from __future__ import annotations
-import json, math, time
+import time
 from pathlib import Path
 
-import pandas as pd, torch, torch.nn.functional as F
+import torch, torch.nn.functional as F
+from tqdm.auto import tqdm
 
-from .core import save_json, seed_everything, default_device, atomic_write
-from .config import SearchConfig, get_config, save_config
-from .search import (SearchData, SearchResult, batches, epoch_generators, evaluate, load_checkpoint, save_checkpoint,
-                                read_result, _check_resume, _check_loss)
+from .core import seed_everything, default_device
+from .config import SearchConfig, to_dict
+from .data import SearchData
+from .loops import batches, check_loss, epoch_generators, evaluate, n_steps
+from .network import Network
+from .runs import (CANDIDATE_COLUMNS, CHECKPOINT, GENOTYPES, HISTORY, SearchResult, is_done,
+                              load_run_checkpoint,
+                              read_result, save_run_checkpoint, start_run, write_lines, write_result, write_table)
+from .supernet import SpaceConfig, random_genotype
 
 # %% auto #0
 __all__ = ['draw_candidate', 'train_candidate', 'run_random']
@@ -22,48 +28,55 @@ __all__ = ['draw_candidate', 'train_candidate', 'run_random']
 # %% ../nbs/api/23_random_search.ipynb #11239b9f
 def draw_candidate(cfg: SearchConfig, i: int):
     "Candidate `i`'s genotype: uniform over the search space, from a generator seeded with (seed, i)."
-    from emodarts_nb.supernet import SpaceConfig, random_genotype
     return random_genotype(SpaceConfig(**cfg.space), cfg.topk, torch.Generator().manual_seed(cfg.seed * 1_000_003 + i))
 
+# %% ../nbs/api/23_random_search.ipynb #ce8d7441
+def _candidate_epoch(cfg, net, opt, data, i, epoch, steps, dev, tot):
+    "One epoch of candidate `i` on the weight split; the last epoch's loss and accuracy are summed into `tot`."
+    net.train(); wb = batches(data.weight_idx, cfg.batch_size, epoch_generators(cfg.seed + i, epoch)[0])
+    for step in range(1, steps + 1):
+        idx = next(wb); x, y = data.train_x[idx].to(dev), data.train_y[idx].to(dev)   # (B, 1, F, T), (B,)
+        opt.zero_grad(); logits = net(x); loss = F.cross_entropy(logits, y)
+        check_loss(loss, epoch, step, f"training loss of candidate {i}")
+        loss.backward(); torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip); opt.step()
+        if epoch == cfg.random_epochs:
+            tot["loss"] += loss.item() * len(y); tot["correct"] += (logits.argmax(1) == y).sum().item(); tot["n"] += len(y)
+
+# %% ../nbs/api/23_random_search.ipynb #bd14bc07
 def train_candidate(cfg: SearchConfig, data: SearchData, genotype, i: int = 0, net_fn=None) -> dict:
     "Train `genotype` for `random_epochs` on the weight split; its train and valid loss and accuracy."
-    from emodarts_nb.network import Network
     seed_everything(cfg.seed + i); dev = default_device(cfg.device)
     net = (net_fn or (lambda g: Network(g, cfg.space, data.n_classes, data.input_shape)))(genotype).to(dev)
     opt = torch.optim.SGD(net.parameters(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.random_epochs, cfg.w_lr_min)
-    steps = math.ceil(len(data.weight_idx) / cfg.batch_size) if not cfg.max_steps else min(cfg.max_steps, math.ceil(len(data.weight_idx) / cfg.batch_size))
-    loss = correct = n = 0.; t0 = time.time()
+    steps, tot, t0 = n_steps(cfg.batch_size, cfg.max_steps, len(data.weight_idx)), dict(loss=0., correct=0,
+                                                                                        n=0), time.time()
     for epoch in range(1, cfg.random_epochs + 1):
-        net.train(); wb = batches(data.weight_idx, cfg.batch_size, epoch_generators(cfg.seed + i, epoch)[0])
-        for step in range(1, steps + 1):
-            idx = next(wb); x, y = data.train_x[idx].to(dev), data.train_y[idx].to(dev)   # (B, 1, F, T), (B,)
-            opt.zero_grad(); logits = net(x); l = F.cross_entropy(logits, y)
-            _check_loss(l, epoch, step, f"training loss of candidate {i}")
-            l.backward(); torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip); opt.step()
-            if epoch == cfg.random_epochs: loss += l.item() * len(y); correct += (logits.argmax(1) == y).sum().item(); n += len(y)
-        sched.step()
+        _candidate_epoch(cfg, net, opt, data, i, epoch, steps, dev, tot); sched.step()
     vl, va = evaluate(net, data.valid_x, data.valid_y, cfg.batch_size, dev)
-    return dict(candidate=i, train_loss=loss / n, train_acc=correct / n, valid_loss=vl, valid_acc=va, seconds=round(time.time() - t0, 3))
+    return dict(candidate=i, train_loss=tot["loss"] / tot["n"], train_acc=tot["correct"] / tot["n"], valid_loss=vl,
+                valid_acc=va,
+                seconds=round(time.time() - t0, 3))
 
 # %% ../nbs/api/23_random_search.ipynb #5285646b
-def run_random(cfg: SearchConfig, data: SearchData, out, resume: bool = False, progress: bool = True, net_fn=None) -> SearchResult:
+def _save_candidates(cfg, run, rows, i):
+    "history.csv (one row per candidate), genotypes.jsonl, then the checkpoint after candidate `i`."
+    write_table(run/HISTORY, rows, CANDIDATE_COLUMNS)
+    write_lines(run/GENOTYPES, [dict(candidate=r["candidate"],
+                                     genotype=draw_candidate(cfg, r["candidate"]).to_dict()) for r in rows])
+    save_run_checkpoint(run, candidate=i, rows=rows)
+
+def run_random(cfg: SearchConfig, data: SearchData, out, resume: bool = False, progress: bool = True, net_fn=None,
+               fold: dict | None = None) -> SearchResult:
     "Random search: `random_n` uniform candidates, each trained briefly; the best on the valid part wins."
-    from tqdm.auto import tqdm
-    run = Path(out); run.mkdir(parents=True, exist_ok=True)
-    _check_resume(cfg, run, resume)
-    if resume and (run/"done.json").exists(): return read_result(run)
-    save_config(cfg, run/"config.json"); save_json(data.summary(), run/"data.json")
-    rows = load_checkpoint(run/"checkpoint.pt")["rows"] if resume and (run/"checkpoint.pt").exists() else []
+    run = start_run(out, "search", resume, config=to_dict(cfg), fold=fold, data=data.summary())
+    if resume and is_done(run): return read_result(run)
+    rows = load_run_checkpoint(run)["rows"] if resume and (run/CHECKPOINT).exists() else []
     t0 = time.time()
     for i in tqdm(range(len(rows), cfg.random_n), desc="random search", disable=not progress):
-        rows.append(train_candidate(cfg, data, draw_candidate(cfg, i), i, net_fn))
-        with atomic_write(run/"history.csv", "w") as f: pd.DataFrame(rows).to_csv(f, index=False)
-        with atomic_write(run/"genotypes.jsonl", "w") as f:
-            f.writelines(json.dumps(dict(candidate=r["candidate"], genotype=draw_candidate(cfg, r["candidate"]).to_dict())) + "\n" for r in rows)
-        save_checkpoint(run/"checkpoint.pt", candidate=i, rows=rows)
+        rows.append(train_candidate(cfg, data, draw_candidate(cfg, i), i, net_fn)); _save_candidates(cfg, run, rows, i)
     best = max(rows, key=lambda r: r["valid_acc"])       # first of the best on ties
-    g = draw_candidate(cfg, best["candidate"]).to_dict()
-    save_json(dict(final=g, best=g, best_epoch=best["candidate"], best_valid_acc=best["valid_acc"], stopped=None), run/"genotype.json")
-    save_json(dict(candidates=len(rows), stopped=None, seconds=round(time.time() - t0, 2)), run/"done.json")
+    g = draw_candidate(cfg, best["candidate"])
+    write_result(run, g, dict(genotype=g.to_dict(), epoch=best["candidate"], valid_acc=best["valid_acc"]), None,
+                 candidates=len(rows), seconds=round(time.time() - t0, 2))
     return read_result(run)

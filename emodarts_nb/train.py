@@ -6,24 +6,33 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/train.html.md"""
 
 # %% ../nbs/api/41_train.ipynb #f4d3df24
 from __future__ import annotations
-import math, sys, time
+import copy, math, time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from .core import BadInputError, EmodartsError, save_json, load_json, to_plain, from_plain, seed_everything, default_device
-from .search import rng_state, set_rng_state, save_checkpoint, load_checkpoint
+from .baselines import BaselineConfig, build_baseline
+from .config import PRESETS as SEARCH_PRESETS
+from .data import FoldData, class_weights, load_fold
+from .genotypes import Genotype, parse_genotype
 from .metrics import evaluate_predictions, wa, ua, model_size
+from .network import Network
+from .protocols import Fold, get_fold
+from .runs import (CHECKPOINT, DATA, HISTORY, METRICS, MODEL, MODEL_INFO, PREDICTIONS, TRAIN_COLUMNS,
+                              TrainResult,
+                              fold_identity, is_done, load_run_checkpoint, norm_to_dict, read_train_result,
+                              rng_state, save_checkpoint, save_run_checkpoint, set_rng_state, start_run, write_done,
+                              write_table)
+from .supernet import SPACES, SpaceConfig
 
 # %% auto #0
 __all__ = ['PRESETS', 'SELECT', 'HISTORY_COLUMNS', 'TrainConfig', 'validate_train_config', 'get_train_config',
            'train_config_dict', 'train_config_from_dict', 'resolve_spec', 'AuxHead', 'Trainee', 'build_model',
-           'utterance_probs', 'part_probs', 'toy_fold_data', 'TrainState', 'setup_training', 'drop_path_at',
-           'spec_augment', 'train_epoch', 'valid_scores', 'TrainResult', 'read_train_result', 'norm_to_dict',
-           'run_retrain', 'fold_data', 'retrain', 'TrainedModel', 'load_model', 'predict_arrays', 'add_retrain_command',
-           'main']
+           'utterance_probs', 'part_probs', 'TrainState', 'setup_training', 'drop_path_at', 'spec_augment',
+           'train_epoch', 'valid_scores', 'run_retrain', 'fold_data', 'retrain']
 
 # %% ../nbs/api/41_train.ipynb #014e6e78
 @dataclass
@@ -52,12 +61,11 @@ class TrainConfig:
 
 # %% ../nbs/api/41_train.ipynb #c533121d
 def _presets():
-    from emodarts_nb.supernet import SPACES
-    from emodarts_nb.config import PRESETS as SEARCH_PRESETS
     return {
         "tiny": dict(space=dict(SPACES["tiny"]), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
                      epochs=2, batch_size=8, max_steps=3, patience=None),
-        "cpu": dict(space=dict(SEARCH_PRESETS["cpu"]["space"]), baseline=dict(channels=(16, 32, 64), lstm_hidden=64), features="cpu",
+        "cpu": dict(space=dict(SEARCH_PRESETS["cpu"]["space"]), baseline=dict(channels=(16, 32, 64), lstm_hidden=64),
+                    features="cpu",
                     epochs=20, batch_size=32, patience=10),
         "emodarts": dict(space=dict(SPACES["emodarts"]), baseline=dict(channels=(32, 64, 128), lstm_hidden=128),
                          features="emodarts", epochs=50, batch_size=64, patience=20),
@@ -71,21 +79,22 @@ def _check(ok, what, reason, hint=""):
 
 def validate_train_config(cfg: TrainConfig) -> TrainConfig:
     "Raise `BadInputError` for the first setting that cannot be used; return `cfg`."
-    from emodarts_nb.supernet import SpaceConfig
-    from emodarts_nb.baselines import build_baseline, BaselineConfig
     for f in ("epochs", "batch_size", "eval_batch_size", "n_masks"):
-        _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1, f"{f}={getattr(cfg, f)!r}", "must be an integer >= 1")
+        _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1, f"{f}={getattr(cfg, f)!r}",
+               "must be an integer >= 1")
     _check(cfg.max_steps is None or cfg.max_steps >= 1, f"max_steps={cfg.max_steps}", "must be None or >= 1")
     _check(cfg.patience is None or cfg.patience >= 1, f"patience={cfg.patience}", "must be None or >= 1")
     for f in ("lr", "lr_min", "momentum", "weight_decay", "grad_clip", "aux_weight"):
         _check(getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)}", "must be >= 0")
     _check(cfg.lr_min <= cfg.lr, f"lr_min={cfg.lr_min}", f"must not exceed lr ({cfg.lr})")
     for f in ("freq_mask", "time_mask"):
-        _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)!r}", "must be an integer >= 0 (0 = off)")
+        _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)!r}",
+               "must be an integer >= 0 (0 = off)")
     _check(0 <= cfg.drop_path < 1, f"drop_path={cfg.drop_path}", "must lie in [0, 1)")
     _check(cfg.select in SELECT, f"select={cfg.select!r}", "unknown", f"use one of {', '.join(SELECT)}")
     try: SpaceConfig(**cfg.space)
-    except TypeError as e: raise BadInputError(f"space={cfg.space}", f"not SpaceConfig fields ({e})", "see emodarts_nb.supernet.SpaceConfig") from None
+    except TypeError as e: raise BadInputError(f"space={cfg.space}", f"not SpaceConfig fields ({e})",
+                                               "see emodarts_nb.supernet.SpaceConfig") from None
     bad = sorted(set(cfg.baseline) - {f.name for f in fields(BaselineConfig)})
     _check(not bad, f"baseline settings {bad}", "unknown", "see emodarts_nb.baselines.BaselineConfig")
     BaselineConfig(**cfg.baseline)
@@ -93,7 +102,6 @@ def validate_train_config(cfg: TrainConfig) -> TrainConfig:
 
 def get_train_config(preset: str = "cpu", **overrides) -> TrainConfig:
     "The preset's `TrainConfig` with `overrides` applied (`space` and `baseline` overrides are merged), validated."
-    import copy
     _check(preset in PRESETS, f"preset={preset!r}", "unknown preset", f"use one of {', '.join(PRESETS)}")
     kw, names = copy.deepcopy(PRESETS[preset]), {f.name for f in fields(TrainConfig)}
     bad = sorted(set(overrides) - names)
@@ -113,20 +121,20 @@ def train_config_from_dict(d: dict) -> TrainConfig:
 # %% ../nbs/api/41_train.ipynb #93e97bc2
 def _resolved(spec: dict) -> dict:
     "A spec `resolve_spec` returned (e.g. read back from model.json), checked."
-    from emodarts_nb.genotypes import Genotype
     _check(spec.get("kind") in ("genotype", "baseline"), f"kind={spec.get('kind')!r}", "use 'genotype' or 'baseline'")
     g = Genotype.from_dict(spec["genotype"]).to_dict() if spec["kind"] == "genotype" else None
     return dict(kind=spec["kind"], genotype=g, source=spec.get("source", "spec"))
 
 def resolve_spec(model_spec, which: str = "final") -> dict:
     "{'kind': 'genotype'|'baseline', 'genotype': dict|None, 'source': str} for any accepted model spec."
-    from emodarts_nb.genotypes import Genotype, parse_genotype
     if isinstance(model_spec, Genotype): return dict(kind="genotype", genotype=model_spec.to_dict(), source="Genotype")
     if isinstance(model_spec, dict) and "kind" in model_spec: return _resolved(model_spec)   # already resolved: as it is
-    if isinstance(model_spec, dict): return dict(kind="genotype", genotype=Genotype.from_dict(model_spec).to_dict(), source="dict")
+    if isinstance(model_spec, dict): return dict(kind="genotype", genotype=Genotype.from_dict(model_spec).to_dict(),
+                                                 source="dict")
     s = str(model_spec)
     if s == "baseline": return dict(kind="baseline", genotype=None, source="baseline")
-    if s.lstrip().startswith("Genotype("): return dict(kind="genotype", genotype=parse_genotype(s).to_dict(), source="string")
+    if s.lstrip().startswith("Genotype("): return dict(kind="genotype", genotype=parse_genotype(s).to_dict(),
+                                                       source="string")
     p = Path(s)
     if p.is_dir(): p = p/"genotype.json"
     _check(p.is_file(), s, "is neither 'baseline', a genotype string, a genotype JSON file nor a search run folder with genotype.json",
@@ -135,7 +143,8 @@ def resolve_spec(model_spec, which: str = "final") -> dict:
     if isinstance(d, dict) and "final" in d:                      # a search's genotype.json: {final, best, ...}
         _check(which in ("final", "best"), f"which={which!r}", "use 'final' or 'best'")
         d = d[which]
-    return dict(kind="genotype", genotype=Genotype.from_dict(d, what=str(p)).to_dict(), source=f"{p}" + (f" ({which})" if p.name == "genotype.json" else ""))
+    return dict(kind="genotype", genotype=Genotype.from_dict(d, what=str(p)).to_dict(),
+                source=f"{p}" + (f" ({which})" if p.name == "genotype.json" else ""))
 
 # %% ../nbs/api/41_train.ipynb #8db4d5d3
 class AuxHead(nn.Module):
@@ -166,9 +175,6 @@ class Trainee(nn.Module):
 # %% ../nbs/api/41_train.ipynb #555028ec
 def build_model(spec: dict, cfg: TrainConfig, n_classes: int, input_shape) -> nn.Module:
     "The network `spec` (from `resolve_spec`) describes, built with `cfg.space` / `cfg.baseline`."
-    from emodarts_nb.genotypes import Genotype
-    from emodarts_nb.network import Network
-    from emodarts_nb.baselines import build_baseline
     if spec["kind"] == "baseline": return build_baseline(dict(cfg.baseline), n_classes, tuple(input_shape))
     return Network(Genotype.from_dict(spec["genotype"]), dict(cfg.space), n_classes, tuple(input_shape))
 
@@ -191,21 +197,6 @@ def part_probs(model: nn.Module, part, batch_size: int = 64, device=None) -> np.
     model.train(was)
     return utterance_probs(torch.cat(out).double().numpy(), part.utt_index, len(part.utts))
 
-# %% ../nbs/api/41_train.ipynb #8c6f7bf8
-def toy_fold_data(n_classes: int = 3, shape=(16, 12), n=(24, 9, 9), segments: int = 1, seed: int = 0):
-    "A `data.FoldData` of random inputs (mean shifted by the class) with `n` (train, valid, test) utterances."
-    from emodarts_nb.data import Part, FoldData
-    from emodarts_nb.protocols import Fold
-    rng, parts, ids = np.random.default_rng(seed), {}, {}
-    for name, k in zip(("train", "valid", "test"), n):
-        uy = np.arange(k) % n_classes
-        idx = np.repeat(np.arange(k), segments)
-        x = (rng.standard_normal((k * segments, *shape)) + uy[idx, None, None]).astype(np.float32)
-        ids[name] = tuple(f"{name}_{i:03d}" for i in range(k))
-        parts[name] = Part(name, x, uy[idx], idx, ids[name], uy, tuple(f"{name}_spk" for _ in range(k)))
-    labels = tuple(f"c{i}" for i in range(n_classes))
-    return FoldData("toy", Fold("toy", ids["train"], ids["valid"], ids["test"]), labels, parts, None)
-
 # %% ../nbs/api/41_train.ipynb #898b12fb
 @dataclass
 class TrainState:
@@ -214,7 +205,6 @@ class TrainState:
 
 def setup_training(spec: dict, cfg: TrainConfig, fd) -> TrainState:
     "Seed, build the model and the optimiser for the fold data `fd`."
-    from emodarts_nb.data import class_weights
     seed_everything(cfg.seed)
     dev = default_device(cfg.device)
     model = Trainee(build_model(spec, cfg, fd.n_classes, fd.input_shape), aux=cfg.aux_weight > 0).to(dev)
@@ -266,7 +256,8 @@ def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
         nn.utils.clip_grad_norm_(m.parameters(), cfg.grad_clip)
         st.optim.step()
         tot["loss"] += loss.item() * len(y); tot["correct"] += (logits.argmax(1) == y).sum().item(); tot["n"] += len(y)
-    return dict(lr=lr, drop_path=drop_path_at(cfg, epoch), train_loss=tot["loss"] / tot["n"], train_acc=tot["correct"] / tot["n"])
+    return dict(lr=lr, drop_path=drop_path_at(cfg, epoch), train_loss=tot["loss"] / tot["n"],
+                train_acc=tot["correct"] / tot["n"])
 
 # %% ../nbs/api/41_train.ipynb #224e95e7
 def valid_scores(model: nn.Module, part, batch_size: int = 64) -> dict:
@@ -277,54 +268,32 @@ def valid_scores(model: nn.Module, part, batch_size: int = 64) -> dict:
     return dict(valid_loss=float(nll), valid_acc=wa(part.utt_y, pred), valid_ua=ua(part.utt_y, pred))
 
 # %% ../nbs/api/41_train.ipynb #4bedd38a
-HISTORY_COLUMNS = ["epoch", "lr", "drop_path", "train_loss", "train_acc", "valid_loss", "valid_acc", "valid_ua", "selected", "seconds"]
-
-@dataclass
-class TrainResult:
-    "What `retrain` returns: the run folder, the per-epoch history, the metrics (valid of the selected epoch, test once)."
-    run_dir: Path; history: pd.DataFrame; metrics: dict; selected_epoch: int; stopped: str | None = None
-    @property
-    def test(self) -> dict: return self.metrics["test"]
-
-def read_train_result(run) -> TrainResult:
-    "The `TrainResult` of a finished run folder."
-    run = Path(run); m = load_json(run/"metrics.json")
-    return TrainResult(run, pd.read_csv(run/"history.csv"), m, m["selected_epoch"], m["stopped"])
+HISTORY_COLUMNS = TRAIN_COLUMNS     # the columns of history.csv (`runs.TRAIN_COLUMNS`); a retraining returns a `runs.TrainResult`
 
 # %% ../nbs/api/41_train.ipynb #5d06c086
 def _score(cfg, row) -> float:
     return -row["valid_loss"] if cfg.select == "valid_loss" else row[cfg.select]
 
-def _check_resume(cfg, run, resume):
-    if (run/"checkpoint.pt").exists() and not resume:
-        raise BadInputError(run, "already holds a retraining run", "resume it (resume=True, --resume) or choose another folder")
-    if resume and (run/"config.json").exists():
-        old, new = load_json(run/"config.json"), train_config_dict(cfg)
-        diff = {k: (old.get(k), new[k]) for k in new if old.get(k) != new[k] and k not in ("device", "cache_dir")}
-        if diff: raise BadInputError(run/"config.json", f"the run was made with other settings {diff} (saved, given)", "resume with the saved settings, or start a new folder")
-
 def _checkpoint(run, epoch, st, best, history, stopped):
-    save_checkpoint(run/"checkpoint.pt", epoch=epoch, model=st.model.state_dict(), optim=st.optim.state_dict(),
+    save_run_checkpoint(run, epoch=epoch, model=st.model.state_dict(), optim=st.optim.state_dict(),
                     sched=st.sched.state_dict(), rng=rng_state(), best=best, history=history, stopped=stopped)
-
-def _write_history(run, history):
-    from emodarts_nb.core import atomic_write
-    with atomic_write(run/"history.csv", "w") as f: pd.DataFrame(history, columns=HISTORY_COLUMNS).to_csv(f, index=False)
 
 # %% ../nbs/api/41_train.ipynb #d441b7f5
 def _fit(cfg, st, train, valid, run, start, best, history, stopped, progress):
-    from tqdm.auto import tqdm
-    bar = tqdm(range(start, cfg.epochs + 1), disable=not progress or stopped is not None or start > cfg.epochs, desc="retrain", leave=True)
+    bar = tqdm(range(start, cfg.epochs + 1), disable=not progress or stopped is not None or start > cfg.epochs,
+               desc="retrain", leave=True)
     for epoch in bar:
         t = time.time()
-        row = dict(epoch=epoch, **train_epoch(cfg, st, train, epoch), **valid_scores(st.model.net, valid, cfg.eval_batch_size))
+        row = dict(epoch=epoch, **train_epoch(cfg, st, train, epoch),
+                   **valid_scores(st.model.net, valid, cfg.eval_batch_size))
         row["selected"] = _score(cfg, row) > best["score"]
         if row["selected"]:
-            best = dict(epoch=epoch, score=_score(cfg, row), state={k: v.detach().clone() for k, v in st.model.net.state_dict().items()})
+            best = dict(epoch=epoch, score=_score(cfg, row),
+                        state={k: v.detach().clone() for k, v in st.model.net.state_dict().items()})
         if cfg.patience and epoch - best["epoch"] >= cfg.patience and epoch < cfg.epochs:
             stopped = f"early stopping: no better {cfg.select} for {cfg.patience} epochs after epoch {best['epoch']}"
         history.append({**row, "seconds": round(time.time() - t, 3)})
-        _write_history(run, history)                                       # history first,
+        write_table(run/HISTORY, history, TRAIN_COLUMNS)                   # history first,
         st.sched.step(); _checkpoint(run, epoch, st, best, history, stopped)  # then the checkpoint
         bar.set_postfix_str(f"{cfg.select} {row[cfg.select]:.3f} (best {best['epoch']})")
         if stopped: break
@@ -341,142 +310,70 @@ def _predictions(part, P, labels) -> pd.DataFrame:
 def _finish(run, cfg, st, fd, best, history, stopped, t0) -> TrainResult:
     "Load the selected weights, save them, evaluate valid and (once) test, write metrics and predictions."
     net = st.model.net
-    net.load_state_dict(best["state"]); save_checkpoint(run/"model.pt", **net.state_dict())
+    net.load_state_dict(best["state"]); save_checkpoint(run/MODEL, **net.state_dict())
     Pv = part_probs(net, fd["valid"], cfg.eval_batch_size)
     Pt = part_probs(net, fd["test"], cfg.eval_batch_size) if len(fd["test"].utts) else None   # the only look at the test part
-    preds = _predictions(fd["test"], Pt, fd.labels) if Pt is not None else pd.DataFrame(columns=["utt", "label", "pred"])
-    from emodarts_nb.core import atomic_write
-    with atomic_write(run/"predictions.csv", "w") as f: preds.to_csv(f, index=False)
+    write_table(run/PREDICTIONS, _predictions(fd["test"], Pt,
+                                              fd.labels) if Pt is not None else pd.DataFrame(columns=["utt", "label",
+                                                                                                      "pred"]))
     metrics = dict(selected_epoch=best["epoch"], select=cfg.select, stopped=stopped, epochs_run=len(history),
                    valid=evaluate_predictions(fd["valid"].utt_y, Pv.argmax(1), fd.labels),
                    test=evaluate_predictions(fd["test"].utt_y, Pt.argmax(1), fd.labels) if Pt is not None else None,
                    **model_size(net, fd.input_shape))
-    save_json(metrics, run/"metrics.json")
-    save_json(dict(epochs=len(history), stopped=stopped, seconds=round(time.time() - t0, 2)), run/"done.json")
+    save_json(metrics, run/METRICS)
+    write_done(run, epochs=len(history), stopped=stopped, seconds=round(time.time() - t0, 2))
     return read_train_result(run)
 
 # %% ../nbs/api/41_train.ipynb #fdc7c667
 def _model_info(spec, cfg, fd, norm) -> dict:
+    "model.json: what `load_model` needs to rebuild the network and prepare new inputs."
     feat = fd.cfg.to_dict() if fd.cfg is not None else None
-    return dict(**spec, space=cfg.space, baseline=cfg.baseline, n_classes=fd.n_classes, input_shape=list(fd.input_shape),
+    return dict(**spec, space=cfg.space, baseline=cfg.baseline, n_classes=fd.n_classes,
+                input_shape=list(fd.input_shape),
                 labels=list(fd.labels), features=feat, norm=norm_to_dict(norm))
 
-def norm_to_dict(norm) -> dict | None:
-    "JSON-ready normalisation statistics (`features.NormStats`) or None."
-    if norm is None: return None
-    return dict(mode=norm.mode, mean={k: np.asarray(v).tolist() for k, v in norm.mean.items()},
-                std={k: np.asarray(v).tolist() for k, v in norm.std.items()})
+def _part_sizes(fd) -> dict:
+    "data.json: utterances, items and utterances per class of each part."
+    return {p: dict(utterances=len(fd[p].utts), items=len(fd[p]),
+                    classes=np.bincount(fd[p].utt_y, minlength=fd.n_classes).tolist())
+            for p in fd.parts}
 
 # %% ../nbs/api/41_train.ipynb #81588fc6
-def run_retrain(model_spec, cfg: TrainConfig, fd, out, resume: bool = False, progress: bool = True, norm=None) -> TrainResult:
+def _resume_state(run, st, resume) -> tuple:
+    "(first epoch, best so far, history, why stopped): from the checkpoint, or a fresh start."
+    if not (resume and (run/CHECKPOINT).exists()): return 1, dict(epoch=0, score=-math.inf, state=None), [], None
+    ck = load_run_checkpoint(run)
+    st.model.load_state_dict(ck["model"]); st.optim.load_state_dict(ck["optim"]); st.sched.load_state_dict(ck["sched"])
+    set_rng_state(ck["rng"])
+    return ck["epoch"] + 1, ck["best"], ck["history"], ck["stopped"]
+
+def run_retrain(model_spec, cfg: TrainConfig, fd, out, resume: bool = False, progress: bool = True, norm=None,
+                fold: dict | None = None) -> TrainResult:
     "Retrain `model_spec` on prepared fold data `fd` (`data.FoldData`), writing and resuming the run folder `out`."
     spec = resolve_spec(model_spec)
-    run = Path(out); run.mkdir(parents=True, exist_ok=True)
-    _check_resume(cfg, run, resume)
-    if resume and (run/"done.json").exists(): return read_train_result(run)
     _check(len(fd["train"]) > 0, f"fold {fd.fold.name!r}", "has an empty train part")
-    _check(len(fd["valid"]) > 0, f"fold {fd.fold.name!r}", "has no valid part: model selection needs one", "use a protocol with valid speakers (valid_speakers >= 1)")
-    save_json(train_config_dict(cfg), run/"config.json"); save_json(_model_info(spec, cfg, fd, norm), run/"model.json")
-    save_json({p: dict(utterances=len(fd[p].utts), items=len(fd[p]), classes=np.bincount(fd[p].utt_y, minlength=fd.n_classes).tolist()) for p in fd.parts}, run/"data.json")
+    _check(len(fd["valid"]) > 0, f"fold {fd.fold.name!r}", "has no valid part: model selection needs one",
+           "use a protocol with valid speakers (valid_speakers >= 1)")
+    run = start_run(out, "retraining run", resume, config=train_config_dict(cfg), fold=fold, data=_part_sizes(fd))
+    if resume and is_done(run): return read_train_result(run)
+    save_json(_model_info(spec, cfg, fd, norm if norm is not None else fd.norm), run/MODEL_INFO)
     st, t0 = setup_training(spec, cfg, fd), time.time()
-    if resume and (run/"checkpoint.pt").exists():
-        ck = load_checkpoint(run/"checkpoint.pt")
-        st.model.load_state_dict(ck["model"]); st.optim.load_state_dict(ck["optim"]); st.sched.load_state_dict(ck["sched"])
-        set_rng_state(ck["rng"]); start, best, history, stopped = ck["epoch"] + 1, ck["best"], ck["history"], ck["stopped"]
-    else:
-        start, best, history, stopped = 1, dict(epoch=0, score=-math.inf, state=None), [], None
+    start, best, history, stopped = _resume_state(run, st, resume)
     best, stopped = _fit(cfg, st, fd["train"], fd["valid"], run, start, best, history, stopped, progress)
     return _finish(run, cfg, st, fd, best, history, stopped, t0)
 
 # %% ../nbs/api/41_train.ipynb #6e5a4927
 def fold_data(cfg: TrainConfig, corpus, fold, protocol: str = "loso", progress: bool = False):
-    "(`data.FoldData`, `features.NormStats` to save) of `fold` of `corpus` with the feature preset `cfg.features`."
-    from emodarts_nb.features import get_preset, fit_norm, NormStats
-    from emodarts_nb.cache import extract_corpus
-    from emodarts_nb.data import prepare_fold
-    from emodarts_nb.protocols import Fold, get_fold
+    "(`data.FoldData`, its `features.NormStats`) of `fold` of `corpus` with the feature preset `cfg.features`."
     if not isinstance(fold, Fold): fold = get_fold(corpus, protocol, fold)
-    fcfg = get_preset(cfg.features)
-    feats = extract_corpus(corpus, fcfg, cache_dir=cfg.cache_dir, progress=progress)
-    fd = prepare_fold(corpus, fold, feats, fcfg)
-    if fcfg.norm == "train": norm = fit_norm([feats.feats[u] for u in fd["train"].utts], mode="train")  # as prepare_fold does
-    else: norm = NormStats(fcfg.norm, {}, {})       # per utterance / speaker: nothing to keep for new audio
-    return fd, norm
+    fd = load_fold(corpus, fold, cfg.features, cfg.cache_dir, progress)
+    return fd, fd.norm
 
-def retrain(model_spec, config: TrainConfig, corpus, fold=0, out="runs/retrain", resume: bool = False, progress: bool = True,
+def retrain(model_spec, config: TrainConfig, corpus, fold=0, out="runs/retrain", resume: bool = False,
+            progress: bool = True,
             protocol: str = "loso") -> TrainResult:
     "Train `model_spec` (genotype, genotype file, search run folder, or 'baseline') from scratch on `fold` of `corpus`; test once."
     spec = resolve_spec(model_spec)                      # fail on a bad spec before extracting features
     fd, norm = fold_data(config, corpus, fold, protocol, progress)
-    f = fd.fold
-    save_json(dict(name=f.name, protocol=protocol, corpus=corpus.name, train=f.train, valid=f.valid, test=f.test), Path(out)/"fold.json")
-    return run_retrain(spec, config, fd, out, resume=resume, progress=progress, norm=norm)
-
-# %% ../nbs/api/41_train.ipynb #611f09a1
-class TrainedModel(NamedTuple):
-    "A retrained model ready for prediction: network (eval mode), class names, feature config, normalisation statistics."
-    model: nn.Module; labels: tuple; features: object; norm: object
-
-def load_model(run, device=None) -> TrainedModel:
-    "The selected network of a finished retraining run folder, with what is needed to prepare new inputs."
-    from emodarts_nb.features import FeatureConfig, NormStats
-    run = Path(run)
-    _check((run/"model.pt").exists() and (run/"model.json").exists(), run, "has no model.pt / model.json", "finish the retraining (resume it) first")
-    info, cfg = load_json(run/"model.json"), train_config_from_dict(load_json(run/"config.json"))
-    net = build_model(info, cfg, info["n_classes"], info["input_shape"])
-    net.load_state_dict(load_checkpoint(run/"model.pt")); net.to(default_device(device)).eval()
-    n = info.get("norm") or dict(mode=None, mean={}, std={})
-    if n["mode"] == "speaker": norm = NormStats("utterance", {}, {})        # no speaker statistics for a new file
-    else: norm = NormStats(n["mode"], {k: np.asarray(v) for k, v in n["mean"].items()}, {k: np.asarray(v) for k, v in n["std"].items()})
-    feats = FeatureConfig(**info["features"]) if info.get("features") else None
-    return TrainedModel(net, tuple(info["labels"]), feats, norm)
-
-# %% ../nbs/api/41_train.ipynb #428ca717
-@torch.no_grad()
-def predict_arrays(tm: TrainedModel, arrays, batch_size: int = 64) -> np.ndarray:
-    "(U, C) class posteriors for raw feature arrays (F, T) of U utterances: normalise, segment if the preset does, average."
-    from emodarts_nb.features import apply_norm, cut_segments, segment_frames
-    from emodarts_nb.data import Part
-    arrays = apply_norm(list(arrays), tm.norm) if tm.norm is not None and tm.norm.mode else [np.asarray(a, np.float32) for a in arrays]
-    seg = segment_frames(tm.features) if tm.features is not None else None
-    if seg: x, idx = cut_segments(arrays, *seg)
-    elif len({a.shape for a in arrays}) == 1: x, idx = np.stack(arrays), np.arange(len(arrays))
-    else: return np.concatenate([predict_arrays(tm._replace(norm=None), [a], batch_size) for a in arrays])  # lengths differ: one by one
-    part = Part("predict", x, np.zeros(len(x), np.int64), idx, tuple(range(len(arrays))), np.zeros(len(arrays), np.int64), ())
-    return part_probs(tm.model, part, batch_size)
-
-# %% ../nbs/api/41_train.ipynb #066757ae
-def add_retrain_command(subparsers):
-    "Add the `retrain` subcommand to an argparse `subparsers`."
-    p = subparsers.add_parser("retrain", help="train a found architecture (or the baseline) from scratch on one fold; test once")
-    m = p.add_mutually_exclusive_group(required=True)
-    m.add_argument("--run", help="a search run folder (its genotype.json)")
-    m.add_argument("--genotype", help="a genotype JSON file, or a genotype string")
-    m.add_argument("--baseline", action="store_true", help="the hand-designed CNN-LSTM baseline")
-    p.add_argument("--which", default="final", choices=("final", "best"), help="genotype of a search run folder (default final)")
-    from emodarts_nb.cli import add_run_flags
-    add_run_flags(p, "retraining", PRESETS, "runs/retrain")
-    p.set_defaults(func=_cmd_retrain)
-    return p
-
-# %% ../nbs/api/41_train.ipynb #bc4537c0
-def _fmt(m): return f"WA {100 * m['wa']:.1f}  UA {100 * m['ua']:.1f}  F1 {100 * m['macro_f1']:.1f}"
-
-def _cmd_retrain(a):
-    from emodarts_nb.cli import corpus_arg
-    spec = "baseline" if a.baseline else resolve_spec(a.run or a.genotype, a.which)
-    kw = {k: v for k, v in dict(epochs=a.epochs, seed=a.seed, device=a.device, cache_dir=a.cache).items() if v is not None}
-    cfg = get_train_config(a.preset, **kw)
-    res = retrain(spec, cfg, corpus_arg(a), a.fold, a.out, resume=a.resume, progress=not a.quiet, protocol=a.protocol)
-    m = res.metrics
-    print(f"selected epoch {res.selected_epoch} of {m['epochs_run']} ({cfg.select})" + (f"; {res.stopped}" if res.stopped else "")
-          + f"\nvalid: {_fmt(m['valid'])}\ntest:  {_fmt(m['test'])}\nparameters {m['params']:,}, MACs {m['macs']:,}\nrun folder: {res.run_dir}")
-    return res
-
-def main(argv=None) -> int:
-    "`python -m emodarts_nb.train ...`: the same flags as `emodarts retrain`."
-    from emodarts_nb.cli import module_main
-    return module_main(add_retrain_command, "retrain", argv, module="train")
-
-# %% ../nbs/api/41_train.ipynb #98cadc50
-if __name__ == "__main__": sys.exit(main())
+    return run_retrain(spec, config, fd, out, resume=resume, progress=progress, norm=norm,
+                       fold=fold_identity(corpus, protocol, fd.fold))

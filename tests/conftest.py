@@ -23,3 +23,15 @@ def emodarts_cmd():
     exe = Path(sys.executable).parent / "emodarts"
     assert exe.exists(), f"{exe} missing: run `bash tools/setup.sh` (installs the package and its console script)"
     return str(exe)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: minutes of CPU; run with EMODARTS_SLOW=1 or -m slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    "Tests marked slow run only when asked for (EMODARTS_SLOW=1, or -m slow), and say so when skipped."
+    if os.environ.get("EMODARTS_SLOW") or "slow" in (config.getoption("-m") or ""): return
+    skip = pytest.mark.skip(reason="slow (minutes): set EMODARTS_SLOW=1 or run -m slow")
+    for item in items:
+        if "slow" in item.keywords: item.add_marker(skip)

@@ -5,19 +5,24 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 
 from emodarts_nb.config import get_config
-from emodarts_nb.search import (run_search, setup, toy_search_data, load_checkpoint, SearchDiverged, add_search_command)
+from emodarts_nb.cli import make_parser
+from emodarts_nb.loops import SearchDiverged
+from emodarts_nb.runs import load_checkpoint
+from emodarts_nb.search import run_search, setup
+from emodarts_nb.testing import toy_search_data
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
 
 # The real tiny supernet on random tensors: 6 epochs of 4 steps, about a second per epoch.
 SCRIPT = textwrap.dedent("""
-    import sys
+    import os, sys
     from emodarts_nb.config import get_config
-    from emodarts_nb.search import run_search, toy_search_data
+    from emodarts_nb.search import run_search
+    from emodarts_nb.testing import toy_search_data
     cfg = get_config("tiny", epochs=6, max_steps=None, batch_size=8, strategy=sys.argv[2])
     data = toy_search_data(n_train=64, n_valid=16, shape=(16, 12))
-    run_search(cfg, data, sys.argv[1], resume="--resume" in sys.argv, progress=False)
+    run_search(cfg, data, sys.argv[1], resume="--resume" in sys.argv and os.path.isdir(sys.argv[1]), progress=False)  # killed before any folder: start
 """)
 
 
@@ -116,16 +121,14 @@ def test_checkpoint_loads_weights_only(tmp_path):
 
 
 def test_cli_parses_with_defaults():
-    import argparse
-    p = argparse.ArgumentParser(); add_search_command(p.add_subparsers(dest="command"))
-    a = p.parse_args(["search", "--corpus", "synthetic", "--epochs", "2", "--seed", "7", "--out", "x"])
+    a = make_parser().parse_args(["search", "--corpus", "synthetic", "--epochs", "2", "--seed", "7", "--out", "x"])
     assert (a.protocol, a.fold, a.preset, a.strategy, a.resume) == ("loso", "0", "cpu", None, False)
 
 
-def test_cli_search_on_the_synthetic_corpus(tmp_path):
-    "`python -m emodarts_nb.search` end to end (features, fold, tiny search), printing the genotype and the run folder."
+def test_cli_search_on_the_synthetic_corpus(tmp_path, emodarts_cmd):
+    "`emodarts search` end to end (features, fold, tiny search), printing the genotype and the run folder."
     out = tmp_path / "run"
-    r = subprocess.run([sys.executable, "-m", "emodarts_nb.search", "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1",
+    r = subprocess.run([emodarts_cmd, "search", "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1",
                         "--seed", "7", "--out", str(out), "--quiet", "--cache", str(tmp_path / "cache")],
                        env=ENV, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -133,10 +136,10 @@ def test_cli_search_on_the_synthetic_corpus(tmp_path):
     assert (out / "done.json").exists() and json.loads((out / "fold.json").read_text())["test"]
 
 
-@pytest.mark.skipif(not os.environ.get("EMODARTS_SLOW"), reason="slow (minutes): set EMODARTS_SLOW=1")
-def test_cli_default_search_on_synthetic(tmp_path):
-    "The issue's command as it stands: `search --corpus synthetic --epochs 2 --seed 7 --out DIR` (cpu preset)."
-    r = subprocess.run([sys.executable, "-m", "emodarts_nb.search", "--corpus", "synthetic", "--epochs", "2", "--seed", "7",
+@pytest.mark.slow
+def test_cli_default_search_on_synthetic(tmp_path, emodarts_cmd):
+    "The README's command as it stands: `search --corpus synthetic --epochs 2 --seed 7 --out DIR` (cpu preset)."
+    r = subprocess.run([emodarts_cmd, "search", "--corpus", "synthetic", "--epochs", "2", "--seed", "7",
                         "--out", str(tmp_path / "run"), "--quiet"], env=ENV, capture_output=True, text=True, timeout=1800)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "run folder:" in r.stdout

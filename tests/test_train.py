@@ -5,23 +5,25 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 
 from emodarts_nb.data import Part
-from emodarts_nb.search import load_checkpoint
+from emodarts_nb.runs import load_checkpoint
 from emodarts_nb.supernet import SpaceConfig, random_genotype
-from emodarts_nb.train import (get_train_config, run_retrain, toy_fold_data, load_model, part_probs, predict_arrays, retrain,
-                               add_retrain_command)
+from emodarts_nb.testing import toy_fold_data
+from emodarts_nb.predict import load_model, predict_arrays
+from emodarts_nb.train import get_train_config, run_retrain, part_probs, retrain
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
 
 # A tiny genotype network (or the baseline) on random tensors cut in 2 segments per utterance: 6 epochs of 9 steps.
 SCRIPT = textwrap.dedent("""
-    import sys, torch
-    from emodarts_nb.train import get_train_config, run_retrain, toy_fold_data
+    import os, sys, torch
+    from emodarts_nb.testing import toy_fold_data
+    from emodarts_nb.train import get_train_config, run_retrain
     from emodarts_nb.supernet import SpaceConfig, random_genotype
     cfg = get_train_config("tiny", epochs=6, max_steps=None, batch_size=8)
     fd = toy_fold_data(shape=(16, 12), n=(36, 9, 9), segments=2)
     spec = "baseline" if sys.argv[2] == "baseline" else random_genotype(SpaceConfig(**cfg.space), generator=torch.Generator().manual_seed(1))
-    run_retrain(spec, cfg, fd, sys.argv[1], resume="--resume" in sys.argv, progress=False)
+    run_retrain(spec, cfg, fd, sys.argv[1], resume="--resume" in sys.argv and os.path.isdir(sys.argv[1]), progress=False)  # killed before any folder: start
 """)
 
 
@@ -163,13 +165,13 @@ def test_bad_specs_and_folders(tmp_path):
     with pytest.raises(BadInputError, match="no model.pt"): load_model(tmp_path)
 
 
-def test_cli_retrain_baseline_on_the_synthetic_corpus(tmp_path):
+def test_cli_retrain_baseline_on_the_synthetic_corpus(tmp_path, emodarts_cmd):
     out = tmp_path / "run"
-    r = subprocess.run([sys.executable, "-m", "emodarts_nb.train", "--baseline", "--corpus", "synthetic", "--preset", "tiny",
+    r = subprocess.run([emodarts_cmd, "retrain", "--baseline", "--corpus", "synthetic", "--preset", "tiny",
                         "--epochs", "1", "--out", str(out), "--quiet", "--cache", str(tmp_path / "cache")],
                        env=ENV, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "test:  WA" in r.stdout and f"run folder: {out}" in r.stdout and (out / "done.json").exists()
-    r = subprocess.run([sys.executable, "-m", "emodarts_nb.train", "--genotype", str(tmp_path / "nope.json"), "--corpus", "synthetic"],
+    r = subprocess.run([emodarts_cmd, "retrain", "--genotype", str(tmp_path / "nope.json"), "--corpus", "synthetic"],
                        env=ENV, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert r.returncode == 2 and "neither 'baseline'" in r.stderr
