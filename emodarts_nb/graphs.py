@@ -44,15 +44,13 @@ def edge_style(op: str) -> dict:
     return dict(color="black")
 
 def state_names(cell: str) -> tuple[str, str, str]:
-    "(first input, second input, output) node ids: c_{k-2}, c_{k-1}, c_{k}; h_{...} for the sequential cell."
+    "(first input, second input, output) names, as drawn: cₖ₋₂, cₖ₋₁, cₖ; hₖ₋₂, hₖ₋₁, hₖ for the sequential cell."
     s = "h" if cell == "seq" else "c"
-    return f"{s}_{{k-2}}", f"{s}_{{k-1}}", f"{s}_{{k}}"
-
-_SUB = str.maketrans("k-0123456789", "ₖ₋₀₁₂₃₄₅₆₇₈₉")
+    return f"{s}ₖ₋₂", f"{s}ₖ₋₁", f"{s}ₖ"
 
 def state_label(cell: str, i) -> str:
     "How drawings name state `i` of `cell`: the inputs cₖ₋₂, cₖ₋₁ (hₖ₋₂, hₖ₋₁ in `seq`), node i-2 after them; 'out': cₖ."
-    a, b, out = (re.sub(r"_\{(.*)\}", lambda m: m.group(1).translate(_SUB), s) for s in state_names(cell))
+    a, b, out = state_names(cell)
     return out if i == "out" else (a, b)[int(i)] if int(i) < 2 else str(int(i) - 2)
 
 def edge_label(cell: str, edge: str) -> str:

@@ -91,8 +91,10 @@ def _build(self):
     self.cell_dd.observe(lambda c: self._on_cell(), "value")
     self.edge_dd.observe(lambda c: self._show_top(), "value")
     controls = W.HBox([self.play, self.slider, self.cell_dd, self.edge_dd])
-    self.graph.layout = W.Layout(flex="1 1 auto", min_width="200px", overflow="auto")
-    self.widget = W.VBox([controls, self.title, W.HBox([self.heatmap, self.graph]), self.top, self.changes])
+    # the graph keeps its size (a steady font): beside the heatmap when it fits, below it when not
+    self.graph.layout = W.Layout(flex="0 0 auto", max_width="100%", overflow="auto")
+    body = W.HBox([self.heatmap, self.graph], layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
+    self.widget = W.VBox([controls, self.title, body, self.top, self.changes])
     self.widget.add_class("emodarts-explorer")
     self._show()
 
