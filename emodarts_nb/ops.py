@@ -10,13 +10,14 @@ import re
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 from .core import BadInputError
 
 # %% auto #0
 __all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2', 'ChannelCat',
-           'cat_channels', 'FactorizedReduce', 'StdConv', 'PoolBN', 'strided_dilated', 'DilConv', 'SepConv', 'SeqRNN',
-           'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to']
+           'cat_channels', 'FactorizedReduce', 'StdConv', 'PoolBN', 'strided_dilated', 'DilConv', 'SepConv', 'TanhRNN',
+           'run_rnn', 'SeqRNN', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to']
 
 # %% ../nbs/api/10_ops.ipynb #a869d06f
 CNN_OPS: dict = {}  # name -> factory(C, stride, affine) -> nn.Module on (B, C, F, T)
@@ -149,6 +150,45 @@ _cnn = {
 }
 for _n, _f in _cnn.items(): register_op("cnn", _n, overwrite=True)(_f)
 
+# %% ../nbs/api/10_ops.ipynb #e3036355
+class TanhRNN(torch.autograd.Function):
+    "One unidirectional tanh RNN layer from h0 = 0 on (B, T, n) -> (B, T, h), without per-step graph nodes."
+    @staticmethod
+    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh):
+        B, T, _ = x.shape
+        xt = x.transpose(0, 1).reshape(T * B, -1)                             # (T*B, n), time-major
+        xw = torch.addmm(b_ih + b_hh, xt, w_ih.t()).view(T, B, -1)            # W_ih x_t + b for every t: (T, B, h)
+        hs, h = torch.empty_like(xw), x.new_zeros(B, xw.shape[-1])
+        for t in range(T): h = torch.tanh(torch.addmm(xw[t], h, w_hh.t()), out=hs[t])  # h_t
+        ctx.save_for_backward(xt, w_ih, w_hh, hs)
+        return hs.transpose(0, 1)                                              # (B, T, h)
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        xt, w_ih, w_hh, hs = ctx.saved_tensors
+        T, B, H = hs.shape
+        g, dz, dh = g.transpose(0, 1), torch.empty_like(hs), None
+        dtanh = 1 - hs * hs
+        for t in reversed(range(T)):  # δ_t = (g_t + W_hh^T δ_{t+1}) ⊙ (1 - h_t²)
+            torch.mul(g[t] if dh is None else g[t] + dh, dtanh[t], out=dz[t])
+            dh = dz[t] @ w_hh
+        dz = dz.view(T * B, H)
+        h_prev = torch.cat([hs.new_zeros(1, B, H), hs[:-1]]).view(T * B, H)     # h_{t-1}, h_{-1} = 0
+        gb = dz.sum(0)
+        return (dz @ w_ih).view(T, B, -1).transpose(0, 1), dz.t() @ xt, dz.t() @ h_prev, gb, gb
+
+# %% ../nbs/api/10_ops.ipynb #eec573fb
+def _fusable(rnn: nn.RNNBase) -> bool:
+    plain = type(rnn) is nn.RNN and rnn.nonlinearity == "tanh" and rnn.bias and rnn.batch_first
+    return plain and not rnn.bidirectional and (rnn.dropout == 0 or not rnn.training or rnn.num_layers == 1)
+
+def run_rnn(rnn: nn.RNNBase, x):
+    "Outputs (B, T, h) of batch-first `rnn` from zero state; a unidirectional tanh RNN runs as `TanhRNN` per layer."
+    if not _fusable(rnn): return rnn(x)[0]
+    for i in range(rnn.num_layers):
+        x = TanhRNN.apply(x, *(getattr(rnn, f"{w}_l{i}") for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")))
+    return x
+
 # %% ../nbs/api/10_ops.ipynb #11359ae3
 RNN_CLASSES = {"lstm": nn.LSTM, "rnn": nn.RNN, "gru": nn.GRU}
 
@@ -158,7 +198,7 @@ class SeqRNN(nn.Module):
         super().__init__()
         self.kind, self.k = kind, k
         self.rnn = RNN_CLASSES[kind](d, d, num_layers=k, batch_first=True)
-    def forward(self, x): return self.rnn(x)[0]  # (B, T, d)
+    def forward(self, x): return run_rnn(self.rnn, x)  # (B, T, d)
 
 # %% ../nbs/api/10_ops.ipynb #411bd1cc
 class AdditiveAttention(nn.Module):
@@ -211,7 +251,8 @@ class RNNStack(nn.Module):
     def forward(self, x, upto: int | None = None) -> list:
         outs = []
         for layer in self.layers[:upto or len(self.layers)]:
-            x = layer(x)[0]; outs.append(x)  # (B, T, d) after each layer
+            x = run_rnn(layer, x)  # (B, T, d) after each layer
+            outs.append(x)
         return outs
 
 # %% ../nbs/api/10_ops.ipynb #b350b871

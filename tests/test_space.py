@@ -340,3 +340,21 @@ def test_macs_are_counted_by_torch_with_the_fused_lstm():
     assert count_macs(_Gram(), torch.randn(3, 5, 4)) == 5 * 5 * 4           # what a layer hook cannot see
     assert count_macs(nn.LSTM(4, 6, 2, batch_first=True), torch.randn(2, 7, 4)) == 7 * 4 * 6 * (4 + 6 + 6 + 6)
     assert count_macs(nn.GRU(4, 6, batch_first=True), torch.randn(2, 7, 4)) == 7 * 3 * 6 * (4 + 6)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_fused_tanh_rnn_matches_nn_rnn(k):
+    from emodarts_nb.ops import SeqRNN, TanhRNN
+    torch.manual_seed(0)
+    op, x = SeqRNN("rnn", 8, k), torch.randn(3, 9, 8, requires_grad=True)
+    calls = []
+    fwd = TanhRNN.forward
+    TanhRNN.forward = staticmethod(lambda *a: calls.append(1) or fwd(*a))
+    try: y = op(x)
+    finally: TanhRNN.forward = staticmethod(fwd)
+    assert len(calls) == k                                    # the fused layer ran, once per layer
+    y0 = op.rnn(x)[0]
+    assert torch.allclose(y, y0, atol=1e-6)
+    g = torch.randn_like(y)
+    for a, b in zip(torch.autograd.grad(y, [x, *op.parameters()], g), torch.autograd.grad(y0, [x, *op.parameters()], g)):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
