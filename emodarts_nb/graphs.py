@@ -83,7 +83,11 @@ def _digraph(name, **graph_attr):
     return g
 
 # %% ../nbs/api/32_graphs.ipynb #90c84e9e
-def cell_graph(genotype: Genotype, cell: str = "normal", title: bool = True) -> graphviz.Digraph:
+def cell_graph(
+    genotype: Genotype,    # the architecture to draw
+    cell: str = "normal",  # the cell type: normal, reduce or seq
+    title: bool = True,    # write the cell type above the drawing
+) -> graphviz.Digraph:
     "The DARTS drawing of one cell of `genotype`: inputs, numbered nodes, output, edges labelled with operations."
     g = _digraph(f"{cell}_cell", **(dict(label=CELL_TITLES[cell], labelloc="t", fontname="Helvetica", fontsize="16") if title and cell in CELL_TITLES else {}))
     return _add_cell(g, genotype, cell)

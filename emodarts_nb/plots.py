@@ -49,7 +49,13 @@ def _kept_marks(h: SearchHistory, epoch, cell, name="kept in the genotype"):
     return go.Scatter(x=list(kept.values()), y=list(kept), mode="markers", name=name, hoverinfo="skip", showlegend=bool(kept),
                       marker=dict(symbol="circle-open", size=34, line=dict(width=3, color="crimson")))
 
-def alpha_heatmap(h: SearchHistory, epoch=None, cell: str = "normal", path=None, **layout) -> go.Figure:
+def alpha_heatmap(
+    h: SearchHistory,      # the search's records (`SearchHistory.from_run(folder)`)
+    epoch=None,            # the epoch to show (0: the initial alphas); default the last
+    cell: str = "normal",  # the cell type: normal, reduce or seq
+    path=None,             # also write the figure there (.html, .png, .svg or .pdf)
+    **layout,              # plotly layout settings, e.g. width=650
+) -> go.Figure:
     "Edges × operations softmax probabilities of `cell` at `epoch` (default: the last), with the genotype's choices circled."
     epoch = h._epoch(epoch); p = h.probs(epoch, cell)
     fig = go.Figure([go.Heatmap(z=p.values, x=list(p.columns), y=list(p.index), zmin=0, zmax=1, colorscale="Blues",
@@ -88,7 +94,13 @@ def _play():
                 buttons=[dict(label="▶", method="animate", args=[None, anim(600)]), dict(label="❚❚", method="animate", args=[[None], anim(0)])])
 
 # %% ../nbs/api/31_plots.ipynb #42680bdd
-def alpha_slider(h: SearchHistory, cell: str = "normal", path=None, epoch=None, **layout) -> go.Figure:
+def alpha_slider(
+    h: SearchHistory,      # the search's records
+    cell: str = "normal",  # the cell type: normal, reduce or seq
+    path=None,             # also write the figure there (.html keeps the slider working)
+    epoch=None,            # the epoch the figure opens on; default the first
+    **layout,              # plotly layout settings
+) -> go.Figure:
     "The alpha heatmap of `cell` with one frame per epoch, a slider and a play button; it opens on `epoch` (default: the first)."
     epochs = h.epochs
     epoch = epochs[0] if epoch is None else h._epoch(epoch)

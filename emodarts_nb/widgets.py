@@ -69,8 +69,14 @@ def _heatmap_widget(fig):
 
 class SearchExplorer:
     "Step through a search: epoch slider + play, cell and edge selectors; heatmap, genotype graph, top ops, changes."
-    def __init__(self, source, epoch=None, cell=None, k: int = 3, interval: int = 800, heatmap_width: int = 520,
-                 epochs=None):                                   # epochs: the planned total, for a running search
+    def __init__(self,
+                 source,                   # a `SearchHistory`, a run folder or the `SearchResult` of a search
+                 epoch=None,               # the epoch shown first; default the first
+                 cell=None,                # the cell type shown first; default the first the search has
+                 k: int = 3,               # how many operations the "top operations" line names
+                 interval: int = 800,      # milliseconds per epoch when playing
+                 heatmap_width: int = 520, # the heatmap's width in pixels
+                 epochs=None):             # the planned number of epochs, for a search still running
         self.h, self.k, self.heatmap_width, self.planned = as_history(source), k, heatmap_width, epochs
         e = self.h.epochs
         self.slider = W.IntSlider(value=e[0], min=e[0], max=e[-1], description="epoch", continuous_update=True)
@@ -200,7 +206,14 @@ SearchExplorer.update = _update
 # %% ../nbs/api/33_widgets.ipynb #0728ed46
 class LiveSearch:
     "A search running in a background thread, one epoch at a time, shown by a growing `SearchExplorer`."
-    def __init__(self, config, corpus, fold=0, out="runs/live", protocol: str = "loso", resume: bool = False, model_fn=None):
+    def __init__(self,
+                 config,                   # a `SearchConfig` (`get_config("tiny", epochs=4)`); not a random search
+                 corpus,                   # a `Corpus` (`load_corpus("synthetic")`) or prepared `SearchData`
+                 fold=0,                   # the protocol's fold (index or name); not used with `SearchData`
+                 out="runs/live",          # the run folder the search writes
+                 protocol: str = "loso",   # the speaker-independent protocol of the folds
+                 resume: bool = False,     # carry on an unfinished run folder
+                 model_fn=None):           # build another network than the supernet (tests: `testing.toy_model`)
         if config.strategy == "random":
             raise BadInputError("strategy 'random'", "has no alphas to watch", "use search() for a random search")
         self.config, self.corpus, self.fold, self.out = config, corpus, fold, Path(out)
