@@ -45,6 +45,7 @@ def weight_names(model) -> list[str]:
                                     "register every weight on the module")
     return [ids[id(p)] for p in model.weights()]  # weights() may be a generator: read it once per use
 
+# %% ../nbs/api/21_architect.ipynb #9a46b3e5
 def loss_at(model, criterion, names, ws, x, y):
     "`criterion(model(x), y)` with the weights named `names` replaced by the tensors `ws`."
     bufs = {n: b.clone() for n, b in model.named_buffers()}
@@ -122,6 +123,7 @@ def rel_err(a: list, b: list) -> float:
     a, b = torch.cat([t.flatten() for t in a]), torch.cat([t.flatten() for t in b])
     return ((a - b).norm() / b.norm()).item()
 
+# %% ../nbs/api/21_architect.ipynb #30b28613
 def check_second_order(official_bug: bool = False, seed: int = 0, xi: float = 0.5) -> float:
     "Relative error of the finite-difference second-order gradient against double backward (float64 toy)."
     seed_everything(seed)
@@ -140,6 +142,7 @@ def beta_regulariser(alphas) -> torch.Tensor:
     "β-DARTS: sum over alpha tensors of the mean over edges of log-sum-exp over operations."
     return sum(torch.logsumexp(a, dim=-1).mean() for a in alphas)
 
+# %% ../nbs/api/21_architect.ipynb #79b973c1
 @patch
 def step(self: Architect, trn_batch, val_batch, xi: float = 0.0, w_optim=None, reg_weight: float = 0.0) -> float:
     "One architecture step (Adam on the alphas); returns the validation loss it saw."

@@ -41,6 +41,7 @@ def conv_block(c_in: int, c_out: int, pool) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
                          nn.MaxPool2d(pool, ceil_mode=True))
 
+# %% ../nbs/api/42_baselines.ipynb #d5e29f7d
 class AttentionPool(nn.Module):
     "Attention pooling over time: softmax over T of a learned score per frame, weighted sum. (B, T, d) -> (B, d)."
     def __init__(self, d: int):
@@ -76,6 +77,7 @@ class CNNLSTM(nn.Module):
         h = self.pool(h) if self.pool is not None else h.mean(1)                 # (B, d)
         return self.classifier(h)                                                # (B, n_classes): logits over classes
 
+# %% ../nbs/api/42_baselines.ipynb #8b9d2e30
 def build_baseline(cfg: BaselineConfig | dict | None = None, n_classes: int = 4, input_shape=(64, 100)) -> CNNLSTM:
     "The CNN-LSTM baseline of `cfg` (a `BaselineConfig`, a dict of its fields, or None for the defaults)."
     if isinstance(cfg, dict):

@@ -38,6 +38,7 @@ def format_summary(name: str, s: dict) -> str:
     if s.get("excluded"): lines.append(f"left out on purpose: {counts(s['excluded'])}")
     return "\n".join(lines + [f"note: {n}" for n in s.get("notes", [])])
 
+# %% ../nbs/api/50_cli.ipynb #b50c8d96
 def _cmd_corpus(a):
     c = load_corpus(a.name, a.path, strict=not a.lenient)
     if not a.no_check: c = c.check(strict=not a.lenient, progress=not a.json and sys.stderr.isatty())
@@ -65,6 +66,7 @@ def _cmd_demo(a):
           f"shape {next(iter(f.feats.values())).shape}; {time.perf_counter()-t0:.1f} s so far")
     if (run := _demo_search(a, c)) is not None: print(run)
 
+# %% ../nbs/api/50_cli.ipynb #c203c165
 def _demo_search(a, corpus):
     "The short demo search (see `search.demo_search`)."
     return demo_search(corpus, preset=a.preset, out=a.out, epochs=a.epochs, progress=not a.quiet)
@@ -114,6 +116,7 @@ def add_run_flags(p, what: str, presets, out: str):
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
+# %% ../nbs/api/50_cli.ipynb #fe0ce3b9
 def _overrides(**kw) -> dict: return {k: v for k, v in kw.items() if v is not None}
 
 # %% ../nbs/api/50_cli.ipynb #36ac9ffa
@@ -125,6 +128,7 @@ def _cmd_search(a):
           + (f"\nstopped early: {res.stopped}" if res.stopped else ""))
     return res
 
+# %% ../nbs/api/50_cli.ipynb #a35bcbfb
 def add_search_command(sub):
     "The `search` subcommand."
     p = sub.add_parser("search", help="search an architecture on one fold of a corpus")
@@ -135,6 +139,7 @@ def add_search_command(sub):
 # %% ../nbs/api/50_cli.ipynb #d0886fd1
 def _fmt(m): return f"WA {100 * m['wa']:.1f}  UA {100 * m['ua']:.1f}  F1 {100 * m['macro_f1']:.1f}"
 
+# %% ../nbs/api/50_cli.ipynb #4fdc76f2
 def _cmd_retrain(a):
     spec = "baseline" if a.baseline else resolve_spec(a.run or a.genotype, a.which)
     cfg = get_train_config(a.preset, **_overrides(epochs=a.epochs, seed=a.seed, device=a.device, cache_dir=a.cache))
@@ -204,6 +209,7 @@ def _experiment_corpus(a) -> dict:
     raise BadInputError("emodarts experiment", "needs --corpus NAME [PATH] or --recipe NAME",
                         f"recipes: {', '.join(RECIPES)}")
 
+# %% ../nbs/api/50_cli.ipynb #e48c5a92
 def experiment_kwargs(a) -> dict:
     "`run_experiment` keyword arguments from parsed `emodarts experiment` arguments."
     kw = _experiment_corpus(a)
@@ -215,6 +221,7 @@ def experiment_kwargs(a) -> dict:
               train_overrides={"epochs": a.train_epochs} if a.train_epochs else None)
     return kw
 
+# %% ../nbs/api/50_cli.ipynb #a41feb47
 def _cmd_experiment(a):
     df = run_experiment(**experiment_kwargs(a),
                         command="emodarts " + shlex.join(sys.argv[1:]) if sys.argv[1:] else None)
@@ -231,6 +238,7 @@ def _cmd_predict(a):
     if any("error" in r for r in results): raise SystemExit(1)
     return results
 
+# %% ../nbs/api/50_cli.ipynb #04a35ed0
 def add_predict_command(sub):
     "The `predict` subcommand: class probabilities for audio files."
     p = sub.add_parser("predict", help="class probabilities and the predicted emotion of audio files")
@@ -246,6 +254,7 @@ def _cmd_export(a):
     for f, path in paths.items(): print(f"{f}: {path} (labels and features in {meta_path(path).name}; outputs checked against PyTorch)")
     return paths
 
+# %% ../nbs/api/50_cli.ipynb #f844c799
 def add_export_command(sub):
     "The `export` subcommand: a retraining run to TorchScript and/or ONNX."
     p = sub.add_parser("export", help="export a retrained model to TorchScript and ONNX (outputs checked)")
@@ -261,6 +270,7 @@ def _add_common(p, path=True):
     p.add_argument("--lenient", action="store_true",
                    help="leave bad utterances out (and list them) instead of stopping")
 
+# %% ../nbs/api/50_cli.ipynb #aa901479
 def _add_data_commands(sub):
     c = sub.add_parser("corpus", help="summarise a corpus: utterances, speakers, classes, problems")
     _add_common(c); c.add_argument("--json", action="store_true", help="print one JSON object")
@@ -294,6 +304,7 @@ def _quiet_stdout():
     "Point stdout at /dev/null, so that Python's flush at exit does not fail a second time on a closed pipe."
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
+# %% ../nbs/api/50_cli.ipynb #103cc149
 def main(argv=None) -> int:
     "Entry point of the `emodarts` console script."
     args = make_parser().parse_args(argv)

@@ -72,6 +72,7 @@ PRESETS: dict[str, dict] = {
 def _check(ok, what, reason, hint=""):
     if not ok: raise BadInputError(what, reason, hint)
 
+# %% ../nbs/api/20_config.ipynb #c97b3a27
 def validate(cfg: SearchConfig) -> SearchConfig:
     "Raise `BadInputError` for the first setting that cannot be used; return `cfg`."
     _check(cfg.strategy in STRATEGIES, f"strategy={cfg.strategy!r}", "unknown strategy",
@@ -114,11 +115,15 @@ def to_dict(cfg: SearchConfig) -> dict:
     "A JSON-ready dict of `cfg`."
     return to_plain(cfg)
 
+# %% ../nbs/api/20_config.ipynb #49315fe4
 def from_dict(d: dict) -> SearchConfig:
     "The `SearchConfig` written by `to_dict` (lists become tuples), validated."
     return validate(from_plain(SearchConfig, d, "config"))
 
+# %% ../nbs/api/20_config.ipynb #3e2a5479
 def save_config(cfg: SearchConfig, path) -> Path: return save_json(to_dict(cfg), path)
+
+# %% ../nbs/api/20_config.ipynb #24e45151
 def load_config(path) -> SearchConfig: return from_dict(load_json(path))
 
 # %% ../nbs/api/20_config.ipynb #5fc03b1a
@@ -126,6 +131,7 @@ def aux_skip_weight(cfg: SearchConfig, epoch: int) -> float:
     "DARTS- auxiliary skip weight at `epoch` (0-based): `darts_minus` decaying linearly to 0."
     return cfg.darts_minus * (1 - epoch / max(cfg.epochs - 1, 1))
 
+# %% ../nbs/api/20_config.ipynb #631c6d04
 def beta_weight(cfg: SearchConfig, epoch: int) -> float:
     "β-DARTS regulariser weight at `epoch` (0-based): rising linearly from 0 to `beta_darts`."
     return cfg.beta_darts * epoch / max(cfg.epochs - 1, 1)

@@ -36,6 +36,7 @@ def stack_arrays(arrays, what: str = "features") -> np.ndarray:
                             "use a feature config with max_seconds (pad/crop) or segment_seconds (segments)")
     return np.stack(arrays).astype(np.float32, copy=False)
 
+# %% ../nbs/api/08_data.ipynb #ec01c54c
 class FeatureDataset(Dataset):
     "Items `(x float32 (1, F, T), y int64)` from arrays (F, T) of one shape; `utt_index` (N,) maps items to utterances."
     def __init__(self, arrays, y, utt_index=None):
@@ -82,6 +83,7 @@ def fit_part_norm(arrays: dict, speakers: dict, mode: str | None) -> NormStats:
                                           mode="speaker")
     return fit_norm([], mode=mode)
 
+# %% ../nbs/api/08_data.ipynb #aa40bf82
 def normalise_parts(arrays: dict, speakers: dict, mode: str | None, stats: NormStats | None = None) -> dict:
     "Normalised copies of each part's arrays ({part: [(F, T)]}) with `stats` (default: `fit_part_norm`)."
     stats = stats or fit_part_norm(arrays, speakers, mode)
@@ -133,6 +135,7 @@ def _kept_norm(stats: NormStats) -> NormStats:
     "What of `stats` applies to new audio: the train statistics; per-utterance or per-speaker modes keep nothing."
     return stats if stats.mode == "train" else NormStats(stats.mode, {}, {})
 
+# %% ../nbs/api/08_data.ipynb #c3b30f50
 def prepare_fold(corpus: Corpus, fold: Fold, features, cfg: FeatureConfig | None = None,
                  strict: bool = True) -> FoldData:
     "Inputs of `fold`: features (`features.feats` {utt: (F, T)}) normalised as `cfg.norm` says, segmented if asked."
@@ -167,6 +170,7 @@ def class_weights(self: FoldData, part: str = "train") -> torch.Tensor:
     "`class_weights` of the items of `part` (segments count as the loss sees them)."
     return _class_weights_of(self.parts[part].y, self.n_classes)
 
+# %% ../nbs/api/08_data.ipynb #a0abeef2
 @patch
 def summary(self: FoldData) -> pd.DataFrame:
     "Rows train / valid / test: utterances per class, total, items (segments), speakers."

@@ -34,12 +34,14 @@ __all__ = ['SEARCH_METHODS', 'RECIPES', 'METHOD_JOBS', 'METHODS', 'COLUMNS', 'SU
 # %% ../nbs/api/43_experiment.ipynb #abd398e9
 SEARCH_METHODS = ("searched", "first_order", "second_order", "joint", "sampling", "path_dropout", "random")
 
+# %% ../nbs/api/43_experiment.ipynb #0e30c8b8
 def method_strategy(method: str) -> str | None:
     "The search strategy of `method` (None: the preset's own, or a method that does not search)."
     if method not in METHOD_JOBS: raise BadInputError(f"method {method!r}", "unknown method",
                                                       f"use any of {', '.join(METHOD_JOBS)}")
     return None if method == "searched" or method not in SEARCH_METHODS else method
 
+# %% ../nbs/api/43_experiment.ipynb #ed98a215
 def parse_list(v, cast=str) -> list:
     "'a,b' or ['a', 'b'] or a single value -> a list (cast each item)."
     if v is None: return []
@@ -76,6 +78,7 @@ class Job:
         return Path(out)/self.method/str(self.fold_name).replace(os.sep, "_")/f"seed{self.seed}"
     def __str__(self): return f"{self.method} fold {self.fold_name} seed {self.seed}"
 
+# %% ../nbs/api/43_experiment.ipynb #17ab7c00
 def plan_jobs(methods, folds, seeds=(0,)) -> list[Job]:
     "Every (method, fold, seed); `folds` is a list of `protocols.Fold` (their position is the fold number)."
     return [Job(m, i, f.name, int(s)) for m in methods for i, f in enumerate(folds) for s in seeds]
@@ -108,6 +111,7 @@ def peak_memory_mb() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(r / (1 << 20) if sys.platform == "darwin" else r / 1024, 1)
 
+# %% ../nbs/api/43_experiment.ipynb #c9506913
 def _stage(d: Path, name: str, fn):
     "Run `fn()`; record its wall time in `d/times.json` unless an earlier run already did."
     t0 = time.perf_counter(); out = fn()
@@ -134,6 +138,7 @@ def _test_predictions(run: Path, labels) -> pd.DataFrame:
     to_i = lambda s: s.map(lambda v: idx.get(v, v)).astype(int)
     return pd.DataFrame(dict(utt=p.utt.astype(str), label=to_i(p.label), pred=to_i(p.pred)))
 
+# %% ../nbs/api/43_experiment.ipynb #14cccb61
 def searched_job(spec: ExperimentSpec, job: Job, corpus, fold, d: Path) -> dict:
     "Search (unless `baseline`) -> best genotype -> retrain -> test; the job's scores, sizes, times and predictions."
     model_spec, geno, search_s = _search_stage(spec, job, corpus, fold, d)
@@ -169,6 +174,7 @@ def fmt_seconds(s: float) -> str:
     s = int(round(s))
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
+# %% ../nbs/api/43_experiment.ipynb #2f77e1d2
 class Progress:
     "Prints `[done/total] job: what (ETA ...)` lines; `finished(seconds)` feeds the ETA."
     def __init__(self, jobs, workers: int = 1, enabled: bool = True, file=None):
@@ -203,6 +209,7 @@ def run_jobs(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress) -> l
         progress.finished(j, rows[-1], None if done else time.perf_counter() - t0)
     return rows
 
+# %% ../nbs/api/43_experiment.ipynb #9b030294
 def import_ray():
     "The `ray` module, or an error that names the extra to install."
     try: import ray
@@ -215,6 +222,7 @@ def _timed_job(spec, job, corpus, fold):
     t0, done = time.perf_counter(), is_done(job.folder(spec.out))
     return run_job(spec, job, corpus, fold), None if done else time.perf_counter() - t0
 
+# %% ../nbs/api/43_experiment.ipynb #18bb22ac
 def run_jobs_ray(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress, address: str | None = None,
                  workers: int | None = None) -> list[dict]:
     "Run `jobs` as Ray tasks (one CPU each) on a local Ray with `workers` CPUs, or on the cluster at `address`."
@@ -242,11 +250,13 @@ COLUMNS = ["method", "fold", "seed", "n", "wa", "ua", "macro_f1", "params", "mac
            "genotype"]
 SUMMARY_FOLDS = ("mean", "std", "pooled")    # the `fold` of the summary rows in results.csv
 
+# %% ../nbs/api/43_experiment.ipynb #76e81f25
 def _preds(rows) -> pd.DataFrame:
     return pd.concat([pd.DataFrame(dict(method=r["method"], fold=f"{r['fold']}/seed{r['seed']}", label=r["label"],
                                         pred=r["pred"]))
                       for r in rows], ignore_index=True)
 
+# %% ../nbs/api/43_experiment.ipynb #652f0b44
 def results_table(rows) -> tuple[pd.DataFrame, pd.DataFrame]:
     "(per-job table, summary per method: folds, wa/ua/macro_f1 mean, std and pooled, mean times, max peak memory)."
     df = pd.DataFrame([{k: r.get(k) for k in COLUMNS} for r in rows], columns=COLUMNS)
@@ -267,6 +277,7 @@ def _summary_rows(summary: pd.DataFrame) -> pd.DataFrame:
                                                   "peak_mb")} if kind == "mean" else {})))
     return pd.DataFrame(out)
 
+# %% ../nbs/api/43_experiment.ipynb #4f190ecd
 def read_results(path) -> pd.DataFrame:
     "A `results.csv` back as a DataFrame (per-fold and summary rows; the `#` header lines skipped)."
     return pd.read_csv(path, comment="#", dtype={"fold": str})
@@ -280,6 +291,7 @@ def sign_flip_p(d, exact_max: int = 16, draws: int = 1 << 16, seed: int = 0) -> 
     else: signs = np.random.default_rng(seed).choice([-1, 1], size=(draws, n))
     return float(np.mean(np.abs(signs @ d) >= abs(d.sum()) - 1e-12))
 
+# %% ../nbs/api/43_experiment.ipynb #88700e77
 def paired_comparison(results: pd.DataFrame, reference: str = "baseline", metric: str = "ua") -> pd.DataFrame:
     "Per method: `metric` minus `reference`'s on the same (fold, seed): pairs, mean and std of the difference, wins/ties/losses, sign-flip p."
     per = results[~results.fold.astype(str).isin(SUMMARY_FOLDS)]
@@ -306,6 +318,7 @@ def git_commit(where=None) -> str:
     except (OSError, subprocess.SubprocessError): return "unknown"
     return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else "unknown"
 
+# %% ../nbs/api/43_experiment.ipynb #e8dbff27
 def run_info(command: str) -> dict:
     "What a results table must say about how it was made."
     return dict(command=command, commit=git_commit(), date=time.strftime("%Y-%m-%d %H:%M:%S %z"),
@@ -319,6 +332,7 @@ def _md_table(df: pd.DataFrame) -> str:
     return "\n".join(["| " + " | ".join(cells[0]) + " |",
                       "|" + "---|" * len(df.columns)] + ["| " + " | ".join(r) + " |" for r in cells[1:]])
 
+# %% ../nbs/api/43_experiment.ipynb #843338cf
 def format_results(df: pd.DataFrame, summary: pd.DataFrame, info: dict, title: str = "Results") -> str:
     "The markdown report: how it was made, the summary (mean ± std, pooled), the methods paired against the baseline, the per-fold rows."
     per = df.drop(columns=["genotype"]).assign(**{k: (100 * df[k]).round(1) for k in ("wa", "ua", "macro_f1")})
@@ -340,6 +354,7 @@ def format_results(df: pd.DataFrame, summary: pd.DataFrame, info: dict, title: s
                              _md_table(s)] + paired +
                      ["", "## Per fold", "", _md_table(per), ""])
 
+# %% ../nbs/api/43_experiment.ipynb #eed45206
 def write_results(out, df: pd.DataFrame, summary: pd.DataFrame, info: dict, title: str = "Results") -> dict:
     "Write `results.csv` (with `#` header lines) and `results.md` into `out`; returns their paths."
     out = Path(out); csv = out/"results.csv"; md = out/"results.md"
@@ -365,6 +380,7 @@ def select_folds(all_folds, folds=None) -> list[int]:
 def _call_repr(**kw) -> str:
     return "run_experiment(" + ", ".join(f"{k}={v!r}" for k, v in kw.items() if v not in (None, {}, False)) + ")"
 
+# %% ../nbs/api/43_experiment.ipynb #eafbd7cd
 def run_experiment(corpus, protocol: str = "loso", methods=("searched", "baseline"), folds=None, seeds=(0,),
                    out="runs/experiment",
                    search_preset: str = "cpu", train_preset: str = "cpu", ray: bool = False, address: str | None = None,

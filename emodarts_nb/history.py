@@ -44,6 +44,7 @@ def _frame(x, columns=None) -> pd.DataFrame:
     if x and isinstance(x[0], pd.DataFrame): return pd.concat(x, ignore_index=True)
     return pd.DataFrame(x, columns=columns if not x else None)
 
+# %% ../nbs/api/30_history.ipynb #ad121da5
 def _genotype_dict(g) -> dict:
     if g is None: return {}
     if isinstance(g, dict): items = g.items()
@@ -58,6 +59,7 @@ def _check_alphas(a: pd.DataFrame, what) -> pd.DataFrame:
     a["epoch"], a["edge"], a["probability"] = a["epoch"].astype(int), a["edge"].astype(str), a["probability"].astype(float)
     return a.sort_values("epoch", kind="stable").reset_index(drop=True)  # keeps the alpha-row order within an epoch
 
+# %% ../nbs/api/30_history.ipynb #6c06fd21
 def _derive(a: pd.DataFrame, k: int) -> dict:
     "Genotypes of every epoch of the alphas `a` (cell types that are not DARTS cells are left out)."
     out = {}
@@ -109,20 +111,24 @@ def from_run(cls: SearchHistory, path) -> SearchHistory:
 @patch(as_prop=True)
 def epochs(self: SearchHistory) -> list[int]: return sorted(int(e) for e in pd.unique(self.alphas.epoch))
 
+# %% ../nbs/api/30_history.ipynb #9ae2bc7b
 @patch(as_prop=True)
 def cells(self: SearchHistory) -> list[str]:
     present = list(pd.unique(self.alphas.cell))
     return [c for c in CELL_TYPES if c in present] + [c for c in present if c not in CELL_TYPES]
 
+# %% ../nbs/api/30_history.ipynb #c0f4242b
 @patch
 def _cell(self: SearchHistory, cell):
     if cell not in self.cells: raise BadInputError(f"cell {cell!r}", "is not in this history",
                                                    f"cells are {self.cells}")
     return self.alphas[self.alphas.cell == cell]
 
+# %% ../nbs/api/30_history.ipynb #405d1f54
 @patch
 def edges(self: SearchHistory, cell) -> list[str]: return [str(e) for e in pd.unique(self._cell(cell).edge)]
 
+# %% ../nbs/api/30_history.ipynb #6378833d
 @patch
 def ops(self: SearchHistory, cell) -> list[str]: return [str(o) for o in pd.unique(self._cell(cell).operation)]
 
@@ -143,6 +149,7 @@ def _epoch(self: SearchHistory, epoch):
                             f"epochs are {self.epochs[0]}..{self.epochs[-1]}" if self.epochs else "it is empty")
     return int(epoch)
 
+# %% ../nbs/api/30_history.ipynb #236d680d
 @patch
 def probs(self: SearchHistory, epoch=None, cell="normal") -> pd.DataFrame:
     "Edges × operations softmax probabilities of `cell` at `epoch` (default: the last)."
@@ -165,11 +172,13 @@ def genotype_edges(genotype: Genotype, cell: str) -> dict[str, str]:
     "`{'i->j': op}` of the edges `genotype` keeps in `cell` (node j = index + 2)."
     return {f"{j}->{n + 2}": op for n, node in enumerate(getattr(genotype, cell)) for op, j in node}
 
+# %% ../nbs/api/30_history.ipynb #3a6287e8
 @patch
 def genotype(self: SearchHistory, epoch=None) -> Genotype:
     "The genotype derived after `epoch` (default: the last)."
     return self.genotypes[self._epoch(epoch)]
 
+# %% ../nbs/api/30_history.ipynb #bc305198
 @patch
 def kept_edges(self: SearchHistory, epoch=None, cell="normal") -> dict[str, str]:
     "`genotype_edges` of the genotype after `epoch`."
@@ -228,6 +237,7 @@ def is_param_free(op: str) -> bool:
     "Skip connections and pooling: operations without weights (`none` excluded)."
     return op == "skip_connect" or "pool" in op
 
+# %% ../nbs/api/30_history.ipynb #5ddf35e3
 @patch
 def param_free(self: SearchHistory) -> pd.DataFrame:
     "Per epoch and cell: shares of parameter-free ops, skip_connect, none; skip connections in the genotype."

@@ -24,6 +24,7 @@ def batches(idx, batch_size: int, g: torch.Generator):
         perm = idx[torch.randperm(len(idx), generator=g)]
         for i in range(0, len(perm), batch_size): yield perm[i:i + batch_size]
 
+# %% ../nbs/api/16_loops.ipynb #5496b930
 def epoch_generators(seed: int, epoch: int):
     "Two generators (weight split, alpha split) seeded from (seed, epoch)."
     return [torch.Generator().manual_seed(seed * 1_000_003 + epoch * 2 + k) for k in (0, 1)]
@@ -59,6 +60,7 @@ def evaluate(model, x, y, batch_size: int = 64, device=None) -> tuple[float, flo
 class SearchDiverged(EmodartsError):
     "A loss became NaN or inf; the message says where, and the last good checkpoint is kept."
 
+# %% ../nbs/api/16_loops.ipynb #03573211
 def check_loss(loss, epoch: int, step: int, which: str, run=None):
     "Raise `SearchDiverged` when `loss` is NaN or inf."
     if not torch.isfinite(torch.as_tensor(loss)).all():

@@ -17,7 +17,7 @@ from fastcore.basics import patch
 from .audio import read_audio
 from .core import BadInputError, EmodartsError, save_json, load_json, default_device
 from .features import FeatureConfig, NormStats, get_preset, extract_waves, cut_segments, segment_frames, apply_norm
-from .runs import MODEL, MODEL_INFO, load_checkpoint, norm_from_dict, norm_to_dict
+from .runs import MODEL, MODEL_INFO, load_checkpoint, norm_from_dict, norm_to_dict, read_model_info
 from .train import build_model, resolve_spec, train_config_from_dict
 
 # %% auto #0
@@ -53,6 +53,7 @@ def logits(self: Predictor, x: np.ndarray) -> np.ndarray:
     if hasattr(self.model, "get_inputs"): return self.model.run(None, {self.model.get_inputs()[0].name: x})[0]
     with torch.no_grad(): return self.model(torch.from_numpy(x)).cpu().numpy()
 
+# %% ../nbs/api/44_predict.ipynb #5b2f3563
 @patch
 def probs_of(self: Predictor, f: np.ndarray) -> np.ndarray:
     "Class probabilities (classes,) of one utterance's features (F, T): softmax per segment, averaged over the segments."
@@ -60,6 +61,7 @@ def probs_of(self: Predictor, f: np.ndarray) -> np.ndarray:
     z = np.exp(z - z.max(1, keepdims=True))
     return (z / z.sum(1, keepdims=True)).mean(0)
 
+# %% ../nbs/api/44_predict.ipynb #73a2eaeb
 @patch
 def probs(self: Predictor, wave: np.ndarray) -> np.ndarray:
     "Class probabilities (classes,) of one wave."
@@ -75,6 +77,7 @@ def predict_file(p: Predictor, path) -> dict:
     except Exception as e: return dict(file=str(path), error=f"{path}: cannot be used ({type(e).__name__}: {e})")
     return dict(file=str(path), emotion=p.labels[int(pr.argmax())], probs={l: float(v) for l, v in zip(p.labels, pr)})
 
+# %% ../nbs/api/44_predict.ipynb #6d88a818
 def predict(run_or_model, files) -> list[dict]:
     "Class probabilities and the predicted emotion for each of `files` (a run folder, exported model, or `Predictor`)."
     p = run_or_model if isinstance(run_or_model, Predictor) else load_predictor(run_or_model)
@@ -83,6 +86,7 @@ def predict(run_or_model, files) -> list[dict]:
 # %% ../nbs/api/44_predict.ipynb #33fe9a0a
 def meta_path(model_path) -> Path: return Path(str(model_path) + ".json")
 
+# %% ../nbs/api/44_predict.ipynb #0fc35c32
 def _open_exported(p: Path):
     "The onnxruntime session or TorchScript module in `p`; a clear error when it is not one."
     if p.suffix == ".onnx":
@@ -101,10 +105,17 @@ def _load_exported(p: Path) -> Predictor:
     if not meta_path(p).exists():
         raise BadInputError(p, f"has no {meta_path(p).name} beside it (labels and feature settings)",
                             "export it with emodarts export")
-    m = load_json(meta_path(p))
-    return Predictor(_open_exported(p), tuple(m["labels"]), FeatureConfig(**m["features"]),
-                     norm_from_dict(m.get("norm")), str(p))
+    m = read_model_info(meta_path(p), exported=True)
+    return Predictor(_open_exported(p), tuple(m["labels"]), _features(m, meta_path(p)), norm_from_dict(m.get("norm")), str(p))
 
+# %% ../nbs/api/44_predict.ipynb #2f0ef043
+def _features(info: dict, path) -> FeatureConfig | None:
+    "The feature settings of a model's json, or an error naming the file."
+    if info.get("features") is None: return None
+    try: return FeatureConfig(**info["features"])
+    except TypeError as e: raise BadInputError(path, f"its feature settings are not a FeatureConfig ({e})", "restore the file") from None
+
+# %% ../nbs/api/44_predict.ipynb #537810e7
 def load_predictor(run_or_model, device="cpu") -> Predictor:
     "A `Predictor` from a retraining run folder, an experiment job folder, or an exported model file."
     p = Path(run_or_model)
@@ -123,16 +134,27 @@ class TrainedModel(NamedTuple):
     "A retrained model ready for prediction: network (eval mode), class names, feature config, normalisation statistics."
     model: torch.nn.Module; labels: tuple; features: object; norm: object
 
+# %% ../nbs/api/44_predict.ipynb #6a800626
+def _network(run: Path, info: dict) -> torch.nn.Module:
+    "The network model.json and config.json describe, with the weights of model.pt; an error naming the files otherwise."
+    try:
+        net = build_model(resolve_spec(info), train_config_from_dict(load_json(run/"config.json")), info["n_classes"], info["input_shape"])
+        net.load_state_dict(load_checkpoint(run/MODEL))
+    except BadInputError: raise
+    except Exception as e:
+        raise BadInputError(run, f"model.pt does not fit model.json and config.json ({type(e).__name__}: {str(e)[:200]})",
+                            "restore the three files of one retraining, or resume the retraining") from None
+    return net
+
+# %% ../nbs/api/44_predict.ipynb #0108d58f
 def load_model(run, device=None) -> TrainedModel:
     "The selected network of a finished retraining run folder, with what is needed to prepare new inputs."
     run = Path(run)
     if not ((run/MODEL).exists() and (run/MODEL_INFO).exists()):
         raise BadInputError(run, "has no model.pt / model.json", "finish the retraining (resume it) first")
-    info, cfg = load_json(run/MODEL_INFO), train_config_from_dict(load_json(run/"config.json"))
-    net = build_model(resolve_spec(info), cfg, info["n_classes"], info["input_shape"])
-    net.load_state_dict(load_checkpoint(run/MODEL)); net.to(default_device(device)).eval()
-    feats = FeatureConfig(**info["features"]) if info.get("features") else None
-    return TrainedModel(net, tuple(info["labels"]), feats, norm_from_dict(info.get("norm")))
+    info = read_model_info(run/MODEL_INFO)
+    net = _network(run, info).to(default_device(device)).eval()
+    return TrainedModel(net, tuple(info["labels"]), _features(info, run/MODEL_INFO), norm_from_dict(info.get("norm")))
 
 # %% ../nbs/api/44_predict.ipynb #92c68b76
 def predict_arrays(tm: TrainedModel, arrays) -> np.ndarray:
@@ -144,6 +166,7 @@ def predict_arrays(tm: TrainedModel, arrays) -> np.ndarray:
 def _write_meta(path, meta):
     if meta is not None: save_json(meta, meta_path(path))
 
+# %% ../nbs/api/44_predict.ipynb #aa9ea1fd
 def export_torchscript(model: torch.nn.Module, example: torch.Tensor, path, meta: dict | None = None) -> Path:
     "Trace `model` (eval mode) on `example` (B, 1, F, T) and save it to `path`; the batch size stays free."
     model = model.eval(); Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -153,6 +176,7 @@ def export_torchscript(model: torch.nn.Module, example: torch.Tensor, path, meta
     ts.save(str(path)); _write_meta(path, meta)
     return Path(path)
 
+# %% ../nbs/api/44_predict.ipynb #8463a22b
 def export_onnx(model: torch.nn.Module, example: torch.Tensor, path, meta: dict | None = None,
                 dynamic_batch: bool = True,
                 opset: int = 17) -> Path:
@@ -174,6 +198,7 @@ def max_difference(model: torch.nn.Module, path, x: torch.Tensor) -> float:
     out = got.run(None, {"features": x.numpy()})[0] if str(path).endswith(".onnx") else got(x).detach().numpy()
     return float(np.abs(out - ref).max())
 
+# %% ../nbs/api/44_predict.ipynb #abf5e78e
 def load_exported_model(path):
     "An onnxruntime session (`.onnx`) or a TorchScript module (otherwise) from `path`."
     if str(path).endswith(".onnx"):
@@ -192,6 +217,7 @@ def model_meta(p: Predictor, input_shape) -> dict:
 
 _FORMATS = {"torchscript": ("model.ts.pt", export_torchscript), "onnx": ("model.onnx", export_onnx)}
 
+# %% ../nbs/api/44_predict.ipynb #6a81f809
 def parse_formats(spec) -> tuple:
     "Export formats from 'torchscript', 'onnx', 'both' or a comma-separated list of them; an error when none is named."
     items = [f.strip() for f in spec.split(",")] if isinstance(spec, str) else list(spec)
@@ -202,6 +228,7 @@ def parse_formats(spec) -> tuple:
     if not fs: raise BadInputError(f"--format {spec!r}", "names no export format", f"use {', '.join(_FORMATS)} or both")
     return tuple(dict.fromkeys(fs))
 
+# %% ../nbs/api/44_predict.ipynb #e470f184
 def export_run(run, out=None, formats=("torchscript", "onnx"), check: bool = True) -> dict:
     "Export the model of retraining run `run` to `out` (default: `run/export`); returns {format: path}; `check` compares outputs."
     formats = parse_formats(formats)

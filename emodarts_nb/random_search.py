@@ -66,6 +66,7 @@ def _save_candidates(cfg, run, rows, i):
                                      genotype=draw_candidate(cfg, r["candidate"]).to_dict()) for r in rows])
     save_run_checkpoint(run, candidate=i, rows=rows)
 
+# %% ../nbs/api/23_random_search.ipynb #a5c9fd55
 def run_random(cfg: SearchConfig, data: SearchData, out, resume: bool = False, progress: bool = True, net_fn=None,
                fold: dict | None = None) -> SearchResult:
     "Random search: `random_n` uniform candidates, each trained briefly; the best on the valid part wins."

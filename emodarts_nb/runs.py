@@ -24,7 +24,7 @@ __all__ = ['CONFIG', 'FOLD', 'DATA', 'CHECKPOINT', 'DONE', 'HISTORY', 'ALPHAS', 
            'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'fold_identity', 'differences', 'check_resume',
            'start_run', 'run_key', 'save_run_checkpoint', 'load_run_checkpoint', 'Records', 'SearchResult',
            'write_done', 'is_done', 'write_result', 'read_result', 'TrainResult', 'read_train_result', 'norm_to_dict',
-           'norm_from_dict']
+           'norm_from_dict', 'read_model_info']
 
 # %% ../nbs/api/15_runs.ipynb #26434fc5
 CONFIG, FOLD, DATA, CHECKPOINT, DONE = "config.json", "fold.json", "data.json", "checkpoint.pt", "done.json"
@@ -61,6 +61,7 @@ def write_lines(path, rows) -> Path:
     with atomic_write(path, "w") as f: f.writelines(json.dumps(r) + "\n" for r in rows)
     return Path(path)
 
+# %% ../nbs/api/15_runs.ipynb #a574cae1
 def read_lines(path) -> list[dict]:
     "The rows of a JSON-lines run file; an error naming the file when it is missing or a line is cut."
     path = Path(path)
@@ -93,6 +94,7 @@ def save_checkpoint(path, **state):
     "`torch.save(state)` atomically."
     with atomic_write(path) as f: torch.save(state, f)
 
+# %% ../nbs/api/15_runs.ipynb #acbda182
 def load_checkpoint(path) -> dict:
     "A checkpoint, read with `weights_only=True` (no code from the file runs)."
     try: return torch.load(path, map_location="cpu", weights_only=True)
@@ -111,9 +113,11 @@ def fold_identity(corpus, protocol: str, fold) -> dict:
 # %% ../nbs/api/15_runs.ipynb #8f4a53bb
 def _plain(d: dict) -> dict: return json.loads(json.dumps(d, default=str))
 
+# %% ../nbs/api/15_runs.ipynb #4d31cb6d
 def _short(v) -> str:
     return f"[{len(v)} items: {', '.join(map(str, v[:2]))}, ...]" if isinstance(v, list) and len(v) > 4 else repr(v)
 
+# %% ../nbs/api/15_runs.ipynb #a2253b69
 def differences(saved: dict, given: dict, ignore=()) -> list[tuple]:
     "(field, saved value, given value) of every field both dicts hold with different values, `ignore` left out."
     given = _plain(given)
@@ -160,6 +164,7 @@ def save_run_checkpoint(run, **state):
     "The run's checkpoint, with its `run_key`."
     save_checkpoint(Path(run)/CHECKPOINT, key=run_key(run), **state)
 
+# %% ../nbs/api/15_runs.ipynb #3d2f90e9
 def load_run_checkpoint(run) -> dict:
     "The run's checkpoint; refused when it was written by another run."
     ck = load_checkpoint(Path(run)/CHECKPOINT)
@@ -195,6 +200,7 @@ def _covers(rows, upto: int, path, first: int):
         raise BadInputError(path, f"holds epochs {have[:1] + have[-1:]} but the checkpoint has finished epoch {upto}: it was damaged",
                             "restore the file, or start a new run folder (--out)")
 
+# %% ../nbs/api/15_runs.ipynb #fde70ec0
 @patch
 def load(self: Records, upto: int) -> Records:
     "Read the records back, dropping epochs after `upto` (written before a checkpoint that never came)."
@@ -213,10 +219,12 @@ class SearchResult:
     run_dir: Path; genotype: object; history: pd.DataFrame; best_genotype: object = None; best_epoch: int = 0
     stopped: str | None = None
 
+# %% ../nbs/api/15_runs.ipynb #371f2a27
 def write_done(run, **info) -> Path:
     "Mark the run folder finished (written last)."
     return save_json(info, Path(run)/DONE)
 
+# %% ../nbs/api/15_runs.ipynb #7f40cbce
 def is_done(run) -> bool: return (Path(run)/DONE).exists()
 
 # %% ../nbs/api/15_runs.ipynb #66080d54
@@ -227,6 +235,7 @@ def write_result(run, final: Genotype, best: dict, stopped: str | None = None, *
                    stopped=stopped), Path(run)/GENOTYPE)
     write_done(run, stopped=stopped, **done)
 
+# %% ../nbs/api/15_runs.ipynb #32928e9a
 def read_result(run) -> SearchResult:
     "The `SearchResult` of a finished search run folder."
     run = Path(run); g = load_json(run/GENOTYPE)
@@ -241,6 +250,7 @@ class TrainResult:
     @property
     def test(self) -> dict: return self.metrics["test"]
 
+# %% ../nbs/api/15_runs.ipynb #ea8ac7d1
 def read_train_result(run) -> TrainResult:
     "The `TrainResult` of a finished retraining run folder."
     run = Path(run); m = load_json(run/METRICS)
@@ -253,9 +263,27 @@ def norm_to_dict(norm: NormStats | None) -> dict | None:
     return dict(mode=norm.mode, mean={k: np.asarray(v).tolist() for k, v in norm.mean.items()},
                 std={k: np.asarray(v).tolist() for k, v in norm.std.items()})
 
+# %% ../nbs/api/15_runs.ipynb #c1be1f51
 def norm_from_dict(d: dict | None) -> NormStats | None:
     "The `NormStats` of a dict `norm_to_dict` wrote (mode 'speaker' becomes per-file statistics); None without a mode."
     if not d or not d.get("mode"): return None
     if d["mode"] in ("speaker", "utterance"): return NormStats("utterance", {}, {})
     return NormStats(d["mode"], {k: np.asarray(v, np.float32) for k, v in d["mean"].items()},
                      {k: np.asarray(v, np.float32) for k, v in d["std"].items()})
+
+# %% ../nbs/api/15_runs.ipynb #ac69c5af
+_INFO_TYPES = dict(labels=list, features=(dict, type(None)), norm=(dict, type(None)))
+
+def read_model_info(path, exported: bool = False) -> dict:
+    "model.json of a retraining (or the .json beside an exported model, `exported`), checked."
+    d = load_json(path)
+    need = {**_INFO_TYPES, **({"input_shape": list} if exported else dict(kind=str, n_classes=int, input_shape=list))}
+    fix = "restore the file the retraining (or `emodarts export`) wrote, or write it again"
+    if not isinstance(d, dict): raise BadInputError(path, "does not hold a JSON object", fix)
+    for k, t in need.items():
+        if k not in d: raise BadInputError(path, f"has no {k!r}", fix)
+        if not isinstance(d[k], t): raise BadInputError(path, f"{k} is {d[k]!r}, of the wrong type", fix)
+    if not all(isinstance(l, str) for l in d["labels"]) or not d["labels"]: raise BadInputError(path, f"labels {d['labels']!r} are not class names", fix)
+    if "n_classes" in d and len(d["labels"]) != d["n_classes"]:
+        raise BadInputError(path, f"names {len(d['labels'])} labels for a model of {d['n_classes']} classes", fix)
+    return d

@@ -57,6 +57,7 @@ class SearchState:
     "Model, weight optimiser, its schedule and the architect of one search."
     model: torch.nn.Module; w_optim: torch.optim.Optimizer; sched: object; arch: Architect; device: torch.device
 
+# %% ../nbs/api/22_search.ipynb #8b610d23
 def setup(cfg: SearchConfig, data: SearchData, model_fn=None) -> SearchState:
     "Seed, build the model and the two optimisers."
     seed_everything(cfg.seed)
@@ -77,6 +78,7 @@ def _weight_step(cfg, st, x, y):
     loss = F.cross_entropy(logits, y)
     return loss, (logits.argmax(1) == y).sum().item()
 
+# %% ../nbs/api/22_search.ipynb #330a7964
 def _joint_step(cfg, st, x, y, reg, alpha_on, epoch, step, run):
     "Single level: alphas and weights on the same training loss, one backward, both optimisers step."
     loss, correct = _weight_step(cfg, st, x, y)
@@ -130,6 +132,7 @@ def train_epoch(cfg: SearchConfig, st: SearchState, data: SearchData, epoch: int
                 alpha_loss=tot["alpha_loss"] / tot["alpha_n"] if tot["alpha_n"] else float("nan"),
                 aux_skip=getattr(m, "aux_skip", 0.) if cfg.darts_minus else 0., beta_weight=reg, steps=step)
 
+# %% ../nbs/api/22_search.ipynb #79320e7b
 def _show_step(bar, epoch, step, loss, a_loss):
     bar.update(1)
     bar.set_postfix_str(f"epoch {epoch} step {step} loss {loss:.3f}" + (f" α-loss {a_loss:.3f}" if a_loss is not None else ""),
@@ -143,6 +146,7 @@ def skip_count(genotype) -> int:
 _ABBR = [("sep_conv_", "sep"), ("dil_conv_", "dil"), ("max_pool_", "max"), ("avg_pool_", "avg"),
          ("skip_connect", "skip"), ("3x3", "3"), ("5x5", "5")]
 
+# %% ../nbs/api/22_search.ipynb #79fd9c33
 def short_genotype(genotype) -> str:
     "A one-line summary: each cell type's kept operations with counts, e.g. `N sep3×3 skip×1 | R max3×4`."
     from collections import Counter
@@ -161,12 +165,14 @@ def _checkpoint(run, epoch, st, best, stopped=None):
                     a_optim=st.arch.optimizer.state_dict(), sched=st.sched.state_dict(), rng=rng_state(), best=best,
                     stopped=stopped)
 
+# %% ../nbs/api/22_search.ipynb #a09fe72e
 def _restore(run, st) -> dict:
     ck = load_run_checkpoint(run)
     st.model.load_state_dict(ck["model"]); st.w_optim.load_state_dict(ck["w_optim"])
     st.arch.optimizer.load_state_dict(ck["a_optim"]); st.sched.load_state_dict(ck["sched"]); set_rng_state(ck["rng"])
     return ck
 
+# %% ../nbs/api/22_search.ipynb #d6a65f00
 def _record(rec, epoch, model, k, row=None):
     rec.add(epoch, model.alpha_probs(), model.genotype(k), row); rec.write()
 

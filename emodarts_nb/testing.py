@@ -47,11 +47,13 @@ def alpha_probs(self: ToySearchNet) -> pd.DataFrame:
     return pd.DataFrame([dict(cell="normal", edge=e, operation=o, probability=p[e, i].item())
                          for e in range(len(p)) for i, o in enumerate(self.ops)])
 
+# %% ../nbs/api/39_testing.ipynb #4d9c1867
 @patch
 def genotype(self: ToySearchNet, k: int = 2):
     "The genotype of the normal cell's alphas."
     return derive_genotype({"normal": F.softmax(self.alpha.detach(), -1)}, {"normal": self.ops}, k)
 
+# %% ../nbs/api/39_testing.ipynb #abfc3c17
 def toy_model(cfg, n_classes, input_shape): return ToySearchNet(n_classes, input_shape)
 
 # %% ../nbs/api/39_testing.ipynb #3241bcda
@@ -126,12 +128,14 @@ _IEMOCAP_TURNS = [("F", 0, "neu"), ("M", 0, "hap"), ("F", 1, "exc"), ("M", 1, "a
 _IEMOCAP_SPECIAL = {"Ses03M_impro05a": [("F", 0, "hap"), ("F", 1, "sad"), ("M", 0, "neu")],
                     "Ses05M_script01_1b": [("F", 0, "sad"), ("M", 0, "exc")]}
 
+# %% ../nbs/api/39_testing.ipynb #a8b43c5f
 def _iemocap_dialogs(s: int) -> dict:
     a, b = ("F", "M") if s % 2 else ("M", "F")
     ds = {f"Ses0{s}{a}_impro01": _IEMOCAP_TURNS, f"Ses0{s}{b}_script01_1": _IEMOCAP_TURNS}
     ds.update({k: v for k, v in _IEMOCAP_SPECIAL.items() if k.startswith(f"Ses0{s}")})
     return ds
 
+# %% ../nbs/api/39_testing.ipynb #c77b80e5
 def _iemocap_label_block(utt, code, t0):
     return (f"[{t0:.4f} - {t0+1.5:.4f}]\t{utt}\t{code}\t[2.5000, 3.0000, 3.0000]\n"
             f"C-E1:\tNeutral;\t()\nC-E2:\tNeutral;\t()\nA-E1:\tval 3; act 2; dom  2;\t()\n\n")
@@ -170,6 +174,7 @@ def _msp_improv_clips():
             ("MSP-IMPROV-S08A-M04-R-MM01", "A", False)]      # a label line without audio
     return out
 
+# %% ../nbs/api/39_testing.ipynb #a234a781
 def _msp_improv_block(stem, code, i):
     d = "NaN" if i == 5 else f"{2 + i % 3:.6f}"
     cons = f"UTD-IMPROV-{stem[len('MSP-IMPROV-'):]}.avi; {code}; A:3.333333; V:2.333333; D:{d} ; N:3.666667;\n"
@@ -225,6 +230,7 @@ def add_wav_chunk(path, cid: bytes = b"FLLR", size: int = 4044) -> Path:
     b[i:i] = cid + struct.pack("<I", size) + bytes(size); b[4:8] = struct.pack("<I", len(b) - 8)
     Path(path).write_bytes(bytes(b)); return Path(path)
 
+# %% ../nbs/api/39_testing.ipynb #c32ffe9e
 def make_ravdess_tree(root) -> Path:
     "A tiny `RAVDESS/Actor_NN/` tree under `root` (8 speech files + 1 song file, 48 kHz); returns its path."
     top = Path(root) / "RAVDESS"

@@ -77,6 +77,7 @@ SELECT = ("valid_ua", "valid_acc", "valid_loss")
 def _check(ok, what, reason, hint=""):
     if not ok: raise BadInputError(what, reason, hint)
 
+# %% ../nbs/api/41_train.ipynb #51b60826
 def validate_train_config(cfg: TrainConfig) -> TrainConfig:
     "Raise `BadInputError` for the first setting that cannot be used; return `cfg`."
     for f in ("epochs", "batch_size", "eval_batch_size", "n_masks"):
@@ -100,6 +101,7 @@ def validate_train_config(cfg: TrainConfig) -> TrainConfig:
     BaselineConfig(**cfg.baseline)
     return cfg
 
+# %% ../nbs/api/41_train.ipynb #04b167f8
 def get_train_config(preset: str = "cpu", **overrides) -> TrainConfig:
     "The preset's `TrainConfig` with `overrides` applied (`space` and `baseline` overrides are merged), validated."
     _check(preset in PRESETS, f"preset={preset!r}", "unknown preset", f"use one of {', '.join(PRESETS)}")
@@ -114,6 +116,7 @@ def train_config_dict(cfg: TrainConfig) -> dict:
     "A JSON-ready dict of `cfg`."
     return to_plain(cfg)
 
+# %% ../nbs/api/41_train.ipynb #1c1c3244
 def train_config_from_dict(d: dict) -> TrainConfig:
     "The `TrainConfig` written by `train_config_dict` (lists become tuples), validated."
     return validate_train_config(from_plain(TrainConfig, d, "config"))
@@ -125,6 +128,7 @@ def _resolved(spec: dict) -> dict:
     g = Genotype.from_dict(spec["genotype"]).to_dict() if spec["kind"] == "genotype" else None
     return dict(kind=spec["kind"], genotype=g, source=spec.get("source", "spec"))
 
+# %% ../nbs/api/41_train.ipynb #4f489385
 def resolve_spec(model_spec, which: str = "final") -> dict:
     "{'kind': 'genotype'|'baseline', 'genotype': dict|None, 'source': str} for any accepted model spec."
     if isinstance(model_spec, Genotype): return dict(kind="genotype", genotype=model_spec.to_dict(), source="Genotype")
@@ -153,6 +157,7 @@ class AuxHead(nn.Module):
         super().__init__(); self.fc = nn.Linear(C, n_classes)
     def forward(self, z): return self.fc(F.relu(z).mean((2, 3)))
 
+# %% ../nbs/api/41_train.ipynb #1d1ea5fe
 class Trainee(nn.Module):
     "The network being trained (`net`) and, optionally, an auxiliary head fed by a forward hook on one CNN cell."
     def __init__(self, net: nn.Module, aux: bool = True):
@@ -187,6 +192,7 @@ def utterance_probs(seg_probs, utt_index, n_utts: int) -> np.ndarray:
     np.add.at(P, utt_index, seg_probs)
     return P / n[:, None]
 
+# %% ../nbs/api/41_train.ipynb #8d0ad172
 @torch.no_grad()
 def part_probs(model: nn.Module, part, batch_size: int = 64, device=None) -> np.ndarray:
     "(U, C) utterance posteriors of `model` on a `data.Part` (segments averaged per utterance)."
@@ -203,6 +209,7 @@ class TrainState:
     "Model (with its auxiliary head), optimiser, schedule, class weights and device of one retraining."
     model: Trainee; optim: torch.optim.Optimizer; sched: object; weight: torch.Tensor | None; device: torch.device
 
+# %% ../nbs/api/41_train.ipynb #0302e15e
 def setup_training(spec: dict, cfg: TrainConfig, fd) -> TrainState:
     "Seed, build the model and the optimiser for the fold data `fd`."
     seed_everything(cfg.seed)
@@ -213,6 +220,7 @@ def setup_training(spec: dict, cfg: TrainConfig, fd) -> TrainState:
     w = class_weights(fd["train"].y, fd.n_classes).to(dev) if cfg.class_weighted else None
     return TrainState(model, optim, sched, w, dev)
 
+# %% ../nbs/api/41_train.ipynb #92782f12
 def drop_path_at(cfg: TrainConfig, epoch: int) -> float:
     "Drop-path probability in `epoch` (from 1): rising linearly from 0 towards `cfg.drop_path` (DARTS)."
     return cfg.drop_path * (epoch - 1) / cfg.epochs
@@ -232,6 +240,7 @@ def spec_augment(x: torch.Tensor, freq_mask: int, time_mask: int, n_masks: int =
             keep &= ~(band[:, None, :, None] if dim == 2 else band[:, None, None, :])
     return x * keep.to(x.device, x.dtype)
 
+# %% ../nbs/api/41_train.ipynb #55fc0771
 def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
     "One epoch over the train `part` (a `data.Part`); returns lr, drop_path, train_loss, train_acc."
     m, dev = st.model, st.device
@@ -274,6 +283,7 @@ HISTORY_COLUMNS = TRAIN_COLUMNS     # the columns of history.csv (`runs.TRAIN_CO
 def _score(cfg, row) -> float:
     return -row["valid_loss"] if cfg.select == "valid_loss" else row[cfg.select]
 
+# %% ../nbs/api/41_train.ipynb #1d6e3178
 def _checkpoint(run, epoch, st, best, history, stopped):
     save_run_checkpoint(run, epoch=epoch, model=st.model.state_dict(), optim=st.optim.state_dict(),
                     sched=st.sched.state_dict(), rng=rng_state(), best=best, history=history, stopped=stopped)
@@ -307,6 +317,7 @@ def _predictions(part, P, labels) -> pd.DataFrame:
     for k, l in enumerate(labels): df[f"p_{l}"] = P[:, k]
     return df
 
+# %% ../nbs/api/41_train.ipynb #818f6336
 def _finish(run, cfg, st, fd, best, history, stopped, t0) -> TrainResult:
     "Load the selected weights, save them, evaluate valid and (once) test, write metrics and predictions."
     net = st.model.net
@@ -332,6 +343,7 @@ def _model_info(spec, cfg, fd, norm) -> dict:
                 input_shape=list(fd.input_shape),
                 labels=list(fd.labels), features=feat, norm=norm_to_dict(norm))
 
+# %% ../nbs/api/41_train.ipynb #929b676e
 def _part_sizes(fd) -> dict:
     "data.json: utterances, items and utterances per class of each part."
     return {p: dict(utterances=len(fd[p].utts), items=len(fd[p]),
@@ -347,6 +359,7 @@ def _resume_state(run, st, resume) -> tuple:
     set_rng_state(ck["rng"])
     return ck["epoch"] + 1, ck["best"], ck["history"], ck["stopped"]
 
+# %% ../nbs/api/41_train.ipynb #d351b2d6
 def run_retrain(model_spec, cfg: TrainConfig, fd, out, resume: bool = False, progress: bool = True, norm=None,
                 fold: dict | None = None) -> TrainResult:
     "Retrain `model_spec` on prepared fold data `fd` (`data.FoldData`), writing and resuming the run folder `out`."
@@ -369,6 +382,7 @@ def fold_data(cfg: TrainConfig, corpus, fold, protocol: str = "loso", progress: 
     fd = load_fold(corpus, fold, cfg.features, cfg.cache_dir, progress)
     return fd, fd.norm
 
+# %% ../nbs/api/41_train.ipynb #22230172
 def retrain(model_spec, config: TrainConfig, corpus, fold=0, out="runs/retrain", resume: bool = False,
             progress: bool = True,
             protocol: str = "loso") -> TrainResult:

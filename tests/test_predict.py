@@ -101,3 +101,27 @@ def test_export_equals_pytorch(runs, wavs, kind, tmp_path):
     for path in paths.values():
         got = predict(path, [wavs[0]])[0]["probs"]
         np.testing.assert_allclose(list(got.values()), list(ref.values()), atol=1e-4)
+
+
+@pytest.mark.parametrize("damage, says", [
+    (lambda d: {**d, "labels": d["labels"][:1]}, "labels for a model of"),
+    (lambda d: {k: v for k, v in d.items() if k != "input_shape"}, "has no 'input_shape'"),
+    (lambda d: {**d, "n_classes": "3"}, "n_classes is '3'"),
+    (lambda d: {**d, "input_shape": [7, 7]}, "model.pt does not fit model.json"),
+])
+def test_a_broken_model_json_is_named(runs, wavs, tmp_path, emodarts_cmd, damage, says):
+    "A hand-edited model.json is the error (exit 2, the file named), not the audio file and not a traceback."
+    import shutil
+    _, out, _ = runs
+    run = tmp_path / "run"; shutil.copytree(out["baseline"], run)
+    info = json.loads((run / "model.json").read_text()); (run / "model.json").write_text(json.dumps(damage(info)))
+    r = subprocess.run([emodarts_cmd, "predict", str(run), str(wavs[0])], env=ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr and "a.wav" not in r.stderr, r.stderr
+
+
+def test_a_file_that_is_no_model_is_named(tmp_path, wavs, emodarts_cmd):
+    for name in ("m.onnx", "m.pt"):
+        (tmp_path / name).write_bytes(b"not a model")
+        (tmp_path / f"{name}.json").write_text(json.dumps(dict(labels=["a", "b"], features={}, norm=None, input_shape=[4, 4])))
+        r = subprocess.run([emodarts_cmd, "predict", str(tmp_path / name), str(wavs[0])], env=ENV, capture_output=True, text=True)
+        assert r.returncode == 2 and "cannot be read as" in r.stderr and "Traceback" not in r.stderr, r.stderr
