@@ -132,7 +132,9 @@ def check_second_order(official_bug: bool = False, seed: int = 0, xi: float = 0.
     trn, val = [(torch.randn(16, 6, dtype=torch.float64), torch.randint(0, 3, (16,))) for _ in range(2)]
     w_optim = torch.optim.SGD(model.weights(), lr=xi, momentum=0.9, weight_decay=3e-4)
     for _ in range(3):                                                  # fill the momentum buffers
-        w_optim.zero_grad(); F.cross_entropy(model(trn[0]), trn[1]).backward(); w_optim.step()
+        w_optim.zero_grad()
+        F.cross_entropy(model(trn[0]), trn[1]).backward()
+        w_optim.step()
     arch = Architect(model, official_bug=official_bug, order="second_order")
     fd, _ = arch.second_order_grads(trn, val, xi, w_optim)
     return rel_err(fd, arch.exact_unrolled_grads(trn, val, xi, w_optim))

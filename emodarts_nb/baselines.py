@@ -45,7 +45,8 @@ def conv_block(c_in: int, c_out: int, pool) -> nn.Sequential:
 class AttentionPool(nn.Module):
     "Attention pooling over time: softmax over T of a learned score per frame, weighted sum. (B, T, d) -> (B, d)."
     def __init__(self, d: int):
-        super().__init__(); self.score = nn.Linear(d, 1)
+        super().__init__()
+        self.score = nn.Linear(d, 1)
     def forward(self, h):
         a = torch.softmax(self.score(h), dim=1)   # (B, T, 1): softmax over time, per utterance
         return (a * h).sum(1)

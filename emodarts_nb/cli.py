@@ -273,14 +273,17 @@ def _add_common(p, path=True):
 # %% ../nbs/api/50_cli.ipynb #aa901479
 def _add_data_commands(sub):
     c = sub.add_parser("corpus", help="summarise a corpus: utterances, speakers, classes, problems")
-    _add_common(c); c.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_common(c)
+    c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--no-check", action="store_true", help="do not open every audio file (labels and headers only)")
     c.set_defaults(func=_cmd_corpus)
     f = sub.add_parser("features", help="extract and cache features for a corpus")
-    _add_common(f); f.add_argument("--preset", default="cpu", help="feature preset: cpu (default), emodarts, wu2022")
+    _add_common(f)
+    f.add_argument("--preset", default="cpu", help="feature preset: cpu (default), emodarts, wu2022")
     f.add_argument("--cache", default=None, type=folder_arg,
                    help="cache folder (default: $EMODARTS_CACHE or ~/.cache/emodarts_nb/features)")
-    f.add_argument("--quiet", action="store_true", help="no progress bar"); f.set_defaults(func=_cmd_features)
+    f.add_argument("--quiet", action="store_true", help="no progress bar")
+    f.set_defaults(func=_cmd_features)
 
 # %% ../nbs/api/50_cli.ipynb #8a74ab6b
 COMMANDS = (_add_data_commands, add_search_command, add_retrain_command, add_experiment_command, add_predict_command,
@@ -293,10 +296,12 @@ def make_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for add in COMMANDS: add(sub)
     d = sub.add_parser("demo", help="the main job on the built-in synthetic corpus")
-    d.add_argument("--preset", default="cpu"); d.add_argument("--cache", default=None, type=folder_arg)
+    d.add_argument("--preset", default="cpu")
+    d.add_argument("--cache", default=None, type=folder_arg)
     d.add_argument("--out", default="runs/demo", type=folder_arg, help="run folder of the demo search")
     d.add_argument("--epochs", type=int, default=None, help="search epochs (default: the demo's own)")
-    d.add_argument("--quiet", action="store_true"); d.set_defaults(func=_cmd_demo)
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=_cmd_demo)
     return p
 
 # %% ../nbs/api/50_cli.ipynb #f8158dcb
@@ -310,9 +315,12 @@ def main(argv=None) -> int:
     args = make_parser().parse_args(argv)
     try: args.func(args); sys.stdout.flush()
     except EmodartsError as e:
-        print(f"emodarts {args.command}: error: {e}", file=sys.stderr); return 2
+        print(f"emodarts {args.command}: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print(f"emodarts {args.command}: interrupted", file=sys.stderr); return 130
+        print(f"emodarts {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
-        _quiet_stdout(); return 141
+        _quiet_stdout()
+        return 141
     return 0

@@ -34,10 +34,15 @@ class SearchConfig:
     batch_size: int = 32
     max_steps: int | None = None               # cap on steps per epoch (None: one pass over the weight part)
     # weights: SGD, cosine from w_lr to w_lr_min, gradient clipping
-    w_lr: float = 0.025; w_lr_min: float = 0.001; w_momentum: float = 0.9
-    w_weight_decay: float = 3e-4; grad_clip: float = 5.0
+    w_lr: float = 0.025
+    w_lr_min: float = 0.001
+    w_momentum: float = 0.9
+    w_weight_decay: float = 3e-4
+    grad_clip: float = 5.0
     # alphas: Adam
-    alpha_lr: float = 3e-4; alpha_betas: tuple = (0.5, 0.999); alpha_weight_decay: float = 1e-3
+    alpha_lr: float = 3e-4
+    alpha_betas: tuple = (0.5, 0.999)
+    alpha_weight_decay: float = 1e-3
     weight_fraction: float = 0.5               # share of the training part for weight steps
     warmup_epochs: int = 0                     # epochs of weight steps only
     # defences against skip-connection collapse
@@ -46,7 +51,8 @@ class SearchConfig:
     pc_k: int = 1                              # PC-DARTS: 1/k of the channels through the mixed op (1 = off)
     skip_stop: int | None = None               # stop when the normal cell keeps >= this many skip connections
     n_drop: int = 1                            # path dropout: operations masked per edge and step
-    random_n: int = 8; random_epochs: int = 2  # random search: architectures, epochs each
+    random_n: int = 8
+    random_epochs: int = 2  # random search: architectures, epochs each
     seed: int = 0
     device: str | None = None                  # None: CUDA when available, else CPU
     topk: int = 2                              # incoming edges kept per node in the genotype

@@ -98,7 +98,8 @@ def _part_arrays(corpus: Corpus, fold: Fold, feats: dict, strict: bool):
         for u in missing: rep.add(u, "no features for this utterance (left out by extraction?)",
                                   "re-extract, or use strict=False to leave it out", utt=u)
         rep.settle(strict, f"fold {fold.name!r} of corpus {corpus.name!r}")
-    spk = dict(zip(corpus.table.utt, corpus.table.speaker)); keep = set(missing)
+    spk = dict(zip(corpus.table.utt, corpus.table.speaker))
+    keep = set(missing)
     utts = {p: tuple(u for u in us if u not in keep) for p, us in fold.parts().items()}
     return utts, {p: [feats[u] for u in us] for p, us in utts.items()}, {p: [spk[u] for u in us] for p,
                                                                          us in utts.items()}
@@ -184,12 +185,14 @@ def summary(self: FoldData) -> pd.DataFrame:
 # %% ../nbs/api/08_data.ipynb #b117c8d1
 def _by_speaker(speakers, n: int, weight_fraction: float, rng) -> np.ndarray:
     "Speakers, shuffled, go to the weight split while that brings its share closer to `weight_fraction`; one stays out."
-    spk = sorted(set(speakers)); rng.shuffle(spk)
+    spk = sorted(set(speakers))
+    rng.shuffle(spk)
     counts = {s: int((speakers == s).sum()) for s in spk}
     chosen, total = [], 0
     for s in spk:
         if chosen and abs(total + counts[s] - weight_fraction * n) >= abs(total - weight_fraction * n): break
-        chosen.append(s); total += counts[s]
+        chosen.append(s)
+        total += counts[s]
     return np.isin(speakers, chosen[:len(spk) - 1])                  # keep one speaker for the alphas
 
 # %% ../nbs/api/08_data.ipynb #84e54a8f
@@ -216,9 +219,16 @@ def split_train(speakers, y, weight_fraction: float, seed: int = 0, min_speakers
 @dataclass
 class SearchData:
     "A fold's training and valid parts as tensors, with the weight/alpha split of the training part."
-    train_x: torch.Tensor; train_y: torch.Tensor; valid_x: torch.Tensor; valid_y: torch.Tensor
-    speakers: np.ndarray; weight_idx: np.ndarray; alpha_idx: np.ndarray; split: str
-    n_classes: int; labels: tuple = ()
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    valid_x: torch.Tensor
+    valid_y: torch.Tensor
+    speakers: np.ndarray
+    weight_idx: np.ndarray
+    alpha_idx: np.ndarray
+    split: str
+    n_classes: int
+    labels: tuple = ()
     @property
     def input_shape(self): return tuple(self.train_x.shape[-2:])  # (F, T)
     def summary(self) -> dict:

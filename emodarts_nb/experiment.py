@@ -73,7 +73,10 @@ def get_recipe(name: str, **overrides) -> dict:
 @dataclass(frozen=True)
 class Job:
     "One cell of the grid: `method` on fold number `fold` (named `fold_name`) with `seed`."
-    method: str; fold: int; fold_name: str; seed: int = 0
+    method: str
+    fold: int
+    fold_name: str
+    seed: int = 0
     def folder(self, out) -> Path:
         return Path(out)/self.method/str(self.fold_name).replace(os.sep, "_")/f"seed{self.seed}"
     def __str__(self): return f"{self.method} fold {self.fold_name} seed {self.seed}"
@@ -87,10 +90,17 @@ def plan_jobs(methods, folds, seeds=(0,)) -> list[Job]:
 @dataclass
 class ExperimentSpec:
     "The settings every job shares: corpus, protocol, presets (with overrides), output folder."
-    corpus: str; corpus_path: str | None = None; protocol: str = "loso"; protocol_kw: dict = field(default_factory=dict)
-    search_preset: str = "cpu"; train_preset: str = "cpu"
-    search_overrides: dict = field(default_factory=dict); train_overrides: dict = field(default_factory=dict)
-    out: str = "runs/experiment"; cache_dir: str | None = None; progress: bool = False
+    corpus: str
+    corpus_path: str | None = None
+    protocol: str = "loso"
+    protocol_kw: dict = field(default_factory=dict)
+    search_preset: str = "cpu"
+    train_preset: str = "cpu"
+    search_overrides: dict = field(default_factory=dict)
+    train_overrides: dict = field(default_factory=dict)
+    out: str = "runs/experiment"
+    cache_dir: str | None = None
+    progress: bool = False
 
     def load_corpus(self):
         return load_corpus(self.corpus, self.corpus_path)
@@ -114,9 +124,11 @@ def peak_memory_mb() -> float:
 # %% ../nbs/api/43_experiment.ipynb #c9506913
 def _stage(d: Path, name: str, fn):
     "Run `fn()`; record its wall time in `d/times.json` unless an earlier run already did."
-    t0 = time.perf_counter(); out = fn()
+    t0 = time.perf_counter()
+    out = fn()
     times = load_json(d/"times.json") if (d/"times.json").exists() else {}
-    times.setdefault(name, round(time.perf_counter() - t0, 2)); save_json(times, d/"times.json")
+    times.setdefault(name, round(time.perf_counter() - t0, 2))
+    save_json(times, d/"times.json")
     return out, times[name]
 
 # %% ../nbs/api/43_experiment.ipynb #fc82442c
@@ -193,7 +205,9 @@ class Progress:
         if self.enabled: print(f"[{self.done}/{self.total}] {job}: {what} ({self.eta()})",
                                file=self.file or sys.stderr, flush=True)
     def finished(self, job, row: dict, seconds: float | None):
-        self.done += 1; k = self._key(job); self.left[k] -= 1
+        self.done += 1
+        k = self._key(job)
+        self.left[k] -= 1
         if seconds is not None: self.secs.setdefault(k, []).append(seconds)
         self.say(job, f"{'done' if seconds is not None else 'already done'}: UA {100 * row['ua']:.1f} WA {100 * row['wa']:.1f}"
                       f" (search {fmt_seconds(row['search_s'])}, retrain {fmt_seconds(row['train_s'])})")
@@ -205,7 +219,8 @@ def run_jobs(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress) -> l
     for j in jobs:
         done = is_done(j.folder(spec.out))
         if not done: progress.say(j, "search and retrain" if j.method != "baseline" else "retrain")
-        t0 = time.perf_counter(); rows.append(run_job(spec, j, corpus, folds[j.fold]))
+        t0 = time.perf_counter()
+        rows.append(run_job(spec, j, corpus, folds[j.fold]))
         progress.finished(j, rows[-1], None if done else time.perf_counter() - t0)
     return rows
 
@@ -226,7 +241,8 @@ def _timed_job(spec, job, corpus, fold):
 def run_jobs_ray(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress, address: str | None = None,
                  workers: int | None = None) -> list[dict]:
     "Run `jobs` as Ray tasks (one CPU each) on a local Ray with `workers` CPUs, or on the cluster at `address`."
-    ray = import_ray(); started = not ray.is_initialized()
+    ray = import_ray()
+    started = not ray.is_initialized()
     if started:
         env = {"env_vars": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}}
         os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")   # Ray's agents start slowly on a busy machine
@@ -240,7 +256,9 @@ def run_jobs_ray(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress, 
         rows = {}
         while pending:
             (ref,), _ = ray.wait(list(pending), num_returns=1)
-            j = pending.pop(ref); rows[j], secs = ray.get(ref); progress.finished(j, rows[j], secs)
+            j = pending.pop(ref)
+            rows[j], secs = ray.get(ref)
+            progress.finished(j, rows[j], secs)
         return [rows[j] for j in jobs]
     finally:
         if started: ray.shutdown()
@@ -285,7 +303,8 @@ def read_results(path) -> pd.DataFrame:
 # %% ../nbs/api/43_experiment.ipynb #9a40b6d8
 def sign_flip_p(d, exact_max: int = 16, draws: int = 1 << 16, seed: int = 0) -> float:
     "Two-sided sign-flip permutation p-value of mean(d) = 0 for paired differences `d` (exact up to `exact_max` pairs)."
-    d = np.asarray(d, float); n = len(d)
+    d = np.asarray(d, float)
+    n = len(d)
     if n == 0: return float("nan")
     if n <= exact_max: signs = 1 - 2 * ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1)   # all 2^n patterns
     else: signs = np.random.default_rng(seed).choice([-1, 1], size=(draws, n))
@@ -357,7 +376,9 @@ def format_results(df: pd.DataFrame, summary: pd.DataFrame, info: dict, title: s
 # %% ../nbs/api/43_experiment.ipynb #eed45206
 def write_results(out, df: pd.DataFrame, summary: pd.DataFrame, info: dict, title: str = "Results") -> dict:
     "Write `results.csv` (with `#` header lines) and `results.md` into `out`; returns their paths."
-    out = Path(out); csv = out/"results.csv"; md = out/"results.md"
+    out = Path(out)
+    csv = out/"results.csv"
+    md = out/"results.md"
     with atomic_write(csv, "w") as f:
         f.writelines(f"# {k}: {v}\n" for k, v in info.items())
         pd.concat([df, _summary_rows(summary)], ignore_index=True).to_csv(f, index=False)

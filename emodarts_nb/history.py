@@ -161,7 +161,8 @@ def probs(self: SearchHistory, epoch=None, cell="normal") -> pd.DataFrame:
 @patch
 def evolution(self: SearchHistory, cell="normal", edge=None) -> pd.DataFrame:
     "Epochs × operations probabilities of one `edge` of `cell` (default: its first edge)."
-    a = self._cell(cell); edge = self.edges(cell)[0] if edge is None else str(edge)
+    a = self._cell(cell)
+    edge = self.edges(cell)[0] if edge is None else str(edge)
     if edge not in self.edges(cell):
         raise BadInputError(f"edge {edge!r}", f"is not an edge of the {cell} cell", f"edges are {self.edges(cell)}")
     t = a[a.edge == edge].pivot_table("probability", "epoch", "operation", sort=False)
@@ -211,7 +212,8 @@ def _genotype_changes(self: SearchHistory, prev: int, epoch: int) -> list[dict]:
 @patch
 def changes(self: SearchHistory, epoch=None, n: int = 5) -> pd.DataFrame:
     "What changed from the epoch before `epoch`: genotype edges, then the `n` biggest probability moves."
-    epoch = self._epoch(epoch); i = self.epochs.index(epoch)
+    epoch = self._epoch(epoch)
+    i = self.epochs.index(epoch)
     if i == 0: return pd.DataFrame(columns=CHANGE_COLUMNS)
     prev = self.epochs[i - 1]
     rows = _genotype_changes(self, prev, epoch) if {prev, epoch} <= set(self.genotypes) else []

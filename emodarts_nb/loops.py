@@ -46,13 +46,15 @@ def set_path_mode(model, mode: str, **kw):
 @torch.no_grad()
 def evaluate(model, x, y, batch_size: int = 64, device=None) -> tuple[float, float]:
     "(mean cross-entropy, accuracy) of `model` on tensors `x` (N, 1, F, T), `y` (N,)."
-    model.eval(); set_path_mode(model, "softmax")
+    model.eval()
+    set_path_mode(model, "softmax")
     device = device or next(model.parameters()).device
     loss, correct = 0., 0
     for i in range(0, len(y), batch_size):
         xb, yb = x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
         logits = model(xb)                                                   # (B, n_classes)
-        loss += F.cross_entropy(logits, yb, reduction="sum").item(); correct += (logits.argmax(1) == yb).sum().item()
+        loss += F.cross_entropy(logits, yb, reduction="sum").item()
+        correct += (logits.argmax(1) == yb).sum().item()
     model.train()
     return loss / max(len(y), 1), correct / max(len(y), 1)
 

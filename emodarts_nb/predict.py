@@ -132,7 +132,10 @@ def load_predictor(run_or_model, device="cpu") -> Predictor:
 # %% ../nbs/api/44_predict.ipynb #545678e8
 class TrainedModel(NamedTuple):
     "A retrained model ready for prediction: network (eval mode), class names, feature config, normalisation statistics."
-    model: torch.nn.Module; labels: tuple; features: object; norm: object
+    model: torch.nn.Module
+    labels: tuple
+    features: object
+    norm: object
 
 # %% ../nbs/api/44_predict.ipynb #6a800626
 def _network(run: Path, info: dict) -> torch.nn.Module:
@@ -169,11 +172,13 @@ def _write_meta(path, meta):
 # %% ../nbs/api/44_predict.ipynb #aa9ea1fd
 def export_torchscript(model: torch.nn.Module, example: torch.Tensor, path, meta: dict | None = None) -> Path:
     "Trace `model` (eval mode) on `example` (B, 1, F, T) and save it to `path`; the batch size stays free."
-    model = model.eval(); Path(path).parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         ts = torch.jit.trace(model, example, check_trace=False)
-    ts.save(str(path)); _write_meta(path, meta)
+    ts.save(str(path))
+    _write_meta(path, meta)
     return Path(path)
 
 # %% ../nbs/api/44_predict.ipynb #8463a22b
@@ -181,7 +186,8 @@ def export_onnx(model: torch.nn.Module, example: torch.Tensor, path, meta: dict 
                 dynamic_batch: bool = True,
                 opset: int = 17) -> Path:
     "Export `model` (eval mode) to ONNX at `path`: input 'features' (B, 1, F, T), output 'logits' (B, classes)."
-    model = model.eval(); Path(path).parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     axes = {"features": {0: "batch"}, "logits": {0: "batch"}} if dynamic_batch else None
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -232,11 +238,13 @@ def parse_formats(spec) -> tuple:
 def export_run(run, out=None, formats=("torchscript", "onnx"), check: bool = True) -> dict:
     "Export the model of retraining run `run` to `out` (default: `run/export`); returns {format: path}; `check` compares outputs."
     formats = parse_formats(formats)
-    p = load_predictor(run); shape = tuple(load_json(Path(p.source)/MODEL_INFO)["input_shape"])
+    p = load_predictor(run)
+    shape = tuple(load_json(Path(p.source)/MODEL_INFO)["input_shape"])
     x = torch.randn(2, 1, *shape, generator=torch.Generator().manual_seed(0))       # (B, 1, F, T)
     out, paths = Path(out or Path(p.source)/"export"), {}
     for f in formats:
-        name, fn = _FORMATS[f]; paths[f] = fn(p.model, x, out/name, model_meta(p, shape))
+        name, fn = _FORMATS[f]
+        paths[f] = fn(p.model, x, out/name, model_meta(p, shape))
         if check and (d := max_difference(p.model, paths[f], torch.cat([x, x[:1]]))) > 1e-4:
             raise EmodartsError(f"{paths[f]}: exported model differs from the PyTorch model by {d:.2e} (more than 1e-4)")
     return paths

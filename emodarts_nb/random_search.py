@@ -33,26 +33,36 @@ def draw_candidate(cfg: SearchConfig, i: int):
 # %% ../nbs/api/23_random_search.ipynb #ce8d7441
 def _candidate_epoch(cfg, net, opt, data, i, epoch, steps, dev, tot):
     "One epoch of candidate `i` on the weight split; the last epoch's loss and accuracy are summed into `tot`."
-    net.train(); wb = batches(data.weight_idx, cfg.batch_size, epoch_generators(cfg.seed + i, epoch)[0])
+    net.train()
+    wb = batches(data.weight_idx, cfg.batch_size, epoch_generators(cfg.seed + i, epoch)[0])
     for step in range(1, steps + 1):
-        idx = next(wb); x, y = data.train_x[idx].to(dev), data.train_y[idx].to(dev)   # (B, 1, F, T), (B,)
-        opt.zero_grad(); logits = net(x); loss = F.cross_entropy(logits, y)
+        idx = next(wb)
+        x, y = data.train_x[idx].to(dev), data.train_y[idx].to(dev)   # (B, 1, F, T), (B,)
+        opt.zero_grad()
+        logits = net(x)
+        loss = F.cross_entropy(logits, y)
         check_loss(loss, epoch, step, f"training loss of candidate {i}")
-        loss.backward(); torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip); opt.step()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+        opt.step()
         if epoch == cfg.random_epochs:
-            tot["loss"] += loss.item() * len(y); tot["correct"] += (logits.argmax(1) == y).sum().item(); tot["n"] += len(y)
+            tot["loss"] += loss.item() * len(y)
+            tot["correct"] += (logits.argmax(1) == y).sum().item()
+            tot["n"] += len(y)
 
 # %% ../nbs/api/23_random_search.ipynb #bd14bc07
 def train_candidate(cfg: SearchConfig, data: SearchData, genotype, i: int = 0, net_fn=None) -> dict:
     "Train `genotype` for `random_epochs` on the weight split; its train and valid loss and accuracy."
-    seed_everything(cfg.seed + i); dev = default_device(cfg.device)
+    seed_everything(cfg.seed + i)
+    dev = default_device(cfg.device)
     net = (net_fn or (lambda g: Network(g, cfg.space, data.n_classes, data.input_shape)))(genotype).to(dev)
     opt = torch.optim.SGD(net.parameters(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.random_epochs, cfg.w_lr_min)
     steps, tot, t0 = n_steps(cfg.batch_size, cfg.max_steps, len(data.weight_idx)), dict(loss=0., correct=0,
                                                                                         n=0), time.time()
     for epoch in range(1, cfg.random_epochs + 1):
-        _candidate_epoch(cfg, net, opt, data, i, epoch, steps, dev, tot); sched.step()
+        _candidate_epoch(cfg, net, opt, data, i, epoch, steps, dev, tot)
+        sched.step()
     vl, va = evaluate(net, data.valid_x, data.valid_y, cfg.batch_size, dev)
     return dict(candidate=i, train_loss=tot["loss"] / tot["n"], train_acc=tot["correct"] / tot["n"], valid_loss=vl,
                 valid_acc=va,
@@ -75,7 +85,8 @@ def run_random(cfg: SearchConfig, data: SearchData, out, resume: bool = False, p
     rows = load_run_checkpoint(run)["rows"] if resume and (run/CHECKPOINT).exists() else []
     t0 = time.time()
     for i in tqdm(range(len(rows), cfg.random_n), desc="random search", disable=not progress):
-        rows.append(train_candidate(cfg, data, draw_candidate(cfg, i), i, net_fn)); _save_candidates(cfg, run, rows, i)
+        rows.append(train_candidate(cfg, data, draw_candidate(cfg, i), i, net_fn))
+        _save_candidates(cfg, run, rows, i)
     best = max(rows, key=lambda r: r["valid_acc"])       # first of the best on ties
     g = draw_candidate(cfg, best["candidate"])
     write_result(run, g, dict(genotype=g.to_dict(), epoch=best["candidate"], valid_acc=best["valid_acc"]), None,

@@ -85,7 +85,8 @@ def rng_state() -> dict:
 def set_rng_state(d: dict):
     "Restore what `rng_state` returned."
     random.setstate(tuple(tuple(x) if isinstance(x, list) else x for x in d["python"]))
-    n = d["numpy"]; np.random.set_state((n[0], n[1].numpy().astype(np.uint32), n[2], n[3], n[4]))
+    n = d["numpy"]
+    np.random.set_state((n[0], n[1].numpy().astype(np.uint32), n[2], n[3], n[4]))
     torch.set_rng_state(d["torch"])
     if "cuda" in d and torch.cuda.is_available(): torch.cuda.set_rng_state_all(d["cuda"])
 
@@ -144,7 +145,8 @@ def check_resume(run, kind: str, resume: bool, **given):
 def start_run(run, kind: str, resume: bool, **given) -> Path:
     "`check_resume`, then create the folder and write each of `given` as `<name>.json` (config, fold, data)."
     check_resume(run, kind, resume, **given)
-    run = Path(run); run.mkdir(parents=True, exist_ok=True)
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
     for stem, d in given.items():
         if d is not None: save_json(_plain(d), run/f"{stem}.json")
     return run
@@ -204,7 +206,8 @@ def _covers(rows, upto: int, path, first: int):
 @patch
 def load(self: Records, upto: int) -> Records:
     "Read the records back, dropping epochs after `upto` (written before a checkpoint that never came)."
-    h = read_table(self.run/HISTORY, SEARCH_COLUMNS); a = read_table(self.run/ALPHAS, ALPHA_COLUMNS)
+    h = read_table(self.run/HISTORY, SEARCH_COLUMNS)
+    a = read_table(self.run/ALPHAS, ALPHA_COLUMNS)
     g = read_lines(self.run/GENOTYPES)
     for rows, p, first in ((h.to_dict("records"), HISTORY, 1), (a.to_dict("records"), ALPHAS, 0), (g, GENOTYPES, 0)):
         _covers(rows, upto, self.run/p, first)
@@ -216,7 +219,11 @@ def load(self: Records, upto: int) -> Records:
 @dataclass
 class SearchResult:
     "What a search returns: its run folder, the final genotype, the per-epoch history, the best genotype."
-    run_dir: Path; genotype: object; history: pd.DataFrame; best_genotype: object = None; best_epoch: int = 0
+    run_dir: Path
+    genotype: object
+    history: pd.DataFrame
+    best_genotype: object = None
+    best_epoch: int = 0
     stopped: str | None = None
 
 # %% ../nbs/api/15_runs.ipynb #371f2a27
@@ -238,7 +245,8 @@ def write_result(run, final: Genotype, best: dict, stopped: str | None = None, *
 # %% ../nbs/api/15_runs.ipynb #32928e9a
 def read_result(run) -> SearchResult:
     "The `SearchResult` of a finished search run folder."
-    run = Path(run); g = load_json(run/GENOTYPE)
+    run = Path(run)
+    g = load_json(run/GENOTYPE)
     return SearchResult(run, Genotype.from_dict(g["final"]), read_table(run/HISTORY), Genotype.from_dict(g["best"]),
                         g["best_epoch"], g["stopped"])
 
@@ -246,14 +254,19 @@ def read_result(run) -> SearchResult:
 @dataclass
 class TrainResult:
     "What `retrain` returns: the run folder, the per-epoch history, the metrics (valid of the selected epoch, test once)."
-    run_dir: Path; history: pd.DataFrame; metrics: dict; selected_epoch: int; stopped: str | None = None
+    run_dir: Path
+    history: pd.DataFrame
+    metrics: dict
+    selected_epoch: int
+    stopped: str | None = None
     @property
     def test(self) -> dict: return self.metrics["test"]
 
 # %% ../nbs/api/15_runs.ipynb #ea8ac7d1
 def read_train_result(run) -> TrainResult:
     "The `TrainResult` of a finished retraining run folder."
-    run = Path(run); m = load_json(run/METRICS)
+    run = Path(run)
+    m = load_json(run/METRICS)
     return TrainResult(run, read_table(run/HISTORY, TRAIN_COLUMNS), m, m["selected_epoch"], m["stopped"])
 
 # %% ../nbs/api/15_runs.ipynb #7048e26a

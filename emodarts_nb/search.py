@@ -55,7 +55,11 @@ def strategy_steps(cfg: SearchConfig) -> tuple[str, str]:
 @dataclass
 class SearchState:
     "Model, weight optimiser, its schedule and the architect of one search."
-    model: torch.nn.Module; w_optim: torch.optim.Optimizer; sched: object; arch: Architect; device: torch.device
+    model: torch.nn.Module
+    w_optim: torch.optim.Optimizer
+    sched: object
+    arch: Architect
+    device: torch.device
 
 # %% ../nbs/api/22_search.ipynb #8b610d23
 def setup(cfg: SearchConfig, data: SearchData, model_fn=None) -> SearchState:
@@ -73,7 +77,8 @@ def setup(cfg: SearchConfig, data: SearchData, model_fn=None) -> SearchState:
 # %% ../nbs/api/22_search.ipynb #ad6072e3
 def _weight_step(cfg, st, x, y):
     "Forward on the weight batch; returns (loss, correct)."
-    st.w_optim.zero_grad(); st.arch.optimizer.zero_grad()
+    st.w_optim.zero_grad()
+    st.arch.optimizer.zero_grad()
     logits = st.model(x)                                                      # (B, n_classes)
     loss = F.cross_entropy(logits, y)
     return loss, (logits.argmax(1) == y).sum().item()
@@ -124,7 +129,9 @@ def train_epoch(cfg: SearchConfig, st: SearchState, data: SearchData, epoch: int
             x, y = data.train_x[wi].to(st.device), data.train_y[wi].to(st.device)
             loss, correct, a_loss = _joint_step(cfg, st, x, y, reg if alpha_on else 0., alpha_on, epoch, step, run)
         else: loss, correct, a_loss = _bilevel_step(cfg, st, data, wi, ai, reg, alpha_on, epoch, step, run)
-        tot["loss"] += loss * len(wi); tot["correct"] += correct; tot["n"] += len(wi)
+        tot["loss"] += loss * len(wi)
+        tot["correct"] += correct
+        tot["n"] += len(wi)
         if a_loss is not None: tot["alpha_loss"] += a_loss; tot["alpha_n"] += 1
         if bar is not None: _show_step(bar, epoch, step, loss, a_loss)
     set_path_mode(m, "softmax")
@@ -168,23 +175,29 @@ def _checkpoint(run, epoch, st, best, stopped=None):
 # %% ../nbs/api/22_search.ipynb #a09fe72e
 def _restore(run, st) -> dict:
     ck = load_run_checkpoint(run)
-    st.model.load_state_dict(ck["model"]); st.w_optim.load_state_dict(ck["w_optim"])
-    st.arch.optimizer.load_state_dict(ck["a_optim"]); st.sched.load_state_dict(ck["sched"]); set_rng_state(ck["rng"])
+    st.model.load_state_dict(ck["model"])
+    st.w_optim.load_state_dict(ck["w_optim"])
+    st.arch.optimizer.load_state_dict(ck["a_optim"])
+    st.sched.load_state_dict(ck["sched"])
+    set_rng_state(ck["rng"])
     return ck
 
 # %% ../nbs/api/22_search.ipynb #d6a65f00
 def _record(rec, epoch, model, k, row=None):
-    rec.add(epoch, model.alpha_probs(), model.genotype(k), row); rec.write()
+    rec.add(epoch, model.alpha_probs(), model.genotype(k), row)
+    rec.write()
 
 # %% ../nbs/api/22_search.ipynb #326c245f
 def _start(cfg, st, run, resume) -> tuple:
     "(first epoch, best so far, why stopped, records): from the checkpoint, or a fresh epoch 0."
     rec = Records(run)
     if resume and (run/CHECKPOINT).exists():
-        ck = _restore(run, st); rec.load(ck["epoch"])
+        ck = _restore(run, st)
+        rec.load(ck["epoch"])
         return ck["epoch"] + 1, ck["best"], ck["stopped"], rec
     best = dict(epoch=0, valid_acc=-1.0, genotype=st.model.genotype(cfg.topk).to_dict())
-    _record(rec, 0, st.model, cfg.topk); _checkpoint(run, 0, st, best)
+    _record(rec, 0, st.model, cfg.topk)
+    _checkpoint(run, 0, st, best)
     return 1, best, None, rec
 
 # %% ../nbs/api/22_search.ipynb #811a2798
@@ -219,7 +232,8 @@ def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, pr
         if stopped: break
         row, best, stopped = _epoch(cfg, st, data, epoch, run, bar, best)
         _record(rec, epoch, st.model, cfg.topk, row)                          # records first,
-        st.sched.step(); _checkpoint(run, epoch, st, best, stopped)           # then the checkpoint
+        st.sched.step()
+        _checkpoint(run, epoch, st, best, stopped)           # then the checkpoint
         halt = callback is not None and callback(epoch, rec) is False
         if (halt or (until is not None and epoch >= until)) and epoch < cfg.epochs and not stopped: bar.close(); return None
     bar.close()

@@ -32,7 +32,8 @@ class ToySearchNet(ToySupernet):
     "`ToySupernet` on (B, 1, F, T) inputs with the supernet's run-folder interface (for tests and examples)."
     ops = ("linear", "tanh", "skip_connect")
     def __init__(self, n_classes, input_shape, d=8):
-        super().__init__(d=d, n_classes=n_classes); self.inp = torch.nn.Linear(int(np.prod(input_shape)), d)
+        super().__init__(d=d, n_classes=n_classes)
+        self.inp = torch.nn.Linear(int(np.prod(input_shape)), d)
         self.mode, self.aux_skip = "softmax", 0.0
     def forward(self, x): return super().forward(self.inp(x.flatten(1)))        # (B, 1, F, T) -> (B, n_classes)
     def weights(self): return [p for n, p in self.named_parameters() if n != "alpha"]
@@ -93,7 +94,8 @@ def toy_history(epochs: int = 6, space: str = "tiny", seed: int = 0, drift: floa
         for c, z in logits.items():
             if e: z += rng.normal(0, 0.3,
                                   z.shape) + drift * (np.array(net.op_names(c)) == "skip_connect") * (c == "normal")
-            p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+            p = np.exp(z - z.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
             rows += [dict(epoch=e, cell=c, edge=ed, operation=o, probability=p[i, j])
                      for i, ed in enumerate(net.edge_labels(c)) for j, o in enumerate(net.op_names(c))]
         if e: hist.append(dict(epoch=e, train_loss=1.4 / (1 + 0.3 * e), valid_loss=1.45 / (1 + 0.2 * e),
@@ -105,7 +107,8 @@ def toy_history(epochs: int = 6, space: str = "tiny", seed: int = 0, drift: floa
 def write_wav(path, seconds: float = 0.5, sr: int = 16000, channels: int = 1, subtype: str = "PCM_16",
               seed=None) -> Path:
     "Write a short deterministic voice-like tone (seeded by the file name unless `seed`) and return its path."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(zlib.crc32(path.name.encode()) if seed is None else seed)
     t = np.arange(int(seconds * sr)) / sr
     f0 = rng.uniform(100, 250) * (1 + 0.05 * np.sin(2 * np.pi * 5 * t))          # pitch with vibrato
@@ -120,7 +123,10 @@ APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(64)
 
 def write_junk(path) -> Path:
     "A macOS AppleDouble `._name` file: not audio, must be skipped (and counted) by every loader."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True); path.write_bytes(APPLEDOUBLE); return path
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(APPLEDOUBLE)
+    return path
 
 # %% ../nbs/api/39_testing.ipynb #e580e9ba
 _IEMOCAP_TURNS = [("F", 0, "neu"), ("M", 0, "hap"), ("F", 1, "exc"), ("M", 1, "ang"), ("F", 2, "sad"), ("M", 2, "fru"),
@@ -143,17 +149,20 @@ def _iemocap_label_block(utt, code, t0):
 # %% ../nbs/api/39_testing.ipynb #4dffeef7
 def make_iemocap_tree(root) -> Path:
     "A tiny `IEMOCAP_full_release/` under `root` (75 turn WAVs at 16 kHz); returns its path."
-    top = Path(root) / "IEMOCAP_full_release"; (top/"Documentation").mkdir(parents=True, exist_ok=True)
+    top = Path(root) / "IEMOCAP_full_release"
+    (top/"Documentation").mkdir(parents=True, exist_ok=True)
     (top/"README.txt").write_text("IEMOCAP fixture (fake, for tests)\n")
     for s in range(1, 6):
         for dialog, turns in _iemocap_dialogs(s).items():
-            ses = top/f"Session{s}"; emo = ses/"dialog"/"EmoEvaluation"
+            ses = top/f"Session{s}"
+            emo = ses/"dialog"/"EmoEvaluation"
             utts = [f"{dialog}_{x}{n:03d}" for x, n, _ in turns]
             (emo/"Categorical").mkdir(parents=True, exist_ok=True)
             (emo/"Categorical"/f"{dialog}_e1_cat.txt").write_text("".join(f"{u} :Neutral state; ()\n" for u in utts))
             (emo/f"{dialog}.txt").write_text("% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n" +
                 "".join(_iemocap_label_block(u, c, 2.0 + 3 * i) for i, (u, (_, _, c)) in enumerate(zip(utts, turns))))
-            tr = ses/"dialog"/"transcriptions"; tr.mkdir(parents=True, exist_ok=True)
+            tr = ses/"dialog"/"transcriptions"
+            tr.mkdir(parents=True, exist_ok=True)
             (tr/f"{dialog}.txt").write_text("".join(f"{u} [{2+3*i:08.4f}-{3.5+3*i:08.4f}]: Words of turn {i}.\n" for i,
                                                     u in enumerate(utts)))
             for u in utts: write_wav(ses/"sentences"/"wav"/dialog/f"{u}.wav", sr=16000)
@@ -167,7 +176,8 @@ def _msp_improv_clips():
     for k in range(1, 7):
         for sx in "FM":
             for j, typ in enumerate("RSTP"):
-                e = "AHSN"[(j + k) % 4]; dy = sx * 2 if typ == "R" else ("FM" if sx == "F" else "MF")
+                e = "AHSN"[(j + k) % 4]
+                dy = sx * 2 if typ == "R" else ("FM" if sx == "F" else "MF")
                 out.append((f"MSP-IMPROV-S{j+1:02d}{e}-{sx}0{k}-{typ}-{dy}01", e, True))
     out += [("MSP-IMPROV-S05A-F01-R-FF01", "O", True), ("MSP-IMPROV-S06H-M02-R-MM01", "X", True),
             ("MSP-IMPROV-S07S-F03-R-FF01", "N", True),       # acted sad, perceived neutral
@@ -187,7 +197,8 @@ def _msp_improv_block(stem, code, i):
 # %% ../nbs/api/39_testing.ipynb #1c4e1f5a
 def make_msp_improv_tree(root, label_file: str = "Evalution.txt", audio_dir: str = "Audio") -> Path:
     "A tiny `MSP-IMPROV/` under `root` (51 WAVs at 16 kHz, 52 label entries); returns its path."
-    top = Path(root) / "MSP-IMPROV"; top.mkdir(parents=True, exist_ok=True)
+    top = Path(root) / "MSP-IMPROV"
+    top.mkdir(parents=True, exist_ok=True)
     clips = _msp_improv_clips()
     (top/label_file).write_text("".join(_msp_improv_block(s, c, i) for i, (s, c, _) in enumerate(clips)))
     base = top/audio_dir if audio_dir else top
@@ -211,7 +222,8 @@ _PODCAST_ROWS = [  # FileName stem, EmoClass, SpkrID, Gender, Split_Set
 def make_msp_podcast_tree(root, dev_name: str = "Development", label_dir: str = "Labels",
                           label_file: str = "labels_consensus.csv", audio_dir: str = "Audios") -> Path:
     "A tiny `MSP-Podcast/` under `root` (14 WAVs, 13 label rows); returns its path."
-    top = Path(root) / "MSP-Podcast"; (top/label_dir).mkdir(parents=True, exist_ok=True)
+    top = Path(root) / "MSP-Podcast"
+    (top/label_dir).mkdir(parents=True, exist_ok=True)
     lines = ["FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set"]
     for i, (stem, emo, spk, g, split) in enumerate(_PODCAST_ROWS):
         lines.append(f"MSP-PODCAST_{stem}.wav,{emo},{2+i%5*0.4:.6f},{3.5:.6f},{3.1+i%3*0.2:.6f},{spk},{g},"
@@ -226,9 +238,12 @@ def make_msp_podcast_tree(root, dev_name: str = "Development", label_dir: str = 
 # %% ../nbs/api/39_testing.ipynb #e6c03407
 def add_wav_chunk(path, cid: bytes = b"FLLR", size: int = 4044) -> Path:
     "Insert an extra RIFF chunk just before the `data` chunk (parsers that assume a 44-byte header fail)."
-    b = bytearray(Path(path).read_bytes()); i = b.index(b"data", 12)
-    b[i:i] = cid + struct.pack("<I", size) + bytes(size); b[4:8] = struct.pack("<I", len(b) - 8)
-    Path(path).write_bytes(bytes(b)); return Path(path)
+    b = bytearray(Path(path).read_bytes())
+    i = b.index(b"data", 12)
+    b[i:i] = cid + struct.pack("<I", size) + bytes(size)
+    b[4:8] = struct.pack("<I", len(b) - 8)
+    Path(path).write_bytes(bytes(b))
+    return Path(path)
 
 # %% ../nbs/api/39_testing.ipynb #c32ffe9e
 def make_ravdess_tree(root) -> Path:
@@ -276,16 +291,26 @@ EXPECTED = {
 # %% ../nbs/api/39_testing.ipynb #cfaca07d
 def write_bad_audio(folder, sr: int = 16000) -> dict[str, Path]:
     "Write one broken file per kind into `folder`; returns {kind: path} (kinds: see the keys)."
-    f = Path(folder); f.mkdir(parents=True, exist_ok=True); out = {}
-    out["empty"] = f/"empty.wav"; out["empty"].write_bytes(b"")
-    out["zero_length"] = f/"zero_length.wav"; sf.write(str(out["zero_length"]), np.zeros(0, "float32"), sr,
+    f = Path(folder)
+    f.mkdir(parents=True, exist_ok=True)
+    out = {}
+    out["empty"] = f/"empty.wav"
+    out["empty"].write_bytes(b"")
+    out["zero_length"] = f/"zero_length.wav"
+    sf.write(str(out["zero_length"]), np.zeros(0, "float32"), sr,
                                                        subtype="PCM_16")
-    out["not_audio"] = f/"not_audio.wav"; out["not_audio"].write_text("these are words, not samples\n" * 20)
-    good = write_wav(f/"_whole.tmp.wav", seconds=0.5, sr=sr).read_bytes(); (f/"_whole.tmp.wav").unlink()
-    out["truncated"] = f/"truncated.wav"; out["truncated"].write_bytes(good[: len(good) // 3])
+    out["not_audio"] = f/"not_audio.wav"
+    out["not_audio"].write_text("these are words, not samples\n" * 20)
+    good = write_wav(f/"_whole.tmp.wav", seconds=0.5, sr=sr).read_bytes()
+    (f/"_whole.tmp.wav").unlink()
+    out["truncated"] = f/"truncated.wav"
+    out["truncated"].write_bytes(good[: len(good) // 3])
     for kind, val in (("nan", np.nan), ("inf", np.inf)):
-        x = sf.read(write_wav(f/f"{kind}.wav", sr=sr))[0].astype("float32"); x[100:110] = val
-        out[kind] = f/f"{kind}.wav"; sf.write(str(out[kind]), x, sr, subtype="FLOAT")
-    out["silence"] = f/"silence.wav"; sf.write(str(out["silence"]), np.zeros(sr // 2, "float32"), sr, subtype="PCM_16")
+        x = sf.read(write_wav(f/f"{kind}.wav", sr=sr))[0].astype("float32")
+        x[100:110] = val
+        out[kind] = f/f"{kind}.wav"
+        sf.write(str(out[kind]), x, sr, subtype="FLOAT")
+    out["silence"] = f/"silence.wav"
+    sf.write(str(out["silence"]), np.zeros(sr // 2, "float32"), sr, subtype="PCM_16")
     out["too_short"] = write_wav(f/"too_short.wav", seconds=0.01, sr=sr)
     return out

@@ -45,7 +45,11 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 32
     max_steps: int | None = None                  # cap on steps per epoch (None: one pass over the train part)
-    lr: float = 0.025; lr_min: float = 0.0; momentum: float = 0.9; weight_decay: float = 3e-4; grad_clip: float = 5.0
+    lr: float = 0.025
+    lr_min: float = 0.0
+    momentum: float = 0.9
+    weight_decay: float = 3e-4
+    grad_clip: float = 5.0
     class_weighted: bool = True                   # cross-entropy weighted by inverse class frequency (train part)
     aux_weight: float = 0.4                       # auxiliary head on a CNN cell, genotype networks only (0 = off)
     drop_path: float = 0.2                        # drop-path probability, rising linearly from 0 over the epochs
@@ -154,7 +158,8 @@ def resolve_spec(model_spec, which: str = "final") -> dict:
 class AuxHead(nn.Module):
     "Auxiliary classifier on a CNN cell's output: ReLU, average over (F, T), linear. (B, C, F, T) -> (B, n_classes)."
     def __init__(self, C: int, n_classes: int):
-        super().__init__(); self.fc = nn.Linear(C, n_classes)
+        super().__init__()
+        self.fc = nn.Linear(C, n_classes)
     def forward(self, z): return self.fc(F.relu(z).mean((2, 3)))
 
 # %% ../nbs/api/41_train.ipynb #1d1ea5fe
@@ -196,7 +201,8 @@ def utterance_probs(seg_probs, utt_index, n_utts: int) -> np.ndarray:
 @torch.no_grad()
 def part_probs(model: nn.Module, part, batch_size: int = 64, device=None) -> np.ndarray:
     "(U, C) utterance posteriors of `model` on a `data.Part` (segments averaged per utterance)."
-    was = model.training; model.eval()
+    was = model.training
+    model.eval()
     device = device or next(model.parameters()).device
     x = torch.from_numpy(np.ascontiguousarray(part.x)).unsqueeze(1)                 # (S, 1, F, T)
     out = [torch.softmax(model(x[i:i + batch_size].to(device)), 1).cpu() for i in range(0, len(x), batch_size)]
@@ -207,7 +213,11 @@ def part_probs(model: nn.Module, part, batch_size: int = 64, device=None) -> np.
 @dataclass
 class TrainState:
     "Model (with its auxiliary head), optimiser, schedule, class weights and device of one retraining."
-    model: Trainee; optim: torch.optim.Optimizer; sched: object; weight: torch.Tensor | None; device: torch.device
+    model: Trainee
+    optim: torch.optim.Optimizer
+    sched: object
+    weight: torch.Tensor | None
+    device: torch.device
 
 # %% ../nbs/api/41_train.ipynb #0302e15e
 def setup_training(spec: dict, cfg: TrainConfig, fd) -> TrainState:
@@ -232,7 +242,8 @@ def spec_augment(x: torch.Tensor, freq_mask: int, time_mask: int, n_masks: int =
     keep = torch.ones(B, 1, *x.shape[2:], dtype=torch.bool)
     for dim, width in dims:
         if width <= 0: continue
-        L = x.shape[dim]; pos = torch.arange(L)
+        L = x.shape[dim]
+        pos = torch.arange(L)
         for _ in range(n_masks):
             w = torch.randint(0, min(width, L) + 1, (B,), generator=generator)
             s = (torch.rand(B, generator=generator) * (L - w + 1)).long()              # start in 0..L-w
@@ -247,7 +258,8 @@ def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
     if hasattr(m.net, "drop_path_prob"): m.net.drop_path_prob = drop_path_at(cfg, epoch)
     g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
     perm = torch.randperm(len(part.y), generator=g)
-    steps = math.ceil(len(perm) / cfg.batch_size); steps = min(steps, cfg.max_steps or steps)
+    steps = math.ceil(len(perm) / cfg.batch_size)
+    steps = min(steps, cfg.max_steps or steps)
     x_all, y_all = torch.from_numpy(np.ascontiguousarray(part.x)), torch.from_numpy(part.y)
     lr, tot = st.optim.param_groups[0]["lr"], dict(loss=0., correct=0, n=0)
     m.train()
@@ -264,7 +276,9 @@ def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
         loss.backward()
         nn.utils.clip_grad_norm_(m.parameters(), cfg.grad_clip)
         st.optim.step()
-        tot["loss"] += loss.item() * len(y); tot["correct"] += (logits.argmax(1) == y).sum().item(); tot["n"] += len(y)
+        tot["loss"] += loss.item() * len(y)
+        tot["correct"] += (logits.argmax(1) == y).sum().item()
+        tot["n"] += len(y)
     return dict(lr=lr, drop_path=drop_path_at(cfg, epoch), train_loss=tot["loss"] / tot["n"],
                 train_acc=tot["correct"] / tot["n"])
 
@@ -304,7 +318,8 @@ def _fit(cfg, st, train, valid, run, start, best, history, stopped, progress):
             stopped = f"early stopping: no better {cfg.select} for {cfg.patience} epochs after epoch {best['epoch']}"
         history.append({**row, "seconds": round(time.time() - t, 3)})
         write_table(run/HISTORY, history, TRAIN_COLUMNS)                   # history first,
-        st.sched.step(); _checkpoint(run, epoch, st, best, history, stopped)  # then the checkpoint
+        st.sched.step()
+        _checkpoint(run, epoch, st, best, history, stopped)  # then the checkpoint
         bar.set_postfix_str(f"{cfg.select} {row[cfg.select]:.3f} (best {best['epoch']})")
         if stopped: break
     bar.close()
@@ -321,7 +336,8 @@ def _predictions(part, P, labels) -> pd.DataFrame:
 def _finish(run, cfg, st, fd, best, history, stopped, t0) -> TrainResult:
     "Load the selected weights, save them, evaluate valid and (once) test, write metrics and predictions."
     net = st.model.net
-    net.load_state_dict(best["state"]); save_checkpoint(run/MODEL, **net.state_dict())
+    net.load_state_dict(best["state"])
+    save_checkpoint(run/MODEL, **net.state_dict())
     Pv = part_probs(net, fd["valid"], cfg.eval_batch_size)
     Pt = part_probs(net, fd["test"], cfg.eval_batch_size) if len(fd["test"].utts) else None   # the only look at the test part
     write_table(run/PREDICTIONS, _predictions(fd["test"], Pt,
@@ -355,7 +371,9 @@ def _resume_state(run, st, resume) -> tuple:
     "(first epoch, best so far, history, why stopped): from the checkpoint, or a fresh start."
     if not (resume and (run/CHECKPOINT).exists()): return 1, dict(epoch=0, score=-math.inf, state=None), [], None
     ck = load_run_checkpoint(run)
-    st.model.load_state_dict(ck["model"]); st.optim.load_state_dict(ck["optim"]); st.sched.load_state_dict(ck["sched"])
+    st.model.load_state_dict(ck["model"])
+    st.optim.load_state_dict(ck["optim"])
+    st.sched.load_state_dict(ck["sched"])
     set_rng_state(ck["rng"])
     return ck["epoch"] + 1, ck["best"], ck["history"], ck["stopped"]
 
