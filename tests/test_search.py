@@ -143,3 +143,35 @@ def test_cli_default_search_on_synthetic(tmp_path, emodarts_cmd):
                         "--out", str(tmp_path / "run"), "--quiet"], env=ENV, capture_output=True, text=True, timeout=1800)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "run folder:" in r.stdout
+
+
+def _damage_delete(run, name): (run / name).unlink()
+def _damage_empty(run, name): (run / name).write_text("")
+def _damage_header_only(run, name): (run / name).write_text((run / name).read_text().splitlines()[0] + "\n")
+
+
+@pytest.mark.parametrize("name", ["history.csv", "alphas.csv", "genotypes.jsonl"])
+@pytest.mark.parametrize("damage", [_damage_delete, _damage_empty, _damage_header_only])
+def test_damaged_records_are_refused_on_resume(tmp_path, name, damage):
+    "A record file deleted, emptied or cut back to its header: resume refuses, naming the file, instead of losing epochs."
+    from emodarts_nb.core import BadInputError
+    from emodarts_nb.testing import toy_model
+    cfg, data, run = get_config("tiny", epochs=3), toy_search_data(shape=(16, 12)), tmp_path / "r"
+    assert run_search(cfg, data, run, progress=False, model_fn=toy_model, until=2) is None
+    damage(run, name)
+    with pytest.raises(BadInputError, match=name.replace(".", r"\.")):
+        run_search(cfg, data, run, resume=True, progress=False, model_fn=toy_model)
+
+
+def test_a_checkpoint_from_another_run_is_refused(tmp_path):
+    from emodarts_nb.core import BadInputError
+    from emodarts_nb.testing import toy_model
+    data = toy_search_data(shape=(16, 12))
+    for run, seed in (("a", 0), ("b", 1)):
+        run_search(get_config("tiny", epochs=3, seed=seed), data, tmp_path / run, progress=False, model_fn=toy_model, until=1)
+    (tmp_path / "a" / "checkpoint.pt").write_bytes((tmp_path / "b" / "checkpoint.pt").read_bytes())
+    with pytest.raises(BadInputError, match="written by another run"):
+        run_search(get_config("tiny", epochs=3), data, tmp_path / "a", resume=True, progress=False, model_fn=toy_model)
+    (tmp_path / "a" / "checkpoint.pt").write_bytes(b"cut")
+    with pytest.raises(BadInputError, match="delete this file to run this folder again"):
+        run_search(get_config("tiny", epochs=3), data, tmp_path / "a", resume=True, progress=False, model_fn=toy_model)
