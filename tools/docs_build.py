@@ -11,7 +11,7 @@
 * makes links to the project's own site (nbdev writes `https://<doc_host>/<baseurl>/api/<module>.html#sym`)
   relative links to the notebook that documents them (`../api/22_search.ipynb#sym`), which Quarto and
   smalldocs both turn into the page they build from it; a backticked command or preset name that is also a
-  function's name (`emodarts`) is not linked;
+  function's name (`emodarts`) is not linked, nor is a private name (`_finish`: it has no show_doc);
 * shows a widget by the static HTML it offers (its `text/html`, e.g. `SearchExplorer`'s saved view), or by a
   note that it needs a running kernel, never by its `VBox(children=...` text.
 `finish` copies KaTeX (Debian's libjs-katex, or KATEX_DIR) and plotly.min.js into SITE and points every page at
@@ -80,7 +80,9 @@ def relink(text: str, page: str, url: str, pages: dict, plain: set) -> str:
         return rel + frag
     text = re.sub(re.escape(url) + r"([^\s)\"'#<>]*)(#[^\s)\"'<>]*)?", own, text)
     names = "|".join(map(re.escape, sorted(plain)))
-    return re.sub(rf"\[(`(?:{names})`)\]\([^)\s]*\)", r"\1", text) if names else text
+    if names: text = re.sub(rf"\[(`(?:{names})`)\]\([^)\s]*\)", r"\1", text)
+    # a private name (`_finish`, `Cls._step`) has no show_doc, hence no anchor to link to
+    return re.sub(r"\[(`(?:[\w.]+\.)?_(?!_)\w*(?:\(\))?`)\]\([^)\s]*\)", r"\1", text)
 
 
 # ---- proc: one worker per notebook
