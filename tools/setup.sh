@@ -14,8 +14,8 @@ PY=${PYTHON:-python3.11}
 VENV=${VENV:-$ROOT/.venv}
 say() { printf '[setup] %s\n' "$*"; }
 
-# 1. System packages: graphviz's `dot` draws genotypes; Chromium runs the browser tests.
-APT_PKGS=(graphviz chromium chromium-driver)
+# 1. System packages: graphviz's `dot` draws genotypes; Chromium runs the browser tests; KaTeX typesets the docs' maths offline.
+APT_PKGS=(graphviz chromium chromium-driver libjs-katex)
 if [ -z "${SKIP_SYSTEM:-}" ]; then
   missing=()
   for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
