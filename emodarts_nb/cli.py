@@ -11,14 +11,14 @@ from pathlib import Path
 
 from . import __version__
 from .cache import extract_corpus
-from .config import PRESETS as SEARCH_PRESETS, STRATEGIES, get_config
+from .config import PRESETS as SEARCH_PRESETS, STRATEGIES, TRAIN_PRESETS, get_config, get_train_config
 from .core import BadInputError, EmodartsError, check_out_dir, check_seed, default_device
 from .corpus import load_corpus
 from .experiment import METHODS, RECIPES, get_recipe, parse_list, run_experiment
 from .features import get_preset
 from .predict import export_run, format_predictions, load_predictor, meta_path, parse_formats, predict
 from .search import demo_search, search
-from .train import PRESETS as TRAIN_PRESETS, get_train_config, resolve_spec, retrain
+from .train import resolve_spec, retrain
 
 # %% auto #0
 __all__ = ['seed_arg', 'device_arg', 'folder_arg', 'COMMANDS', 'format_summary', 'fold_arg', 'corpus_arg', 'add_run_flags',

@@ -1,4 +1,4 @@
-"""`SearchConfig`: one dataclass with presets (`tiny`, `cpu`, `emodarts`) for every setting of a search.
+"""`SearchConfig` and `TrainConfig`: one dataclass per stage, each with its presets (`tiny`, `cpu`, `emodarts`), validated once.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/config.html.md"""
 
@@ -11,11 +11,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .core import BadInputError, save_json, load_json, to_plain, from_plain
+from .baselines import BaselineConfig
 from .supernet import SPACES, SpaceConfig
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'PRESETS', 'SearchConfig', 'validate', 'get_config', 'to_dict', 'from_dict',
-           'save_config', 'load_config', 'aux_skip_weight', 'beta_weight']
+__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig', 'validate', 'get_config', 'to_dict',
+           'from_dict', 'save_config', 'load_config', 'aux_skip_weight', 'beta_weight', 'TrainConfig',
+           'validate_train_config', 'get_train_config', 'train_config_dict', 'train_config_from_dict']
 
 # %% ../nbs/api/20_config.ipynb #e797c07b
 STRATEGIES = ("first_order", "second_order", "joint", "sampling", "path_dropout", "random")
@@ -141,3 +143,90 @@ def aux_skip_weight(cfg: SearchConfig, epoch: int) -> float:
 def beta_weight(cfg: SearchConfig, epoch: int) -> float:
     "β-DARTS regulariser weight at `epoch` (0-based): rising linearly from 0 to `beta_darts`."
     return cfg.beta_darts * epoch / max(cfg.epochs - 1, 1)
+
+# %% ../nbs/api/20_config.ipynb #014e6e78
+@dataclass
+class TrainConfig:
+    "Every setting of one retraining run. Build with `get_train_config(preset, **overrides)`."
+    preset: str = "cpu"
+    space: dict = field(default_factory=dict)     # `SpaceConfig` fields: the macro structure a genotype is built into
+    baseline: dict = field(default_factory=dict)  # `BaselineConfig` fields, for the "baseline" model
+    features: str = "cpu"                         # feature preset (`features.get_preset`)
+    epochs: int = 30
+    batch_size: int = 32
+    max_steps: int | None = None                  # cap on steps per epoch (None: one pass over the train part)
+    lr: float = 0.025
+    lr_min: float = 0.0
+    momentum: float = 0.9
+    weight_decay: float = 3e-4
+    grad_clip: float = 5.0
+    class_weighted: bool = True                   # cross-entropy weighted by inverse class frequency (train part)
+    aux_weight: float = 0.4                       # auxiliary head on a CNN cell, genotype networks only (0 = off)
+    drop_path: float = 0.2                        # drop-path probability, rising linearly from 0 over the epochs
+    freq_mask: int = 0                            # SpecAugment: widest frequency mask in bins (0 = off), train part only
+    time_mask: int = 0                            # SpecAugment: widest time mask in frames (0 = off), train part only
+    n_masks: int = 2                              # masks of each kind per training example
+    patience: int | None = 10                     # stop after this many epochs without a better valid score (None: never)
+    select: str = "valid_ua"                      # model selection: valid_ua | valid_acc | valid_loss
+    seed: int = 0
+    device: str | None = None                     # None: CUDA when available, else CPU
+    cache_dir: str | None = None                  # feature cache (None: the cache module's default)
+    eval_batch_size: int = 64
+
+# %% ../nbs/api/20_config.ipynb #c533121d
+def _train_presets():
+    return {
+        "tiny": dict(space=dict(SPACES["tiny"]), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
+                     epochs=2, batch_size=8, max_steps=3, patience=None),
+        "cpu": dict(space=dict(PRESETS["cpu"]["space"]), baseline=dict(channels=(16, 32, 64), lstm_hidden=64),
+                    features="cpu",
+                    epochs=20, batch_size=32, patience=10),
+        "emodarts": dict(space=dict(SPACES["emodarts"]), baseline=dict(channels=(32, 64, 128), lstm_hidden=128),
+                         features="emodarts", epochs=50, batch_size=64, patience=20),
+    }
+TRAIN_PRESETS: dict[str, dict] = _train_presets()
+SELECT = ("valid_ua", "valid_acc", "valid_loss")
+
+# %% ../nbs/api/20_config.ipynb #51b60826
+def validate_train_config(cfg: TrainConfig) -> TrainConfig:
+    "Raise `BadInputError` for the first setting that cannot be used; return `cfg`."
+    for f in ("epochs", "batch_size", "eval_batch_size", "n_masks"):
+        _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1, f"{f}={getattr(cfg, f)!r}",
+               "must be an integer >= 1")
+    _check(cfg.max_steps is None or cfg.max_steps >= 1, f"max_steps={cfg.max_steps}", "must be None or >= 1")
+    _check(cfg.patience is None or cfg.patience >= 1, f"patience={cfg.patience}", "must be None or >= 1")
+    for f in ("lr", "lr_min", "momentum", "weight_decay", "grad_clip", "aux_weight"):
+        _check(getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)}", "must be >= 0")
+    _check(cfg.lr_min <= cfg.lr, f"lr_min={cfg.lr_min}", f"must not exceed lr ({cfg.lr})")
+    for f in ("freq_mask", "time_mask"):
+        _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)!r}",
+               "must be an integer >= 0 (0 = off)")
+    _check(0 <= cfg.drop_path < 1, f"drop_path={cfg.drop_path}", "must lie in [0, 1)")
+    _check(cfg.select in SELECT, f"select={cfg.select!r}", "unknown", f"use one of {', '.join(SELECT)}")
+    try: SpaceConfig(**cfg.space)
+    except TypeError as e: raise BadInputError(f"space={cfg.space}", f"not SpaceConfig fields ({e})",
+                                               "see emodarts_nb.supernet.SpaceConfig") from None
+    bad = sorted(set(cfg.baseline) - {f.name for f in fields(BaselineConfig)})
+    _check(not bad, f"baseline settings {bad}", "unknown", "see emodarts_nb.baselines.BaselineConfig")
+    BaselineConfig(**cfg.baseline)
+    return cfg
+
+# %% ../nbs/api/20_config.ipynb #04b167f8
+def get_train_config(preset: str = "cpu", **overrides) -> TrainConfig:
+    "The preset's `TrainConfig` with `overrides` applied (`space` and `baseline` overrides are merged), validated."
+    _check(preset in TRAIN_PRESETS, f"preset={preset!r}", "unknown preset", f"use one of {', '.join(TRAIN_PRESETS)}")
+    kw, names = copy.deepcopy(TRAIN_PRESETS[preset]), {f.name for f in fields(TrainConfig)}
+    bad = sorted(set(overrides) - names)
+    _check(not bad, f"overrides {bad}", "not a TrainConfig field", f"fields are: {', '.join(sorted(names))}")
+    for k in ("space", "baseline"): kw[k] = {**kw.get(k, {}), **(overrides.pop(k, None) or {})}
+    return validate_train_config(TrainConfig(preset=preset, **{**kw, **overrides}))
+
+# %% ../nbs/api/20_config.ipynb #40db25ab
+def train_config_dict(cfg: TrainConfig) -> dict:
+    "A JSON-ready dict of `cfg`."
+    return to_plain(cfg)
+
+# %% ../nbs/api/20_config.ipynb #1c1c3244
+def train_config_from_dict(d: dict) -> TrainConfig:
+    "The `TrainConfig` written by `train_config_dict` (lists become tuples), validated."
+    return validate_train_config(from_plain(TrainConfig, d, "config"))

@@ -16,13 +16,13 @@ import numpy as np, pandas as pd, torch
 
 from . import __version__
 from .core import BadInputError, save_json, load_json, atomic_write
-from .config import get_config
+from .config import get_config, get_train_config
 from .corpus import Corpus, load_corpus
 from .metrics import summarise_folds, summary_table
 from .protocols import get_fold, make_folds
 from .runs import DONE, METRICS, PREDICTIONS, is_done
 from .search import search, short_genotype
-from .train import get_train_config, retrain
+from .train import retrain
 
 # %% auto #0
 __all__ = ['SEARCH_METHODS', 'RECIPES', 'METHOD_JOBS', 'METHODS', 'COLUMNS', 'SUMMARY_FOLDS', 'method_strategy', 'parse_list',

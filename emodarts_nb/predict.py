@@ -244,7 +244,10 @@ def export_run(run, out=None, formats=("torchscript", "onnx"), check: bool = Tru
     out, paths = Path(out or Path(p.source)/"export"), {}
     for f in formats:
         name, fn = _FORMATS[f]
-        paths[f] = fn(p.model, x, out/name, model_meta(p, shape))
+        try: paths[f] = fn(p.model, x, out/name, model_meta(p, shape))
+        except Exception as e:                      # tracing refuses an operation: say which format and why, no traceback
+            msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            raise EmodartsError(f"{run}: the {f} export failed ({type(e).__name__}: {msg})") from None
         if check and (d := max_difference(p.model, paths[f], torch.cat([x, x[:1]]))) > 1e-4:
             raise EmodartsError(f"{paths[f]}: exported model differs from the PyTorch model by {d:.2e} (more than 1e-4)")
     return paths
