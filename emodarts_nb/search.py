@@ -27,8 +27,8 @@ from .runs import (CHECKPOINT, Records, SearchResult, fold_identity, is_done, re
 from .supernet import SpaceConfig, SuperNet
 
 # %% auto #0
-__all__ = ['STRATEGY_STEPS', 'LOOPS', 'build_supernet', 'strategy_steps', 'SearchState', 'setup', 'train_epoch', 'skip_count',
-           'short_genotype', 'run_darts', 'run_search', 'search', 'demo_search']
+__all__ = ['STRATEGY_STEPS', 'LOOPS', 'build_supernet', 'strategy_steps', 'SearchState', 'setup', 'Step', 'train_epoch',
+           'skip_count', 'short_genotype', 'run_darts', 'run_search', 'search', 'demo_search']
 
 # %% ../nbs/api/22_search.ipynb #7fe2db76
 def build_supernet(cfg: SearchConfig, n_classes: int, input_shape):
@@ -74,6 +74,14 @@ def setup(cfg: SearchConfig, data: SearchData, model_fn=None) -> SearchState:
                      w_momentum=cfg.w_momentum, w_weight_decay=cfg.w_weight_decay)
     return SearchState(model, w_optim, sched, arch, dev)
 
+# %% ../nbs/api/22_search.ipynb #4e76c5cb
+@dataclass
+class Step:
+    "Where one step of an epoch stands: its place (epoch, step, run folder), the β-DARTS weight, whether alphas learn."
+    epoch: int; step: int; reg: float; alpha_on: bool; run: object = None
+
+    def check(self, loss, which: str): check_loss(loss, self.epoch, self.step, which, self.run)
+
 # %% ../nbs/api/22_search.ipynb #ad6072e3
 def _weight_step(cfg, st, x, y):
     "Forward on the weight batch; returns (loss, correct)."
@@ -84,31 +92,32 @@ def _weight_step(cfg, st, x, y):
     return loss, (logits.argmax(1) == y).sum().item()
 
 # %% ../nbs/api/22_search.ipynb #330a7964
-def _joint_step(cfg, st, x, y, reg, alpha_on, epoch, step, run):
+def _joint_step(cfg, st, x, y, s: Step):
     "Single level: alphas and weights on the same training loss, one backward, both optimisers step."
     loss, correct = _weight_step(cfg, st, x, y)
-    check_loss(loss, epoch, step, "training loss (joint step)", run)
+    s.check(loss, "training loss (joint step)")
+    reg = s.reg if s.alpha_on else 0.
     (loss + reg * beta_regulariser(st.model.alphas()) if reg else loss).backward()
     torch.nn.utils.clip_grad_norm_(st.model.weights(), cfg.grad_clip)
     st.w_optim.step()
-    if alpha_on: st.arch.optimizer.step()                                     # not during warm-up
-    return loss.item(), correct, loss.item() if alpha_on else None
+    if s.alpha_on: st.arch.optimizer.step()                                   # not during warm-up
+    return loss.item(), correct, loss.item() if s.alpha_on else None
 
 # %% ../nbs/api/22_search.ipynb #5e5f0dbb
-def _bilevel_step(cfg, st, data, wi, ai, reg, alpha_on, epoch, step, run):
+def _bilevel_step(cfg, st, data, wi, ai, s: Step):
     "1. architecture step on an alpha batch (not during warm-up); 2. weight step on a weight batch."
     m, dev, (astep, wmode) = st.model, st.device, strategy_steps(cfg)
     trn, a_loss = (data.train_x[wi].to(dev), data.train_y[wi].to(dev)), None   # weight batch: x (B, 1, F, T), y (B,)
-    if alpha_on:
+    if s.alpha_on:
         set_path_mode(m, "softmax")
-        if astep == "joint": a_loss = st.arch.step(None, trn, reg_weight=reg)
+        if astep == "joint": a_loss = st.arch.step(None, trn, reg_weight=s.reg)
         else: a_loss = st.arch.step(trn, (data.train_x[ai].to(dev), data.train_y[ai].to(dev)),
                                     xi=st.w_optim.param_groups[0]["lr"],
-                                    w_optim=st.w_optim, reg_weight=reg)
-        check_loss(a_loss, epoch, step, f"alpha loss ({astep} architecture step)", run)
+                                    w_optim=st.w_optim, reg_weight=s.reg)
+        s.check(a_loss, f"alpha loss ({astep} architecture step)")
     set_path_mode(m, wmode, **(dict(n_drop=cfg.n_drop) if wmode == "dropout" else {}))   # draws its path
     loss, correct = _weight_step(cfg, st, *trn)
-    check_loss(loss, epoch, step, "training loss (weight step)", run)
+    s.check(loss, "training loss (weight step)")
     loss.backward()
     torch.nn.utils.clip_grad_norm_(m.weights(), cfg.grad_clip)
     st.w_optim.step()
@@ -125,10 +134,11 @@ def train_epoch(cfg: SearchConfig, st: SearchState, data: SearchData, epoch: int
     m.train()
     for step in range(1, n_steps(cfg.batch_size, cfg.max_steps, len(data.weight_idx)) + 1):
         wi, ai = next(wb), next(ab)
+        s = Step(epoch, step, reg, alpha_on, run)
         if strategy_steps(cfg)[0] == "single_level":
             x, y = data.train_x[wi].to(st.device), data.train_y[wi].to(st.device)
-            loss, correct, a_loss = _joint_step(cfg, st, x, y, reg if alpha_on else 0., alpha_on, epoch, step, run)
-        else: loss, correct, a_loss = _bilevel_step(cfg, st, data, wi, ai, reg, alpha_on, epoch, step, run)
+            loss, correct, a_loss = _joint_step(cfg, st, x, y, s)
+        else: loss, correct, a_loss = _bilevel_step(cfg, st, data, wi, ai, s)
         tot["loss"] += loss * len(wi)
         tot["correct"] += correct
         tot["n"] += len(wi)
