@@ -23,6 +23,7 @@ from pathlib import Path
 
 CASES = {  # name: (search preset, input (F, T), batch, space overrides)
     "emodarts": ("emodarts", (128, 128), 16, {}),
+    "emodarts-b8": ("emodarts", (128, 128), 8, {}),
     "emodarts-b4": ("emodarts", (128, 128), 4, {}),
     "emodarts-b2": ("emodarts", (128, 128), 2, {}),
     "cpu": ("cpu", None, None, {}),

@@ -11,13 +11,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
+from torch.utils.checkpoint import checkpoint
 
 from .core import BadInputError
 
 # %% auto #0
 __all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2', 'ChannelCat',
            'cat_channels', 'FactorizedReduce', 'StdConv', 'PoolBN', 'strided_dilated', 'DilConv', 'SepConv', 'TanhRNN',
-           'run_rnn', 'SeqRNN', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to']
+           'run_rnn', 'SeqRNN', 'additive_scores', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack',
+           'copy_stack_to']
 
 # %% ../nbs/api/10_ops.ipynb #a869d06f
 CNN_OPS: dict = {}  # name -> factory(C, stride, affine) -> nn.Module on (B, C, F, T)
@@ -201,14 +203,21 @@ class SeqRNN(nn.Module):
     def forward(self, x): return run_rnn(self.rnn, x)  # (B, T, d)
 
 # %% ../nbs/api/10_ops.ipynb #411bd1cc
+def additive_scores(q, k, v):
+    "e_ts = v . tanh(q_t + k_s): q, k (B, T, a), v (1, a) -> (B, T, T), through a (B, T, T, a) intermediate."
+    return (torch.tanh(q[:, :, None] + k[:, None]) @ v.t()).squeeze(-1)
+
 class AdditiveAttention(nn.Module):
     "Bahdanau attention of every step over all steps: h (B, T, D) -> context (B, T, D)."
     def __init__(self, D: int, a: int):
         super().__init__()
         self.q, self.k, self.v = nn.Linear(D, a, bias=False), nn.Linear(D, a), nn.Linear(a, 1, bias=False)
     def forward(self, h):
-        e = self.v(torch.tanh(self.q(h)[:, :, None] + self.k(h)[:, None])).squeeze(-1)  # e_ts: (B, T, T)
-        return torch.softmax(e, dim=-1) @ h  # c_t = sum_s a_ts h_s: (B, T, D)
+        q, k = self.q(h), self.k(h)                          # (B, T, a) each
+        if torch.is_grad_enabled():  # keep q, k and v, recompute the (B, T, T, a) map in backward
+            e = checkpoint(additive_scores, q, k, self.v.weight, use_reentrant=False)
+        else: e = additive_scores(q, k, self.v.weight)
+        return torch.softmax(e, dim=-1) @ h                  # c_t = sum_s a_ts h_s: (B, T, D)
 
 class SeqAttRNN(nn.Module):
     "Bidirectional k-layer LSTM/RNN (dropout 0.3 between layers), additive attention, projection to d."

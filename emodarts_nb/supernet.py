@@ -339,8 +339,8 @@ def edge_maps(self: SuperNet) -> int:
 # %% ../nbs/api/11_supernet.ipynb #e0f22677
 def _get_checkpoint(self: SuperNet) -> bool: return any(m.checkpoint for m in self._mixed_ops())
 def _set_checkpoint(self: SuperNet, on: bool):
-    "Checkpoint every CNN mixed edge (on) or none (off)."
-    for m in self._mixed_ops(): m.checkpoint = bool(on) and m.kind == "cnn"
+    "Checkpoint every mixed edge, CNN and sequential (on), or none (off)."
+    for m in self._mixed_ops(): m.checkpoint = bool(on)
 SuperNet.checkpoint = property(_get_checkpoint, _set_checkpoint)
 
 # %% ../nbs/api/11_supernet.ipynb #ad4bef7e

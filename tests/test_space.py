@@ -358,3 +358,19 @@ def test_fused_tanh_rnn_matches_nn_rnn(k):
     g = torch.randn_like(y)
     for a, b in zip(torch.autograd.grad(y, [x, *op.parameters()], g), torch.autograd.grad(y0, [x, *op.parameters()], g)):
         assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_attention_recomputes_its_score_map_and_gives_the_same_gradients():
+    from emodarts_nb.ops import AdditiveAttention, additive_scores
+    torch.manual_seed(0)
+    att, h = AdditiveAttention(8, 4), torch.randn(2, 6, 8, requires_grad=True)
+    kept = [0, 0]
+    def pack(i): return lambda t: kept.__setitem__(i, kept[i] + t.numel()) or t
+    with torch.autograd.graph.saved_tensors_hooks(pack(0), lambda t: t): y = att(h)
+    with torch.autograd.graph.saved_tensors_hooks(pack(1), lambda t: t):  # the same without recomputation
+        y0 = torch.softmax(additive_scores(att.q(h), att.k(h), att.v.weight), -1) @ h
+    assert kept[0] <= kept[1] - 2 * 6 * 6 * 4                  # the (B, T, T, a) map is not kept
+    assert torch.allclose(y, y0)
+    g = torch.randn_like(y)
+    for a, b in zip(torch.autograd.grad(y, [h, *att.parameters()], g), torch.autograd.grad(y0, [h, *att.parameters()], g)):
+        assert torch.allclose(a, b, atol=1e-6)
