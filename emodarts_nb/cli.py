@@ -14,7 +14,7 @@ from .cache import extract_corpus
 from .config import PRESETS as SEARCH_PRESETS, STRATEGIES, TRAIN_PRESETS, get_config, get_train_config
 from .core import BadInputError, EmodartsError, check_out_dir, check_seed, default_device
 from .corpus import load_corpus
-from .experiment import METHODS, RECIPES, get_recipe, parse_list, run_experiment
+from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, parse_list, run_experiment
 from .features import get_preset
 from .predict import export_run, format_predictions, load_predictor, meta_path, parse_formats, predict
 from .search import demo_search, search
@@ -172,7 +172,7 @@ def add_experiment_command(sub):
     p.add_argument("--corpus-path", default=None, help="the corpus root (with --recipe)")
     p.add_argument("--protocol", default=None, help="fold protocol (default loso, or the recipe's)")
     p.add_argument("--methods", default=None,
-                   help=f"comma-separated, from: {', '.join(METHODS)} (default searched,baseline)")
+                   help=f"comma-separated, from: {', '.join(METHODS)} (default {','.join(REPORT_METHODS)})")
     p.add_argument("--folds", default=None, help="comma-separated fold indices or names (default: all)")
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     _add_experiment_stages(p)

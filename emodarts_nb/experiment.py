@@ -18,18 +18,22 @@ from . import __version__
 from .core import BadInputError, save_json, load_json, atomic_write
 from .config import get_config, get_train_config
 from .corpus import Corpus, load_corpus
+from .egemaps import egemaps_job
 from .metrics import summarise_folds, summary_table
 from .protocols import get_fold, make_folds
+from scipy.stats import permutation_test
+
 from .runs import DONE, METRICS, PREDICTIONS, is_done
 from .search import search, short_genotype
 from .train import retrain
 
 # %% auto #0
-__all__ = ['SEARCH_METHODS', 'RECIPES', 'METHOD_JOBS', 'METHODS', 'COLUMNS', 'SUMMARY_FOLDS', 'method_strategy', 'parse_list',
-           'get_recipe', 'Job', 'plan_jobs', 'ExperimentSpec', 'peak_memory_mb', 'searched_job', 'run_job',
-           'fmt_seconds', 'Progress', 'run_jobs', 'import_ray', 'run_jobs_ray', 'results_table', 'read_results',
-           'sign_flip_p', 'paired_comparison', 'git_commit', 'run_info', 'format_results', 'write_results',
-           'select_folds', 'run_experiment']
+__all__ = ['SEARCH_METHODS', 'REPORT_METHODS', 'RECIPES', 'METHOD_JOBS', 'METHODS', 'COLUMNS', 'SUMMARY_FOLDS',
+           'PAIRED_REFERENCES', 'method_strategy', 'parse_list', 'get_recipe', 'Job', 'plan_jobs', 'ExperimentSpec',
+           'peak_memory_mb', 'searched_job', 'egemaps_svm_job', 'run_job', 'fmt_seconds', 'Progress', 'run_jobs',
+           'import_ray', 'run_jobs_ray', 'results_table', 'read_results', 'sign_flip_p', 'paired_comparison',
+           'git_commit', 'run_info', 'paired_section', 'format_results', 'write_results', 'select_folds',
+           'run_experiment']
 
 # %% ../nbs/api/43_experiment.ipynb #abd398e9
 SEARCH_METHODS = ("searched", "first_order", "second_order", "joint", "sampling", "path_dropout", "random")
@@ -49,17 +53,19 @@ def parse_list(v, cast=str) -> list:
     return [cast(x.strip()) if isinstance(x, str) else x for x in items if not (isinstance(x, str) and not x.strip())]
 
 # %% ../nbs/api/43_experiment.ipynb #82ce3fec
+REPORT_METHODS = ("searched", "baseline", "random", "egemaps_svm")   # what every report compares
+
 RECIPES: dict[str, dict] = {
-    "iemocap_emodarts": dict(corpus="iemocap_emodarts", protocol="emodarts", methods=("searched", "baseline", "random"),
+    "iemocap_emodarts": dict(corpus="iemocap_emodarts", protocol="emodarts", methods=REPORT_METHODS,
                              search_preset="emodarts", train_preset="emodarts"),
     "msp_improv_emodarts": dict(corpus="msp_improv_emodarts", protocol="emodarts",
-                                methods=("searched", "baseline", "random"),
+                                methods=REPORT_METHODS,
                                 search_preset="emodarts", train_preset="emodarts"),
-    "iemocap_loso": dict(corpus="iemocap", protocol="loso_session", methods=("searched", "baseline", "random"),
+    "iemocap_loso": dict(corpus="iemocap", protocol="loso_session", methods=REPORT_METHODS,
                          search_preset="cpu", train_preset="cpu"),
-    "msp_improv_loso": dict(corpus="msp_improv", protocol="loso_session", methods=("searched", "baseline", "random"),
+    "msp_improv_loso": dict(corpus="msp_improv", protocol="loso_session", methods=REPORT_METHODS,
                             search_preset="cpu", train_preset="cpu"),
-    "emodb_loso": dict(corpus="emodb", protocol="loso", methods=("searched", "baseline", "random"),
+    "emodb_loso": dict(corpus="emodb", protocol="loso", methods=REPORT_METHODS,
                        search_preset="cpu", train_preset="cpu"),
 }
 
@@ -163,8 +169,17 @@ def searched_job(spec: ExperimentSpec, job: Job, corpus, fold, d: Path) -> dict:
                 macs=m.get("macs"),
                 search_s=search_s, train_s=train_s, genotype=geno, label=preds.label.tolist(), pred=preds.pred.tolist())
 
+# %% ../nbs/api/43_experiment.ipynb #4be82286
+def egemaps_svm_job(spec: ExperimentSpec, job: Job, corpus, fold, d: Path) -> dict:
+    "eGeMAPS functionals + class-balanced linear SVM, C chosen on the valid part (`egemaps.egemaps_job`)."
+    r = egemaps_job(corpus, fold, d/"train", seed=job.seed, progress=spec.progress, cache_dir=spec.cache_dir)
+    return dict(n=r["n"], wa=r["wa"], ua=r["ua"], macro_f1=r["macro_f1"], params=r["params"], macs=None,
+                search_s=r["search_s"], train_s=round(r["features_s"] + r["train_s"], 3), genotype=f"C={r['C']:g}",
+                label=r["label"], pred=r["pred"])
+
 # %% ../nbs/api/43_experiment.ipynb #581538eb
-METHOD_JOBS: dict[str, Callable] = {m: searched_job for m in (*SEARCH_METHODS, "baseline")}   # method: how its job runs
+METHOD_JOBS: dict[str, Callable] = {**{m: searched_job for m in (*SEARCH_METHODS, "baseline")},  # method: its job
+                                    "egemaps_svm": egemaps_svm_job}
 METHODS = tuple(METHOD_JOBS)
 
 def run_job(spec: ExperimentSpec, job: Job, corpus=None, fold=None) -> dict:
@@ -304,11 +319,10 @@ def read_results(path) -> pd.DataFrame:
 def sign_flip_p(d, exact_max: int = 16, draws: int = 1 << 16, seed: int = 0) -> float:
     "Two-sided sign-flip permutation p-value of mean(d) = 0 for paired differences `d` (exact up to `exact_max` pairs)."
     d = np.asarray(d, float)
-    n = len(d)
-    if n == 0: return float("nan")
-    if n <= exact_max: signs = 1 - 2 * ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1)   # all 2^n patterns
-    else: signs = np.random.default_rng(seed).choice([-1, 1], size=(draws, n))
-    return float(np.mean(np.abs(signs @ d) >= abs(d.sum()) - 1e-12))
+    if len(d) < 2: return 1.0 if len(d) else float("nan")       # one pair: both signs are as extreme
+    r = permutation_test((d,), np.mean, permutation_type="samples", alternative="two-sided",
+                         n_resamples=np.inf if len(d) <= exact_max else draws, rng=seed)
+    return float(r.pvalue)
 
 # %% ../nbs/api/43_experiment.ipynb #88700e77
 def paired_comparison(results: pd.DataFrame, reference: str = "baseline", metric: str = "ua") -> pd.DataFrame:
@@ -352,23 +366,28 @@ def _md_table(df: pd.DataFrame) -> str:
                       "|" + "---|" * len(df.columns)] + ["| " + " | ".join(r) + " |" for r in cells[1:]])
 
 # %% ../nbs/api/43_experiment.ipynb #843338cf
+PAIRED_REFERENCES = ("baseline", "egemaps_svm")   # a report pairs every other method against each of these it holds
+
+def paired_section(df: pd.DataFrame, reference: str) -> list[str]:
+    "The report's markdown lines pairing every other method against `reference` (UA, fold by fold)."
+    pc = paired_comparison(df, reference, "ua")
+    diff = f"UA − {reference} (points)"
+    pc = pc.assign(**{diff: [f"{100 * m:+.1f} ± {100 * s:.1f}" for m, s in zip(pc.diff_mean, pc.diff_std.fillna(0))],
+                      "wins/ties/losses": [f"{w}/{t}/{l}" for w, t, l in zip(pc.wins, pc.ties, pc.losses)],
+                      "p (sign flip)": pc.p.round(3)})
+    return ["", f"## Paired against {reference} (UA, fold by fold)", "",
+            _md_table(pc[["method", "pairs", diff, "wins/ties/losses", "p (sign flip)"]])]
+
 def format_results(df: pd.DataFrame, summary: pd.DataFrame, info: dict, title: str = "Results") -> str:
-    "The markdown report: how it was made, the summary (mean ± std, pooled), the methods paired against the baseline, the per-fold rows."
+    "The markdown report: how it was made, the summary (mean ± std, pooled), the methods paired against the references, the per-fold rows."
     per = df.drop(columns=["genotype"]).assign(**{k: (100 * df[k]).round(1) for k in ("wa", "ua", "macro_f1")})
     s = summary_table(summary).assign(**{"search s/fold": summary.search_s.round(1),
                                          "retrain s/fold": summary.train_s.round(1),
-                                          "peak MB": summary.peak_mb.round(0)})
+                                         "peak MB": summary.peak_mb.round(0)})
     head = [f"# {title}", "", f"    {info['command']}",
             ""] + [f"* {k}: {info[k]}" for k in ("commit", "date", "machine", "package")]
-    paired = []
-    if "baseline" in set(df.method) and df.method.nunique() > 1:
-        pc = paired_comparison(df, "baseline", "ua")
-        pc = pc.assign(**{"UA − baseline (points)": [f"{100 * m:+.1f} ± {100 * s:.1f}" for m,
-                                                     s in zip(pc.diff_mean, pc.diff_std.fillna(0))],
-                          "wins/ties/losses": [f"{w}/{t}/{l}" for w, t, l in zip(pc.wins, pc.ties, pc.losses)],
-                          "p (sign flip)": pc.p.round(3)})
-        paired = ["", "## Paired against the baseline (UA, fold by fold)", "",
-                  _md_table(pc[["method", "pairs", "UA − baseline (points)", "wins/ties/losses", "p (sign flip)"]])]
+    refs = [r for r in PAIRED_REFERENCES if r in set(df.method) and df.method.nunique() > 1]
+    paired = [line for r in refs for line in paired_section(df, r)]
     return "\n".join(head + ["", "## Summary (%; mean ± std over folds, and pooled over folds)", "",
                              _md_table(s)] + paired +
                      ["", "## Per fold", "", _md_table(per), ""])
@@ -402,7 +421,7 @@ def _call_repr(**kw) -> str:
     return "run_experiment(" + ", ".join(f"{k}={v!r}" for k, v in kw.items() if v not in (None, {}, False)) + ")"
 
 # %% ../nbs/api/43_experiment.ipynb #eafbd7cd
-def run_experiment(corpus, protocol: str = "loso", methods=("searched", "baseline"), folds=None, seeds=(0,),
+def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds=None, seeds=(0,),
                    out="runs/experiment",
                    search_preset: str = "cpu", train_preset: str = "cpu", ray: bool = False, address: str | None = None,
                    progress: bool = True, corpus_path=None, search_overrides=None, train_overrides=None, cache_dir=None,

@@ -253,10 +253,3 @@ def param_free(self: SearchHistory) -> pd.DataFrame:
     out["skips_kept"] = [sum(o == "skip_connect" for o in genotype_edges(self.genotypes[e], c).values())
                          if e in self.genotypes and c in CELL_TYPES else 0 for e, c in zip(out.epoch, out.cell)]
     return out
-
-# %% ../nbs/api/30_history.ipynb #804eaaca
-def __getattr__(name):
-    "Transitional: `toy_history` moved to `emodarts_nb.testing`; this keeps `from emodarts_nb.history import toy_history` working."
-    if name != "toy_history": raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from emodarts_nb.testing import toy_history
-    return toy_history

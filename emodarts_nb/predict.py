@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np, torch
 from fastcore.basics import patch
 
-from .audio import read_audio
+from .audio import read_clip
 from .core import BadInputError, EmodartsError, save_json, load_json, default_device
 from .features import FeatureConfig, NormStats, get_preset, extract_waves, cut_segments, segment_frames, apply_norm
 from .runs import MODEL, MODEL_INFO, load_checkpoint, norm_from_dict, norm_to_dict, read_model_info
@@ -71,7 +71,7 @@ def probs(self: Predictor, wave: np.ndarray) -> np.ndarray:
 def predict_file(p: Predictor, path) -> dict:
     "{file, emotion, probs} for one audio file, or {file, error} when it cannot be used."
     try:
-        wave, _ = read_audio(path, sr=p.features.sr)
+        wave, _ = read_clip(path, sr=p.features.sr)       # the corpus check's rule: silent or too short is refused
         pr = p.probs(wave)
     except EmodartsError as e: return dict(file=str(path), error=str(e))
     except Exception as e: return dict(file=str(path), error=f"{path}: cannot be used ({type(e).__name__}: {e})")

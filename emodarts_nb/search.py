@@ -280,11 +280,3 @@ def demo_search(corpus, preset: str = "cpu", out="runs/demo", epochs: int | None
     h = res.history.iloc[-1]
     return (f"search: {len(res.history)} epochs, valid accuracy {h.valid_acc:.2f} (chance {1/len(corpus.labels):.2f}); "
             f"genotype {short_genotype(res.genotype)}\nrun folder: {res.run_dir}")
-
-# %% ../nbs/api/22_search.ipynb #6d667640
-def __getattr__(name):
-    "Transitional: the toys moved to `emodarts_nb.testing`; this keeps `from emodarts_nb.search import toy_model` working."
-    if name not in ("toy_search_data", "toy_model",
-                    "ToySearchNet"): raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import emodarts_nb.testing as testing
-    return getattr(testing, name)

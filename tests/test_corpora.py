@@ -6,7 +6,7 @@ import pytest
 
 from emodarts_nb.core import BadInputError, CorpusError
 from emodarts_nb.corpus import COLUMNS, CORPORA, Corpus, load_corpus
-from emodarts_nb.fixtures import (EXPECTED, make_emodb_tree, make_iemocap_tree, make_msp_improv_tree,
+from emodarts_nb.testing import (EXPECTED, make_emodb_tree, make_iemocap_tree, make_msp_improv_tree,
                                   make_msp_podcast_tree, make_ravdess_tree, write_wav)
 
 BUILDERS = {"iemocap": make_iemocap_tree, "iemocap_emodarts": make_iemocap_tree, "msp_improv": make_msp_improv_tree,

@@ -5,7 +5,7 @@ import pytest
 
 from emodarts_nb.core import BadInputError, CorpusError
 from emodarts_nb.corpus import build_corpus, load_corpus
-from emodarts_nb.fixtures import (make_emodb_tree, make_iemocap_tree, make_msp_improv_tree, make_msp_podcast_tree,
+from emodarts_nb.testing import (make_emodb_tree, make_iemocap_tree, make_msp_improv_tree, make_msp_podcast_tree,
                                   make_ravdess_tree, write_bad_audio, write_wav)
 
 REASONS = {"empty": r"empty", "zero_length": r"zero-length|no audio samples|no samples", "not_audio": r"not a readable|not audio",

@@ -8,15 +8,10 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "emodarts_nb"
 MODULES = sorted(p.stem for p in PKG.glob("*.py") if p.stem not in ("__init__", "_modidx"))
 
-# Transitional re-exports that keep old import paths working while notebooks and tests owned by others move to the new
-# place. Each is (importer, imported); remove an entry when the old path goes (see the redesign's report).
-TRANSITIONAL = {("history", "testing"),    # `from emodarts_nb.history import toy_history` (31_plots, 33_widgets, tutorial 6)
-                ("search", "testing"),     # `from emodarts_nb.search import toy_search_data, toy_model` (31, 33, test_viz, ...)
-                ("fixtures", "testing")}   # `emodarts_nb.fixtures` (05_corpora, tutorial 7, test_corpora, ...)
 # Private names imported across modules in modules this test does not own yet; each should become public or move.
 # Modules of other owners that still attach methods by assignment (to convert to @patch, then drop from this set).
 ATTACHING = {"cache", "corpus", "genotypes", "graphs", "network", "supernet", "widgets"}
-KNOWN_PRIVATE = {("cache", "audio", "_check_readable"), ("network", "supernet", "_cnn_plan"), ("network", "supernet", "_input_hw")}
+KNOWN_PRIVATE: set = set()
 
 
 def imports(module: str) -> list[tuple[str, str | None, int]]:
@@ -36,7 +31,7 @@ def imports(module: str) -> list[tuple[str, str | None, int]]:
 
 
 def graph() -> dict[str, set[str]]:
-    return {m: {t for t, _, _ in imports(m) if t in MODULES and t != m and (m, t) not in TRANSITIONAL} for m in MODULES}
+    return {m: {t for t, _, _ in imports(m) if t in MODULES and t != m} for m in MODULES}
 
 
 def cycle(g: dict) -> list[str] | None:

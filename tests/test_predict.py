@@ -125,3 +125,22 @@ def test_a_file_that_is_no_model_is_named(tmp_path, wavs, emodarts_cmd):
         (tmp_path / f"{name}.json").write_text(json.dumps(dict(labels=["a", "b"], features={}, norm=None, input_shape=[4, 4])))
         r = subprocess.run([emodarts_cmd, "predict", str(tmp_path / name), str(wavs[0])], env=ENV, capture_output=True, text=True)
         assert r.returncode == 2 and "cannot be read as" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("name, make, says", [
+    ("zeros.wav", lambda sr: np.zeros(sr // 2, np.float32), "zero"),
+    ("quiet.wav", lambda sr: (1e-5 * np.sin(np.arange(sr // 2) / 5)).astype(np.float32), "dBFS"),
+    ("short.wav", lambda sr: (0.3 * np.sin(np.arange(sr // 100) / 5)).astype(np.float32), "too short"),
+    ("one.wav", lambda sr: np.array([0.5], np.float32), "too short"),
+    ("antiphase.wav", lambda sr: np.stack([s := (0.3 * np.sin(np.arange(sr // 2) / 5)).astype(np.float32), -s], 1), "cancel")])
+def test_predict_refuses_what_the_corpus_check_refuses(runs, tmp_path, name, make, says):
+    "Silent, too quiet, too short and cancelling clips get the corpus check's reason, not a score (fails on 77af34e)."
+    from emodarts_nb.audio import audio_problems
+    _, out, _ = runs
+    sr = 16000
+    x = make(sr)
+    sf.write(tmp_path / name, x, sr, subtype="FLOAT")
+    assert audio_problems(np.atleast_2d(x.T), sr)                  # the corpus check refuses it too
+    [r] = predict(out["baseline"], [tmp_path / name])
+    assert "error" in r and "emotion" not in r, r
+    assert name in r["error"] and says in r["error"], r["error"]

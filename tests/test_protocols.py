@@ -121,7 +121,7 @@ def test_fold_round_trip_and_table():
 
 def test_on_loader_fixture_trees(tmp_path):
     "The real loaders' output (stream B's fixture trees) goes through the emoDARTS and official protocols."
-    fx = pytest.importorskip("emodarts_nb.fixtures")
+    import emodarts_nb.testing as fx
     from emodarts_nb.corpus import load_corpus
     iemo = load_corpus("iemocap_emodarts", fx.make_iemocap_tree(tmp_path / "i"), strict=False)
     assert [f.held_out for f in make_folds(iemo, "emodarts")][0] == ("01_M", "02_F")
