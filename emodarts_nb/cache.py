@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from fastcore.basics import patch
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -55,7 +57,8 @@ class FeatureCache:
                 and bool(np.isfinite(a).all()))
 
 # %% ../nbs/api/03_cache.ipynb #af7f1833
-def _load(self: FeatureCache, sha: str) -> np.ndarray | None:
+@patch
+def load(self: FeatureCache, sha: str) -> np.ndarray | None:
     "The cached array, or None when absent or damaged (damaged ones are reported and removed)."
     p = self.path(sha)
     if not p.exists(): return None
@@ -66,7 +69,6 @@ def _load(self: FeatureCache, sha: str) -> np.ndarray | None:
     warnings.warn(f"{p}: damaged feature cache entry, {why}; recomputing it", stacklevel=2)
     p.unlink(missing_ok=True); self.repaired.append(str(p))
     return None
-FeatureCache.load = _load
 
 # %% ../nbs/api/03_cache.ipynb #dfcc4a9e
 @dataclass

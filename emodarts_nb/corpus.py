@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 import soundfile as sf
+from fastcore.basics import patch
 
 from .core import BadInputError, CorpusError, ProblemReport, path_problem
 from .audio import MAX_AUDIO_SECONDS, read_clip
@@ -72,18 +73,18 @@ class Corpus:
         return f"Corpus({self.name!r}: {len(self)} utterances, {len(self.speakers)} speakers; {cls})"
 
 # %% ../nbs/api/04_corpus.ipynb #eb79ad96
-def _class_counts(self: Corpus) -> dict:
+@patch
+def class_counts(self: Corpus) -> dict:
     vc = self.table["label"].value_counts()
     return {l: int(vc.get(l, 0)) for l in self.labels}
 
-def _by_speaker(self: Corpus, rows: str = "speaker") -> pd.DataFrame:
+@patch
+def by_speaker(self: Corpus, rows: str = "speaker") -> pd.DataFrame:
     "Counts per `rows` value (speaker, session, split...) × class, with totals."
     t = pd.crosstab(self.table[rows].fillna("-"), pd.Categorical(self.table["label"], categories=list(self.labels)),
                     margins=True, margins_name="total", dropna=False)
     t.index.name, t.columns.name = rows, "label"
     return t
-
-Corpus.class_counts, Corpus.by_speaker = _class_counts, _by_speaker
 
 # %% ../nbs/api/04_corpus.ipynb #0c234603
 def _header_seconds(path) -> float | None:
@@ -101,7 +102,8 @@ def _durations(self: Corpus) -> pd.Series:
         d[miss] = [np.nan if s is None else s for s in secs]
     return d.astype(float)
 
-def _summary(self: Corpus) -> dict:
+@patch
+def summary(self: Corpus) -> dict:
     "utterances, speakers, classes {label: n}, per_speaker {speaker: n}, duration_s, problems [str], notes [str]."
     per_spk = self.table["speaker"].value_counts()
     return dict(name=self.name, root=None if self.root is None else str(self.root), utterances=len(self),
@@ -111,10 +113,9 @@ def _summary(self: Corpus) -> dict:
                 problems=[str(p) for p in self.problems], notes=list(self.info.get("notes", [])),
                 excluded=dict(self.info.get("excluded", {})))
 
-Corpus.summary = _summary
-
 # %% ../nbs/api/04_corpus.ipynb #a1267c13
-def _describe(self: Corpus) -> str:
+@patch
+def describe(self: Corpus) -> str:
     "The summary as text."
     s = self.summary()
     lines = [f"corpus {s['name']}" + (f" at {s['root']}" if s["root"] else ""),
@@ -127,11 +128,10 @@ def _describe(self: Corpus) -> str:
                  + (f"\n    ... and {len(s['problems'])-20} more" if len(s["problems"]) > 20 else ""))
     return "\n".join(lines)
 
+@patch
 def _repr_html_(self: Corpus) -> str:
     import html
     return f"<pre>{html.escape(self.describe())}</pre>" + self.by_speaker().to_html()
-
-Corpus.describe, Corpus._repr_html_ = _describe, _repr_html_
 
 # %% ../nbs/api/04_corpus.ipynb #0d72fee0
 def note(info: dict, text: str) -> dict:
@@ -179,7 +179,8 @@ def scan_file(path) -> tuple[float | None, list[str]]:
 
 
 # %% ../nbs/api/04_corpus.ipynb #828ed0a2
-def _check(self: Corpus, strict: bool = True, progress: bool = False) -> Corpus:
+@patch
+def check(self: Corpus, strict: bool = True, progress: bool = False) -> Corpus:
     "Open every file; strict: raise `CorpusError` with every problem; lenient: print them, return the rest."
     paths, durs, report = self.table["path"].tolist(), [], ProblemReport()
     it = paths
@@ -196,8 +197,6 @@ def _check(self: Corpus, strict: bool = True, progress: bool = False) -> Corpus:
     if not len(t): raise _no_utterances(f"checking corpus {self.name}", report, "no file of the corpus is usable")
     return replace(self, table=t, problems=ProblemReport(list(self.problems) + list(report)),
                    info={**self.info, "checked": True})
-
-Corpus.check = _check
 
 
 # %% ../nbs/api/04_corpus.ipynb #a39ba171

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Iterable, Mapping, Sequence
 
 import torch
+from fastcore.basics import patch, patch_to
 
 from .core import BadInputError, save_json, load_json
 
@@ -86,30 +87,37 @@ class Genotype:
                 for f in fields(self) for v in [getattr(self, f.name)]}
 
 # %% ../nbs/api/12_genotypes.ipynb #2e39af09
-def _genotype_from_dict(d: dict, what="genotype") -> Genotype:
+@patch_to(Genotype, static_method=True)
+def from_dict(d: dict, what="genotype") -> Genotype:
+    "The genotype of a dict of its fields (`to_dict`); unknown fields raise `BadInputError` naming `what`."
     if not isinstance(d, dict): raise BadInputError(what, f"expected a JSON object, got {type(d).__name__}")
     unknown = set(d) - {f.name for f in fields(Genotype)}
     if unknown: raise BadInputError(what, f"unknown fields {sorted(unknown)}", f"expected {[f.name for f in fields(Genotype)]}")
     return Genotype(**d)
 
-def _to_json(self: Genotype, indent=None) -> str: return json.dumps(self.to_dict(), indent=indent)
-def _save(self: Genotype, path): return save_json(self.to_dict(), path)
-Genotype.to_json, Genotype.save = _to_json, _save
-Genotype.from_dict = staticmethod(_genotype_from_dict)
-Genotype.from_json = staticmethod(lambda s: _genotype_from_dict(json.loads(s)))
-Genotype.load = staticmethod(lambda path: _genotype_from_dict(load_json(path), str(path)))
+@patch_to(Genotype, static_method=True)
+def from_json(s) -> Genotype: return Genotype.from_dict(json.loads(s))
+
+@patch_to(Genotype, static_method=True)
+def load(path) -> Genotype: return Genotype.from_dict(load_json(path), str(path))
+
+@patch
+def to_json(self: Genotype, indent=None) -> str: return json.dumps(self.to_dict(), indent=indent)
+
+@patch
+def save(self: Genotype, path): return save_json(self.to_dict(), path)
 
 # %% ../nbs/api/12_genotypes.ipynb #8a5aeac1
 def _concat_str(c):
     return f"range({c[0]}, {c[-1] + 1})" if c and list(c) == list(range(c[0], c[-1] + 1)) else str(list(c))
 
-def _genotype_str(self: Genotype) -> str:
+@patch
+def __str__(self: Genotype) -> str:
     parts = []
     for c in CELL_TYPES:
         parts.append(f"{c}={[list(n) for n in getattr(self, c)]}")
         parts.append(f"{c}_concat={_concat_str(getattr(self, c + '_concat'))}")
     return f"Genotype({', '.join(parts)})"
-Genotype.__str__ = _genotype_str
 
 # %% ../nbs/api/12_genotypes.ipynb #77c33787
 _ALIASES = {"rnn": "seq", "rnn_concat": "seq_concat"}

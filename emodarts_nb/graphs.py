@@ -10,6 +10,7 @@ import math, re, shutil
 from pathlib import Path
 
 import graphviz
+from fastcore.basics import patch
 
 from .core import BadInputError, EmodartsError, atomic_write
 from .genotypes import CELL_TYPES, Genotype
@@ -173,15 +174,14 @@ def render(graph: graphviz.Digraph, path, format: str | None = None, dpi: int = 
     return path
 
 # %% ../nbs/api/32_graphs.ipynb #b04fea27
-def _genotype_svg(self: Genotype) -> str | None:
+@patch
+def _repr_svg_(self: Genotype) -> str | None:
     if shutil.which("dot") is None or not any(getattr(self, c) for c in CELL_TYPES): return None
     return genotype_figure(self).pipe(format="svg", encoding="utf-8")
 
-def _genotype_mimebundle(self: Genotype, include=None, exclude=None) -> dict:
-    svg = _genotype_svg(self)
+@patch
+def _repr_mimebundle_(self: Genotype, include=None, exclude=None) -> dict:
+    svg = self._repr_svg_()
     if svg is not None: return {"image/svg+xml": svg, "text/plain": str(self)}
     why = f"\n(graph not shown: graphviz's `dot` was not found; {INSTALL_HINT})" if shutil.which("dot") is None else ""
     return {"text/plain": str(self) + why}
-
-Genotype._repr_svg_ = _genotype_svg
-Genotype._repr_mimebundle_ = _genotype_mimebundle

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np, pandas as pd
 import ipywidgets as W
+from fastcore.basics import patch
 
 from .core import BadInputError
 from .data import SearchData
@@ -91,7 +92,8 @@ class SearchExplorer:
         if epoch is not None: self.epoch = epoch
 
 # %% ../nbs/api/33_widgets.ipynb #58316ef1
-def _build(self):
+@patch
+def _build(self: SearchExplorer):
     self.heatmap = _heatmap_widget(alpha_heatmap(self.h, self.slider.value, self.cell_dd.value, width=self.heatmap_width))
     self.slider.observe(lambda c: self._show(), "value")
     self.cell_dd.observe(lambda c: self._on_cell(), "value")
@@ -104,10 +106,9 @@ def _build(self):
     self.widget.add_class("emodarts-explorer")
     self._show()
 
-SearchExplorer._build = _build
-
 # %% ../nbs/api/33_widgets.ipynb #75ae864f
-def _show(self):
+@patch
+def _show(self: SearchExplorer):
     "Redraw everything that depends on the epoch and the cell."
     e, c, h = self.slider.value, self.cell_dd.value, self.h
     row = h.history[h.history.epoch == e] if len(h.history) else h.history
@@ -121,58 +122,72 @@ def _show(self):
     self.changes.value = f"<b>changed:</b> {html.escape(self._texts['changes'])}"
     self._show_top()
 
-def _show_top(self):
+@patch
+def _show_top(self: SearchExplorer):
     if self.edge_dd.value is None: return
     c, edge = self.cell_dd.value, self.edge_dd.value
     self._texts["top_ops"] = top_ops_text(self.h.probs(self.slider.value, c), edge, self.k, name=edge_label(c, edge))
     self.top.value = f"<b>top operations</b> {html.escape(self._texts['top_ops'])}"
 
-def _on_cell(self):
+@patch
+def _on_cell(self: SearchExplorer):
     self.edge_dd.options = self._edge_options()                 # selects the first edge
     self._show()
 
-def _edge_options(self):
+@patch
+def _edge_options(self: SearchExplorer):
     "(label, edge) pairs of the shown cell: labelled as the graph names the two ends (`graphs.edge_label`)."
     c = self.cell_dd.value
     return [(edge_label(c, e), e) for e in self.h.edges(c)]
 
-SearchExplorer._show, SearchExplorer._show_top, SearchExplorer._on_cell = _show, _show_top, _on_cell
-SearchExplorer._edge_options = _edge_options
-
 # %% ../nbs/api/33_widgets.ipynb #4ec92d70
-def _prop(widget, check=None):
-    def set_(self, v):
-        w = getattr(self, widget)
-        setattr(w, "value", check(self, v) if check else v)
-    return property(lambda self: getattr(self, widget).value, set_)
+@patch(as_prop=True)
+def epoch(self: SearchExplorer):
+    "The epoch shown; setting it moves the slider (clipped to the run's first and last epochs)."
+    return self.slider.value
 
-def _check_cell(self, v):
+@patch(set_prop=True)
+def epoch(self: SearchExplorer, v): self.slider.value = int(min(max(v, self.slider.min), self.slider.max))
+
+# %% ../nbs/api/33_widgets.ipynb #245a6b43
+@patch(as_prop=True)
+def cell(self: SearchExplorer):
+    "The cell type shown; setting it to a cell the search does not have raises `BadInputError`."
+    return self.cell_dd.value
+
+@patch(set_prop=True)
+def cell(self: SearchExplorer, v):
     if v not in self.h.cells: raise BadInputError(f"cell {v!r}", "is not in this search", f"use one of {self.h.cells}")
-    return v
+    self.cell_dd.value = v
 
-def _check_edge(self, v):
+# %% ../nbs/api/33_widgets.ipynb #d3abe831
+@patch(as_prop=True)
+def edge(self: SearchExplorer):
+    "The edge whose top operations are named; setting it to an edge the cell does not have raises `BadInputError`."
+    return self.edge_dd.value
+
+@patch(set_prop=True)
+def edge(self: SearchExplorer, v):
     edges = self.h.edges(self.cell)
-    if v not in edges: raise BadInputError(f"edge {v!r}", f"is not an edge of the {self.cell} cell", f"use one of {edges}")
-    return v
-
-SearchExplorer.epoch = _prop("slider", lambda self, v: int(min(max(v, self.slider.min), self.slider.max)))
-SearchExplorer.cell, SearchExplorer.edge = _prop("cell_dd", _check_cell), _prop("edge_dd", _check_edge)
+    if v not in edges:
+        raise BadInputError(f"edge {v!r}", f"is not an edge of the {self.cell} cell", f"use one of {edges}")
+    self.edge_dd.value = v
 
 # %% ../nbs/api/33_widgets.ipynb #0aeba0d7
-def _state(self) -> dict:
+@patch
+def state(self: SearchExplorer) -> dict:
     "What the explorer shows: epoch, cell, edge, texts, the graph's SVG hash and the heatmap's z values."
     return dict(epoch=self.epoch, cell=self.cell, edge=self.edge, **self._texts,
                 graph_sha=hashlib.sha1(self._svg.encode()).hexdigest()[:12],
                 heatmap=np.array(self.heatmap.data[0].z, dtype=float))
-
-SearchExplorer.state = _state
 
 # %% ../nbs/api/33_widgets.ipynb #31024c41
 STATIC_NOTE = ("<p><em>A static view: the live explorer (epoch slider, cell and edge selectors) needs a running "
                "Python kernel; open this notebook in JupyterLab and run it. The heatmap below has its own epoch "
                "slider and play button.</em></p>")
 
-def _static_html(self) -> str:
+@patch
+def _static_html(self: SearchExplorer) -> str:
     "The explorer as HTML without a kernel: note, title, heatmap with an epoch slider, genotype graph, texts."
     fig = alpha_slider(self.h, self.cell, epoch=self.epoch, width=self.heatmap_width)
     heat = fig.to_html(include_plotlyjs=False, full_html=False, config=dict(responsive=True))
@@ -183,14 +198,14 @@ def _static_html(self) -> str:
             f'<div style="max-width:100%;overflow-x:auto">{self.graph.value}</div></div>'
             f'<p><b>top operations</b> {t["top_ops"]}<br><b>changed:</b> {t["changes"]}</p></div>')
 
-def _explorer_bundle(self, **kw):
+@patch
+def _repr_mimebundle_(self: SearchExplorer, **kw):
     "The live widget for JupyterLab, and the static view for pages without a kernel."
     return {**self.widget._repr_mimebundle_(**kw), "text/html": self._static_html()}
 
-SearchExplorer._static_html, SearchExplorer._repr_mimebundle_ = _static_html, _explorer_bundle
-
 # %% ../nbs/api/33_widgets.ipynb #6868dddd
-def _update(self, source):
+@patch
+def update(self: SearchExplorer, source):
     "Show a newer history of the run; a slider at the last epoch moves to the new last epoch."
     follow = self.slider.value == self.slider.max
     self.h = as_history(source)
@@ -200,8 +215,6 @@ def _update(self, source):
     if follow and self.slider.value != e[-1]: self.slider.value = e[-1]   # redraws through the observer
     else: self._show()
     return self
-
-SearchExplorer.update = _update
 
 # %% ../nbs/api/33_widgets.ipynb #0728ed46
 class LiveSearch:
@@ -232,16 +245,16 @@ class LiveSearch:
                 "text/html": f"<div>{note}<p><b>status when displayed:</b> {self.status.value}</p></div>"}
 
 # %% ../nbs/api/33_widgets.ipynb #95a52e08
-def _last_epoch(self) -> int:
+@patch
+def _last_epoch(self: LiveSearch) -> int:
     "The last epoch in the run folder's history.csv (0: none yet)."
     f = self.out/"history.csv"
     ep = pd.read_csv(f).epoch if f.is_file() and f.stat().st_size else []
     return int(max(ep)) if len(ep) else 0
 
-LiveSearch._last_epoch = _last_epoch
-
 # %% ../nbs/api/33_widgets.ipynb #eb1528b2
-def _work(self):
+@patch
+def _work(self: LiveSearch):
     "The thread's body: one search whose per-epoch callback refreshes the explorer and asks whether to go on."
     def after_epoch(epoch, records):                       # runs in this thread, after the epoch is saved
         self._show(); self._say(f"epoch {epoch} of {self.config.epochs} done")
@@ -256,18 +269,19 @@ def _work(self):
     except BaseException as e:
         self.error = e; self._say(f"failed: {type(e).__name__}: {e}")
 
-def _show_live(self):
+@patch
+def _show(self: LiveSearch):
     if self.explorer is None:
         self.explorer = SearchExplorer(self.out, epoch=self._last_epoch(), epochs=self.config.epochs)
         self.widget.children = (*self.widget.children, self.explorer.widget)
     else: self.explorer.update(self.out)
 
-def _say(self, text): self.status.value = html.escape(text)
-
-LiveSearch._work, LiveSearch._show, LiveSearch._say = _work, _show_live, _say
+@patch
+def _say(self: LiveSearch, text): self.status.value = html.escape(text)
 
 # %% ../nbs/api/33_widgets.ipynb #f886a034
-def _start(self):
+@patch
+def start(self: LiveSearch):
     "Start the search in a background thread; returns `self` at once."
     if self._thread is not None: raise BadInputError("LiveSearch", "was already started", "make a new LiveSearch (resume=True continues the folder)")
     self.out.mkdir(parents=True, exist_ok=True)
@@ -275,15 +289,17 @@ def _start(self):
     self._thread.start()
     return self
 
-def _wait(self, timeout=None):
+@patch
+def wait(self: LiveSearch, timeout=None):
     "Wait for the search to end; the `SearchResult`, or None when stopped early (raises the search's error)."
     if self._thread is not None: self._thread.join(timeout)
     if self.error is not None: raise self.error
     return self.result
 
-def _stop(self):
+@patch
+def stop(self: LiveSearch):
     "Ask the search to stop after the epoch that is running (the run folder stays resumable)."
     self._stop.set(); self.stop_button.disabled = True
 
-LiveSearch.start, LiveSearch.wait, LiveSearch.stop = _start, _wait, _stop
-LiveSearch.running = property(lambda self: self._thread is not None and self._thread.is_alive())
+@patch(as_prop=True)
+def running(self: LiveSearch) -> bool: return self._thread is not None and self._thread.is_alive()
