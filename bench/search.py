@@ -129,16 +129,16 @@ def official_case(name: str, steps: int, orders, official: str) -> dict:
     sys.path.insert(0, str(Path(official) / "emoDARTS"))
     from models.search_cnn import SearchCNNController  # the official code's names
     from architect import Architect as OfficialArchitect
+    from emodarts_nb.supernet import SpaceConfig
     preset, shape, batch, cfg = case_shape(name)
-    sp = cfg.space
+    sp = SpaceConfig(**cfg.space)  # its cells reduce at n//3 and 2n//3: ("normal", "reduce", "reduce", "normal") for 4
     torch.manual_seed(0)
-    model = SearchCNNController(1, sp["C"], 4, len(sp["cnn_cells"]), nn.CrossEntropyLoss(), n_nodes=sp["nodes"],
-                                device_ids=[0], n_layers_rnn=sp["seq_cells"],
-                                n_nodes_rnn=sp.get("seq_nodes") or sp["nodes"])
+    model = SearchCNNController(1, sp.C, 4, len(sp.cnn_cells), nn.CrossEntropyLoss(), n_nodes=sp.nodes,
+                                device_ids=[0], n_layers_rnn=sp.seq_cells, n_nodes_rnn=sp.n_seq_nodes)
     w_optim = torch.optim.SGD(model.weights(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
     a_optim = torch.optim.Adam(model.alphas(), cfg.alpha_lr, betas=(0.5, 0.999), weight_decay=1e-3)
     batch_of = lambda b=batch: (torch.randn(b, 1, *shape), torch.randint(0, 4, (b,)))
-    out = dict(case=name, code=f"official: {official}", input=list(shape), batch=batch, C=sp["C"],
+    out = dict(case=name, code=f"official: {official}", input=list(shape), batch=batch, C=sp.C,
                threads=torch.get_num_threads(),
                weights_M=round(sum(p.numel() for p in model.weights()) / 1e6, 2))
     def weight_step(b):

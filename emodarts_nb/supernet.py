@@ -301,14 +301,14 @@ def _alpha_probs(self: SuperNet) -> pd.DataFrame:
 SuperNet.edge_weights, SuperNet.alpha_probs = _edge_weights, _alpha_probs
 
 # %% ../nbs/api/11_supernet.ipynb #353fd6a2
-def _genotype(self: SuperNet, k: int = 2) -> Genotype:
+def _genotype(self: SuperNet, k: int = 2, max_skip=None, min_param=None) -> Genotype:
     "The discrete architecture: per node the k strongest edges by their best non-`none` probability (times the edge weight)."
     w = {}
     for c in self.cell_types():
         p = torch.softmax(self.arch[c].detach(), -1)
         if (ew := self.edge_weights(c)) is not None: p = p * ew.detach()[:, None]  # PC-DARTS: edge strength
         w[c] = p.cpu()
-    return derive_genotype(w, {c: self.op_names(c) for c in w}, k)
+    return derive_genotype(w, {c: self.op_names(c) for c in w}, k, max_skip=max_skip, min_param=min_param)
 SuperNet.genotype = _genotype
 
 # %% ../nbs/api/11_supernet.ipynb #8af837f3
