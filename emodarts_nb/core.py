@@ -168,7 +168,8 @@ def load_json(path):
     try: return json.loads(Path(path).read_text(encoding="utf-8"))
     except UnicodeDecodeError as e: raise BadInputError(path, f"not UTF-8 text ({e.reason} at byte {e.start})",
                                                         "save it as UTF-8") from None
-    except json.JSONDecodeError as e: raise BadInputError(path, f"not valid JSON ({e})", "delete it or restore it") from None
+    except json.JSONDecodeError as e:
+        raise BadInputError(path, f"not valid JSON ({e})", "delete it or restore it") from None
 
 
 # %% ../nbs/api/00_core.ipynb #16ef3ec7
@@ -183,7 +184,7 @@ def _tuples(v):
     return v
 
 def from_plain(cls, d: dict, what: str = "configuration"):
-    "The dataclass `cls` from the plain dict `d` (lists become tuples, inside dicts too); unknown keys raise `BadInputError`."
+    "The dataclass `cls` from the plain dict `d` (lists become tuples, in dicts too); unknown keys: `BadInputError`."
     names = sorted(f.name for f in fields(cls))
     if bad := sorted(set(d) - set(names)):
         raise BadInputError(f"{what} keys {bad}", f"not a {cls.__name__} field",
