@@ -28,21 +28,34 @@ KINDS, NORMS, WINDOWS = ("spec", "logmel", "mfcc"), ("utterance", "speaker", "tr
 @dataclass(frozen=True)
 class FeatureConfig:
     "Every setting of the front-end; frozen, hashable, JSON-able (`to_dict`)."
-    sr: int = 16000; kind: str = "logmel"; n_fft: int = 512; win_length: int | None = None  # None: n_fft
-    hop_length: int = 160; window: str = "hann"; n_mels: int = 64; n_mfcc: int = 40
-    fmin: float = 0.0; fmax: float | None = None; top_db: float | None = 80.0  # fmax None: sr/2
+    sr: int = 16000
+    kind: str = "logmel"
+    n_fft: int = 512
+    win_length: int | None = None  # None: n_fft
+    hop_length: int = 160
+    window: str = "hann"
+    n_mels: int = 64
+    n_mfcc: int = 40
+    fmin: float = 0.0
+    fmax: float | None = None
+    top_db: float | None = 80.0  # fmax None: sr/2
     deltas: int = 0                      # 0: none; 1: + Δ; 2: + Δ and ΔΔ (stacked on the feature axis)
     max_seconds: float | None = None     # pad with zeros / crop to this length; None keeps each length
     time_pool: int = 1                   # max-pool the time axis by this factor (windows that do not fit are dropped)
-    segment_seconds: float | None = None; segment_hop_seconds: float | None = None
-    norm: str | None = None; name: str = "custom"; power: float = 2.0
+    segment_seconds: float | None = None
+    segment_hop_seconds: float | None = None
+    norm: str | None = None
+    name: str = "custom"
+    power: float = 2.0
 
     def __post_init__(self):
         bad = [(k, v, ok) for k, v, ok in [("kind", self.kind, KINDS), ("norm", self.norm, NORMS),
                ("window", self.window, WINDOWS), ("deltas", self.deltas, (0, 1, 2))] if v not in ok]
-        if bad: raise BadInputError(f"FeatureConfig {self.name!r}", f"{bad[0][0]}={bad[0][1]!r} is not one of {bad[0][2]}")
+        if bad:
+            raise BadInputError(f"FeatureConfig {self.name!r}", f"{bad[0][0]}={bad[0][1]!r} is not one of {bad[0][2]}")
         if self.kind == "mfcc" and self.n_mfcc > self.n_mels:
-            raise BadInputError(f"FeatureConfig {self.name!r}", f"n_mfcc={self.n_mfcc} > n_mels={self.n_mels}", "lower n_mfcc")
+            raise BadInputError(f"FeatureConfig {self.name!r}", f"n_mfcc={self.n_mfcc} > n_mels={self.n_mels}",
+                                "lower n_mfcc")
 
     def to_dict(self) -> dict: return asdict(self)
 
@@ -77,7 +90,8 @@ PRESETS: dict[str, FeatureConfig] = {
 
 def get_preset(preset: str = "cpu", /, **overrides) -> FeatureConfig:
     "The preset named `preset`, with any field (`name` included) replaced by `overrides`."
-    if preset not in PRESETS: raise BadInputError(f"feature preset {preset!r}", "unknown", f"use one of {sorted(PRESETS)}")
+    if preset not in PRESETS:
+        raise BadInputError(f"feature preset {preset!r}", "unknown", f"use one of {sorted(PRESETS)}")
     unknown = set(overrides) - {f.name for f in fields(FeatureConfig)}
     if unknown: raise BadInputError(f"feature preset {preset!r}", f"unknown setting(s) {sorted(unknown)}")
     return replace(PRESETS[preset], **overrides)
@@ -133,8 +147,9 @@ def dct_matrix(n_mfcc: int, n_mels: int, device=None) -> torch.Tensor:
 def delta(x: torch.Tensor, width: int = 9) -> torch.Tensor:
     "(..., F, T) -> (..., F, T) regression slope over `width` frames, edges as librosa's mode='interp'."
     h = width // 2
-    if x.shape[-1] < width: raise BadInputError(f"feature array with {x.shape[-1]} frames", f"deltas need at least {width}",
-                                                "use longer utterances, or deltas=0")
+    if x.shape[-1] < width:
+        raise BadInputError(f"feature array with {x.shape[-1]} frames", f"deltas need at least {width}",
+                            "use longer utterances, or deltas=0")
     k = torch.arange(-h, h + 1, dtype=x.dtype, device=x.device)
     d = F.conv1d(x.reshape(-1, 1, x.shape[-1]), k[None, None] / k.square().sum())  # (·, 1, T - 2h), a correlation
     return F.pad(d, (h, h), mode="replicate").reshape(x.shape)
@@ -162,12 +177,15 @@ def _spectral(x: torch.Tensor, cfg: FeatureConfig, n_out: int) -> torch.Tensor:
     if cfg.top_db is not None: fill = torch.maximum(fill, db.amax((-2, -1), keepdim=True) - cfg.top_db)
     if cfg.kind == "mfcc":                         # DCT in float64: a float32 sum of 128 dB values errs by ~1e-3
         D = dct_matrix(cfg.n_mfcc, cfg.n_mels, x.device).double()
-        db, fill = (D @ db.double()).float(), (D.sum(1)[:, None] * fill.double()).float()  # (B, n_mfcc, T), (B, n_mfcc, 1)
+        db, fill = (D @ db.double()).float(), (D.sum(1)[:,
+                                                        None] * fill.double()).float()  # (B, n_mfcc, T), (B, n_mfcc, 1)
     return torch.cat([db, fill.expand(-1, db.shape[1], max(n_out - db.shape[-1], 0))], -1)
 
 def _finish(f: torch.Tensor, cfg: FeatureConfig) -> np.ndarray:
     "(F0, T) -> (F, T // time_pool) float32 with deltas stacked on the feature axis."
-    if cfg.deltas: d1 = delta(f); f = torch.cat([f, d1] + ([delta(d1)] if cfg.deltas == 2 else []), 0)
+    if cfg.deltas:
+        d1 = delta(f)
+        f = torch.cat([f, d1] + ([delta(d1)] if cfg.deltas == 2 else []), 0)
     return time_pool(f, cfg.time_pool).cpu().numpy().astype(np.float32, copy=False)
 
 # %% ../nbs/api/02_features.ipynb #f5a05dcb
@@ -193,9 +211,11 @@ def extract_waves(waves: Sequence[np.ndarray], cfg: FeatureConfig, device=None, 
     return out
 
 # %% ../nbs/api/02_features.ipynb #983d7f90
-def vowel(seconds: float = 1.0, sr: int = 16000, f0: float = 120.0, formants=(700, 1200, 2600), seed: int = 0) -> np.ndarray:
+def vowel(seconds: float = 1.0, sr: int = 16000, f0: float = 120.0, formants=(700, 1200, 2600),
+          seed: int = 0) -> np.ndarray:
     "A synthetic vowel (pulse train through formant resonators, a little noise): float32 (n,)."
-    n = int(seconds * sr); rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    rng = np.random.default_rng(seed)
     phase = np.cumsum(2 * np.pi * f0 * (1 + 0.02 * np.sin(2 * np.pi * 3 * np.arange(n) / sr)) / sr)
     y = (np.sin(phase) > 0.95).astype(np.float64) + 0.01 * rng.standard_normal(n)   # pulses + breath
     for fc in formants:                                          # two-pole resonator per formant, bandwidth 80 Hz
