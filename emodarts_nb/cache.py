@@ -53,7 +53,8 @@ class FeatureCache:
 
     def _valid(self, a) -> bool:
         T = n_frames(self.cfg)
-        return (a.dtype == np.float32 and a.ndim == 2 and a.shape[0] == n_features(self.cfg) and (T is None or a.shape[1] == T)
+        return (a.dtype == np.float32 and a.ndim == 2 and a.shape[0] == n_features(self.cfg)
+                and (T is None or a.shape[1] == T)
                 and bool(np.isfinite(a).all()))
 
 # %% ../nbs/api/03_cache.ipynb #af7f1833
@@ -84,7 +85,8 @@ class Features:
 
     def __len__(self): return len(self.feats)
     def summary(self) -> str:
-        return (f"features '{self.cfg.name}': computed {self.computed}, cached {self.cached}, problems {len(self.problems)}"
+        return (f"features '{self.cfg.name}': computed {self.computed}, cached {self.cached}, problems "
+                f"{len(self.problems)}"
                 + (f", repaired {len(self.repaired)} damaged cache file(s)" if self.repaired else ""))
 
 # %% ../nbs/api/03_cache.ipynb #ea002b82
@@ -111,7 +113,8 @@ def _lookup(rows, cache: FeatureCache, problems: ProblemReport, bar) -> tuple[di
     return got, todo
 
 # %% ../nbs/api/03_cache.ipynb #d9fc638e
-def _compute(todo: dict, cfg, cache: FeatureCache, problems, bar, batch_size, device, frontend, chunk: int = 256) -> dict:
+def _compute(todo: dict, cfg, cache: FeatureCache, problems, bar, batch_size, device, frontend,
+             chunk: int = 256) -> dict:
     "Read, extract and store every file of `todo`, `chunk` files at a time (sorted by length inside `extract_waves`)."
     got, items = {}, list(todo.items())
     for s in range(0, len(items), chunk):
@@ -119,15 +122,19 @@ def _compute(todo: dict, cfg, cache: FeatureCache, problems, bar, batch_size, de
         for sha, uses in items[s:s + chunk]:
             y, why, hint = _wave_or_reasons(uses[0][1], cfg)
             if y is None: [problems.add(p, "; ".join(why), hint, utt=u) for u, p in uses]
-            else: ok.append((sha, uses)); waves.append(y)
+            else:
+                ok.append((sha, uses))
+                waves.append(y)
         for (sha, uses), a in zip(ok, extract_waves(waves, cfg, device, batch_size, frontend)):
-            cache.save(sha, a); got.update({u: a for u, _ in uses})
+            cache.save(sha, a)
+            got.update({u: a for u, _ in uses})
         bar.update(sum(len(uses) for _, uses in items[s:s + chunk]))
     return got
 
 # %% ../nbs/api/03_cache.ipynb #c007c90d
 def extract_corpus(corpus, cfg: FeatureConfig, cache_dir=None, strict: bool = True, progress: bool = True,
-                   batch_size: int = 32, device=None, frontend: Callable | None = None, frontend_key: str | None = None) -> Features:
+                   batch_size: int = 32, device=None, frontend: Callable | None = None, frontend_key: str
+                   | None = None) -> Features:
     "Features of every utterance of `corpus` (uses `.name`, `.table['utt']`, `.table['path']`), cached on disk."
     cache = FeatureCache(cache_dir or default_cache_dir(), cfg, frontend_key or (repr(frontend) if frontend else None))
     rows, problems = list(zip(corpus.table["utt"], corpus.table["path"])), ProblemReport()
