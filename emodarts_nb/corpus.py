@@ -64,8 +64,11 @@ class Corpus:
 
     def subset(self, utts) -> "Corpus":
         "The corpus restricted to `utts` (in the table's order); unknown ids raise `BadInputError`."
-        utts = set(utts); missing = utts - set(self.table["utt"])
-        if missing: raise BadInputError(f"corpus {self.name}", f"{len(missing)} unknown utterance id(s), e.g. {sorted(missing)[:3]}")
+        utts = set(utts)
+        missing = utts - set(self.table["utt"])
+        if missing:
+            raise BadInputError(f"corpus {self.name}",
+                                f"{len(missing)} unknown utterance id(s), e.g. {sorted(missing)[:3]}")
         return replace(self, table=self.table[self.table["utt"].isin(utts)].reset_index(drop=True))
 
     def __repr__(self):
@@ -119,7 +122,8 @@ def describe(self: Corpus) -> str:
     "The summary as text."
     s = self.summary()
     lines = [f"corpus {s['name']}" + (f" at {s['root']}" if s["root"] else ""),
-             f"  {s['utterances']} utterances, {s['speakers']} speakers, {s['duration_s']/3600:.2f} h ({s['duration_s']:.1f} s)",
+             f"  {s['utterances']} utterances, {s['speakers']} speakers, {s['duration_s']/3600:.2f} h "
+             f"({s['duration_s']:.1f} s)",
              "  classes: " + ", ".join(f"{k} {v}" for k, v in s["classes"].items()),
              "  per speaker: " + ", ".join(f"{k} {v}" for k, v in s["per_speaker"].items())]
     if s["excluded"]: lines.append("  left out on purpose: " + ", ".join(f"{k} {v}" for k, v in s["excluded"].items()))
@@ -141,11 +145,13 @@ def note(info: dict, text: str) -> dict:
 
 def _generic_problems(t: pd.DataFrame, labels, problems: ProblemReport):
     for utt, p, lab, spk in zip(t.utt, t.path, t.label, t.speaker):
-        if lab not in labels: problems.add(p, f"label {lab!r} is not one of {list(labels)}", "fix the label or pass labels=", utt=utt)
+        if lab not in labels:
+            problems.add(p, f"label {lab!r} is not one of {list(labels)}", "fix the label or pass labels=", utt=utt)
         if spk is None or spk == "": problems.add(p, "no speaker", "give every utterance a speaker", utt=utt)
         if why := path_problem(p, allow_empty=True): problems.add(p, *why, utt=utt)   # check() reads the audio
     for utt, g in t[t.utt.duplicated(keep=False)].groupby("utt", sort=True):
-        problems.add(" and ".join(g.path), f"duplicate utterance id {utt!r} ({len(g)} rows)", "ids must be unique: rename one", utt=utt)
+        problems.add(" and ".join(g.path), f"duplicate utterance id {utt!r} ({len(g)} rows)",
+                     "ids must be unique: rename one", utt=utt)
 
 
 # %% ../nbs/api/04_corpus.ipynb #41774bc6
