@@ -86,7 +86,8 @@ def _iemocap_root(path) -> Path:
     p = require_dir(path, "IEMOCAP", IEMOCAP_LAYOUT)
     for c in (p, p/"IEMOCAP_full_release", p/"IEMOCAP"):
         if any(c.glob("Session[0-9]")): return c
-    raise BadInputError(p, "no Session1..5 folders found", f"give the IEMOCAP_full_release folder; expected layout: {IEMOCAP_LAYOUT}")
+    raise BadInputError(p, "no Session1..5 folders found",
+                        f"give the IEMOCAP_full_release folder; expected layout: {IEMOCAP_LAYOUT}")
 
 # %% ../nbs/api/05_corpora.ipynb #d7666052
 def _read_iemocap_labels(ses: Path, info, problems) -> dict:
@@ -136,18 +137,32 @@ def load_iemocap(path=None, strict: bool = True, improvised_only: bool = False, 
         for dialog in sorted({u.rsplit("_", 1)[0] for u in labels}):
             k = _dedup_key(dialog)
             if emodarts_dedup and "_impro" in dialog and k in seen_keys:
-                count_excluded(info, "emodarts_dedup", sum(u.rsplit("_", 1)[0] == dialog for u in labels)); continue
+                count_excluded(info, "emodarts_dedup", sum(u.rsplit("_", 1)[0] == dialog for u in labels))
+                continue
             seen_keys.add(k)
             for utt in sorted(u for u in labels if u.rsplit("_", 1)[0] == dialog):
                 code, lf = labels[utt]
-                if not _IEMOCAP_UTT.match(utt): problems.add(lf, f"turn name {utt!r} does not parse as Ses..._XNNN", utt=utt); continue
-                if code not in IEMOCAP_CODES: problems.add(lf, f"unknown emotion code {code!r} for {utt}", f"known: {' '.join(IEMOCAP_CODES)}", utt=utt); continue
-                if improvised_only and "_impro" not in dialog: count_excluded(info, "scripted"); continue
-                if code not in keep: count_excluded(info, code); continue
-                if utt not in wavs: info.setdefault("_nowav", []).append(utt); continue
+                if not _IEMOCAP_UTT.match(utt):
+                    problems.add(lf, f"turn name {utt!r} does not parse as Ses..._XNNN", utt=utt)
+                    continue
+                if code not in IEMOCAP_CODES:
+                    problems.add(lf, f"unknown emotion code {code!r} for {utt}",
+                                 f"known: {' '.join(IEMOCAP_CODES)}", utt=utt)
+                    continue
+                if improvised_only and "_impro" not in dialog:
+                    count_excluded(info, "scripted")
+                    continue
+                if code not in keep:
+                    count_excluded(info, code)
+                    continue
+                if utt not in wavs:
+                    info.setdefault("_nowav", []).append(utt)
+                    continue
                 rows.append(_iemocap_row(utt, wavs[utt], code, merge_exc, texts))
         for utt, p in wavs.items():
-            if utt not in labels: problems.add(p, "audio without a label line", f"expected in dialog/EmoEvaluation/{utt.rsplit('_', 1)[0]}.txt", utt=utt)
+            if utt not in labels:
+                problems.add(p, "audio without a label line",
+                             f"expected in dialog/EmoEvaluation/{utt.rsplit('_', 1)[0]}.txt", utt=utt)
     _note_unpaired(info, "labels_without_audio", info.pop("_nowav", []), "labelled turn(s) without a WAV file")
     return build_corpus(name, rows, ("ang", "hap", "neu", "sad"), root, problems, info, strict)
 
@@ -159,7 +174,8 @@ def load_iemocap_emodarts(path=None, strict: bool = True, emodarts_dedup: bool =
                         name="iemocap_emodarts", **kw)
 
 # %% ../nbs/api/05_corpora.ipynb #4e8fab16
-MSP_IMPROV_LAYOUT = "MSP-IMPROV/Evalution.txt (or Evaluation.txt) and [Audio/]session1..6/S01A/R/MSP-IMPROV-S01A-F01-R-FF01.wav"
+MSP_IMPROV_LAYOUT = ("MSP-IMPROV/Evalution.txt (or Evaluation.txt) and "
+                     "[Audio/]session1..6/S01A/R/MSP-IMPROV-S01A-F01-R-FF01.wav")
 _IMPROV_NAME = re.compile(r"^MSP-IMPROV-S(\d\d)([AHSN])-([FM])(\d\d)-([PRST])-([FM])([FM])(\d\d)$")
 _IMPROV_CONS = re.compile(r"^UTD-IMPROV-([A-Z0-9-]+)\.avi;\s*([A-Z]);\s*A:\s*([\d.]+|NaN);\s*V:\s*([\d.]+|NaN);"
                           r"\s*D:\s*([\d.]+|NaN)\s*;\s*N:\s*([\d.]+|NaN);?\s*$")
@@ -177,18 +193,24 @@ def _read_improv_labels(f: Path, problems) -> dict:
         if m := _IMPROV_CONS.match(line.strip()):
             cur = "MSP-IMPROV-" + m.group(1)
             if cur in out: problems.add(f"{f}:{i}", f"duplicate label entry for {cur}", utt=cur)
-            out[cur] = dict(code=m.group(2), **{k: float(v) for k, v in zip(("act", "val", "dom", "nat"), m.groups()[2:])}, raters=set())
-        elif line.startswith("UTD-IMPROV-"): problems.add(f"{f}:{i}", f"consensus line does not parse: {line[:60]!r}"); cur = None
+            out[cur] = dict(code=m.group(2),
+                            **{k: float(v) for k, v in zip(("act", "val", "dom", "nat"), m.groups()[2:])}, raters=set())
+        elif line.startswith("UTD-IMPROV-"):
+            problems.add(f"{f}:{i}", f"consensus line does not parse: {line[:60]!r}")
+            cur = None
         elif line.strip() and cur: out[cur]["raters"].add(line.split(";")[0].strip())
         elif not line.strip(): cur = None
     return out
 
 # %% ../nbs/api/05_corpora.ipynb #26f3a781
 def _improv_row(stem, wav, lab, lbl) -> dict:
-    m = _IMPROV_NAME.match(stem); sent, acted, sex, num, typ = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
+    m = _IMPROV_NAME.match(stem)
+    sent, acted, sex, num, typ = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
     r = dict(utt=stem, path=str(wav), speaker=f"{sex}{num}", gender=sex, session=f"session{int(num)}",
              label=lbl, scenario=_IMPROV_TYPES[typ], sentence=f"S{sent}", acted=_4CLASS[acted])
-    if lab: r.update(code=lab["code"], act=lab["act"], val=lab["val"], dom=lab["dom"], nat=lab["nat"], n_raters=len(lab["raters"]))
+    if lab:
+        r.update(code=lab["code"], act=lab["act"], val=lab["val"], dom=lab["dom"], nat=lab["nat"],
+                 n_raters=len(lab["raters"]))
     return r
 
 # %% ../nbs/api/05_corpora.ipynb #689bad14
@@ -197,21 +219,33 @@ def load_msp_improv(path=None, strict: bool = True, label: str = "consensus", re
                     name: str = "msp_improv") -> Corpus:
     "MSP-IMPROV, ang hap neu sad; `label` 'consensus' (perceived, default) or 'acted' (from the file name)."
     root, info, problems, rows = require_dir(path, "MSP-IMPROV", MSP_IMPROV_LAYOUT), {}, ProblemReport(), []
-    if label not in ("consensus", "acted"): raise BadInputError(f"label={label!r}", "unknown label source", "use 'consensus' or 'acted'")
+    if label not in ("consensus", "acted"):
+        raise BadInputError(f"label={label!r}", "unknown label source", "use 'consensus' or 'acted'")
     labels = {}
     if label == "consensus":
         lf = _find_label_file(root, ("Evalution.txt", "Evaluation.txt"))
-        if not lf: raise BadInputError(root/"Evalution.txt", "label file missing (also looked for Evaluation.txt, and one folder down)", f"expected layout: {MSP_IMPROV_LAYOUT}")
+        if not lf:
+            raise BadInputError(root/"Evalution.txt",
+                                "label file missing (also looked for Evaluation.txt, and one folder down)",
+                                f"expected layout: {MSP_IMPROV_LAYOUT}")
         if len(lf) > 1: note(info, f"several label files found, using {lf[0]} (not {', '.join(map(str, lf[1:]))})")
-        info["label_file"] = str(lf[0]); labels = _read_improv_labels(lf[0], problems)
+        info["label_file"] = str(lf[0])
+        labels = _read_improv_labels(lf[0], problems)
     wavs = {p.stem: p for p in list_files(root, "*.wav", info, recursive=True, problems=problems)}
     info.update(label_source=label, recording_types=recording_types)
     for stem, wav in wavs.items():
-        if not (m := _IMPROV_NAME.match(stem)): problems.add(wav, "file name does not parse as MSP-IMPROV-S01A-F01-R-FF01", utt=stem); continue
-        if recording_types and m.group(5) not in recording_types: count_excluded(info, f"type {m.group(5)}"); continue
+        if not (m := _IMPROV_NAME.match(stem)):
+            problems.add(wav, "file name does not parse as MSP-IMPROV-S01A-F01-R-FF01", utt=stem)
+            continue
+        if recording_types and m.group(5) not in recording_types:
+            count_excluded(info, f"type {m.group(5)}")
+            continue
         lab = labels.get(stem)
-        if label == "acted": rows.append(_improv_row(stem, wav, lab, _4CLASS[m.group(2)])); continue
-        if lab is None: problems.add(wav, "audio without a consensus label line", f"expected in {info['label_file']}", utt=stem)
+        if label == "acted":
+            rows.append(_improv_row(stem, wav, lab, _4CLASS[m.group(2)]))
+            continue
+        if lab is None:
+            problems.add(wav, "audio without a consensus label line", f"expected in {info['label_file']}", utt=stem)
         elif lab["code"] in _4CLASS: rows.append(_improv_row(stem, wav, lab, _4CLASS[lab["code"]]))
         elif lab["code"] in ("O", "X"): count_excluded(info, lab["code"])
         else: problems.add(wav, f"unknown consensus code {lab['code']!r}", "known: A H S N O X", utt=stem)
@@ -231,13 +265,17 @@ _PODCAST_COLS = ("FileName", "EmoClass", "SpkrID", "Gender", "Split_Set")
 
 def _podcast_version(root: Path) -> str | None:
     for f in [root/"readme.txt", root/"README.txt", root/"readme.md"]:
-        if f.is_file() and (m := re.search(r"(?:release|version|v)\s*(1\.\d+|2\.\d+)", f.read_text(errors="replace"), re.I)): return m.group(1)
-    m = re.search(r"(1\.\d+|2\.\d+)", root.name); return m.group(1) if m else None
+        if f.is_file() and (m := re.search(r"(?:release|version|v)\s*(1\.\d+|2\.\d+)",
+                                           f.read_text(errors="replace"), re.I)):
+            return m.group(1)
+    m = re.search(r"(1\.\d+|2\.\d+)", root.name)
+    return m.group(1) if m else None
 
 def _read_podcast_csv(f: Path) -> pd.DataFrame:
     t = read_table(f, "label file")
     if miss := [c for c in _PODCAST_COLS if c not in t.columns]:
-        raise BadInputError(f, f"missing column(s) {', '.join(miss)}", f"expected the header {','.join(_PODCAST_COLS)},...")
+        raise BadInputError(f, f"missing column(s) {', '.join(miss)}",
+                            f"expected the header {','.join(_PODCAST_COLS)},...")
     return t
 
 # %% ../nbs/api/05_corpora.ipynb #88758a11
@@ -257,33 +295,49 @@ def load_msp_podcast(path=None, strict: bool = True, classes: int = 4, splits=No
     if classes not in (4, 8): raise BadInputError(f"classes={classes!r}", "must be 4 or 8")
     dirs = [root/"Labels", root/"labels", root/"label", root]
     lf = [d/n for d in dirs for n in ("labels_consensus.csv", "labels_concensus.csv") if (d/n).is_file()]
-    if not lf: raise BadInputError(root/"Labels"/"labels_consensus.csv", "label file missing (also tried labels/, label/, the root, and the spelling labels_concensus.csv)", f"expected layout: {MSP_PODCAST_LAYOUT}")
+    if not lf:
+        raise BadInputError(root/"Labels"/"labels_consensus.csv",
+                            "label file missing (also tried labels/, label/, the root, and the spelling "
+                            "labels_concensus.csv)", f"expected layout: {MSP_PODCAST_LAYOUT}")
     adir = next((d for d in (root/"Audios", root/"Audio", root/"audio") if d.is_dir()), root)
     wavs = {p.stem: p for p in list_files(adir, "*.wav", info, problems=problems)}
-    t = _read_podcast_csv(lf[0]); info.update(label_file=str(lf[0]), audio_dir=str(adir), version=_podcast_version(root))
+    t = _read_podcast_csv(lf[0])
+    info.update(label_file=str(lf[0]), audio_dir=str(adir), version=_podcast_version(root))
     keep = _PODCAST_8 if classes == 8 else {k: v for k, v in _PODCAST_8.items() if k in "AHNS"}
     want = None if splits is None else {"Development" if s in ("Validation", "Development") else s for s in splits}
     for _, r in t.iterrows():
         stem, code = Path(r["FileName"]).stem, r["EmoClass"]
         split = "Development" if r["Split_Set"] in ("Validation", "Development") else r["Split_Set"]
         if code not in keep and code not in _PODCAST_8 and code not in ("O", "X"):
-            problems.add(f"{lf[0]} ({r['FileName']})", f"unknown EmoClass {code!r}", "known: A S H U F D C N O X", utt=stem); continue
-        if want is not None and split not in want: count_excluded(info, f"split {split}"); continue
-        if code not in keep: count_excluded(info, code); continue
+            problems.add(f"{lf[0]} ({r['FileName']})", f"unknown EmoClass {code!r}",
+                         "known: A S H U F D C N O X", utt=stem)
+            continue
+        if want is not None and split not in want:
+            count_excluded(info, f"split {split}")
+            continue
+        if code not in keep:
+            count_excluded(info, code)
+            continue
         if r["SpkrID"] == "Unknown":
-            if drop_unknown_speakers: count_excluded(info, "unknown speaker"); continue
+            if drop_unknown_speakers:
+                count_excluded(info, "unknown speaker")
+                continue
             info["unknown_speaker"] = info.get("unknown_speaker", 0) + 1
-        if stem not in wavs: info.setdefault("_nowav", []).append(stem); continue
+        if stem not in wavs:
+            info.setdefault("_nowav", []).append(stem)
+            continue
         rows.append(_podcast_row(r, wavs[stem], keep[code], split))
     _note_unpaired(info, "labels_without_audio", info.pop("_nowav", []), "label row(s) without audio")
     named = {Path(f).stem for f in t["FileName"]}
-    _note_unpaired(info, "audio_without_labels", [s for s in wavs if s not in named], "audio file(s) without a label row (Test3 has none)")
+    _note_unpaired(info, "audio_without_labels", [s for s in wavs if s not in named],
+                   "audio file(s) without a label row (Test3 has none)")
     labels = tuple(keep.values()) if classes == 8 else ("ang", "hap", "neu", "sad")
     return build_corpus(name, rows, labels, root, problems, info, strict)
 
 # %% ../nbs/api/05_corpora.ipynb #2f8363f4
 EMODB_LAYOUT = "emodb/03a01Fa.wav ... (flat) or emodb/wav/03a01Fa.wav (original zip)"
-EMODB_EMOTIONS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness", "N": "neutral"}
+EMODB_EMOTIONS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness",
+                  "N": "neutral"}
 EMODB_SPEAKERS = {"03": ("M", 31), "08": ("F", 34), "09": ("F", 21), "10": ("M", 32), "11": ("M", 26),
                   "12": ("M", 30), "13": ("F", 32), "14": ("F", 35), "15": ("M", 25), "16": ("F", 31)}
 _EMODB_NAME = re.compile(r"^(\d\d)([ab]\d\d)([WLEAFTN])([a-z])$")
@@ -310,12 +364,17 @@ def load_emodb(path=None, strict: bool = True, name: str = "emodb") -> Corpus:
     "Berlin EmoDB: 7 classes (full English names), 10 speakers; `path` is its folder (see `_emodb_root`)."
     root, info, problems, rows = _emodb_root(path), {}, ProblemReport(), []
     folder = next((d for d in (root, root/"wav", root/"wav_corpus") if list_files(d)), None)
-    if folder is None: raise BadInputError(root, "no .wav files here nor in wav/ or wav_corpus/", f"expected layout: {EMODB_LAYOUT}")
+    if folder is None:
+        raise BadInputError(root, "no .wav files here nor in wav/ or wav_corpus/", f"expected layout: {EMODB_LAYOUT}")
     durs = _emodb_durations(root)
     for p in list_files(folder, "*.wav", info, problems=problems):
-        if not (m := _EMODB_NAME.match(p.stem)): problems.add(p, "name does not parse as SSTTTEV.wav (e.g. 03a01Fa.wav)", utt=p.stem); continue
+        if not (m := _EMODB_NAME.match(p.stem)):
+            problems.add(p, "name does not parse as SSTTTEV.wav (e.g. 03a01Fa.wav)", utt=p.stem)
+            continue
         spk, text, emo, ver = m.groups()
-        if spk not in EMODB_SPEAKERS: problems.add(p, f"unknown speaker {spk!r}", f"known: {' '.join(EMODB_SPEAKERS)}", utt=p.stem); continue
+        if spk not in EMODB_SPEAKERS:
+            problems.add(p, f"unknown speaker {spk!r}", f"known: {' '.join(EMODB_SPEAKERS)}", utt=p.stem)
+            continue
         rows.append(dict(utt=p.stem, path=str(p), speaker=spk, gender=EMODB_SPEAKERS[spk][0], session=None,
                          label=EMODB_EMOTIONS[emo], sentence=text, version=ver, age=EMODB_SPEAKERS[spk][1],
                          duration=durs.get(p.stem)))
@@ -350,7 +409,9 @@ def _gender(v) -> str | None:
     return "F" if v in ("f", "female", "w", "woman") else "M" if v in ("m", "male", "man") else None
 
 def _csv_file(path) -> Path:
-    if path is None: raise BadInputError("corpus csv", "needs the path of a CSV file", "columns: path,label,speaker[,gender,session,utt]")
+    if path is None:
+        raise BadInputError("corpus csv", "needs the path of a CSV file",
+                            "columns: path,label,speaker[,gender,session,utt]")
     p = Path(path).expanduser()
     if p.is_dir() and (p/"manifest.csv").is_file(): p = p/"manifest.csv"
     if (why := path_problem(p)) and why[0] == "file not found":
@@ -382,7 +443,8 @@ def load_csv(path=None, strict: bool = True, labels=None, name: str | None = Non
     problems, info = ProblemReport(), {"csv": str(f)}
     t = read_table(f)
     if miss := [c for c in ("path", "label", "speaker") if c not in t.columns]:
-        raise BadInputError(f, f"missing column(s): {', '.join(miss)}", f"columns found: {', '.join(t.columns)}; required: path, label, speaker")
+        raise BadInputError(f, f"missing column(s): {', '.join(miss)}",
+                            f"columns found: {', '.join(t.columns)}; required: path, label, speaker")
     if not len(t): raise BadInputError(f, "has a header but no rows", "add one row per utterance")
     t = t.replace("", None)
     for c in ("path", "label"):
@@ -451,7 +513,7 @@ def _speakers_table(f) -> dict:
 @register_corpus("folders")
 def load_folders(path=None, strict: bool = True, labels=None, speaker_regex: str | None = None,
                  speakers_csv=None, name: str | None = None) -> Corpus:
-    "A corpus from `root/<class>/[<speaker>/]<file>.wav`; speakers from `speaker_regex`, `speakers_csv` or the subfolder."
+    "A corpus from `root/<class>/[<speaker>/]<file>.wav`; speakers: `speaker_regex`, `speakers_csv` or the subfolder."
     layout = "root/<class>/<speaker>/<file>.wav (.flac, .ogg; any case)"
     root, info, problems, rows = require_dir(path, "folders", layout), {}, ProblemReport(), []
     rx = re.compile(speaker_regex) if speaker_regex else None
@@ -467,7 +529,10 @@ def load_folders(path=None, strict: bool = True, labels=None, speaker_regex: str
         for p in files:
             spk, g = _folder_speaker(p, c, rx, table)
             utt = p.relative_to(root).with_suffix("").as_posix()
-            if not spk: problems.add(p, "cannot tell the speaker", "pass speaker_regex= or speakers_csv=, or use <class>/<speaker>/<file>", utt=utt); continue
+            if not spk:
+                problems.add(p, "cannot tell the speaker",
+                             "pass speaker_regex= or speakers_csv=, or use <class>/<speaker>/<file>", utt=utt)
+                continue
             rows.append(dict(utt=utt, path=str(p), speaker=spk, gender=g, label=c.name))
     if other := info.pop("other_files", []):
         note(info, f"ignored {len(other)} file(s) that are not audio, e.g. {other[0]}")
