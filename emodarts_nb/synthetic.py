@@ -31,14 +31,27 @@ BANDWIDTHS = (80, 100, 150, 250)                                      # formant 
 @dataclass(frozen=True)
 class Voice:
     "A speaker: sex, F0 base (Hz), formant scale (1/vocal-tract length), syllables/s, level (dB), tilt, breathiness."
-    gender: str; f0: float; vtl: float; rate: float; gain_db: float; tilt: float; breath: float
-    jitter: float = 0.01; shimmer: float = 0.05
+    gender: str
+    f0: float
+    vtl: float
+    rate: float
+    gain_db: float
+    tilt: float
+    breath: float
+    jitter: float = 0.01
+    shimmer: float = 0.05
 
 @dataclass(frozen=True)
 class Style:
-    "An emotion relative to neutral: F0 shift (semitones), F0 range, level (dB), rate, tilt, breath, jitter, pause factors."
-    f0_st: float = 0.; range: float = 1.; gain_db: float = 0.; rate: float = 1.; tilt: float = 0.
-    breath: float = 0.; jitter: float = 1.; pause: float = 1.
+    "An emotion relative to neutral: F0 shift (semitones), F0 range, level (dB), rate, tilt, breath, jitter, pauses."
+    f0_st: float = 0.
+    range: float = 1.
+    gain_db: float = 0.
+    rate: float = 1.
+    tilt: float = 0.
+    breath: float = 0.
+    jitter: float = 1.
+    pause: float = 1.
 
     def at(self, k: float) -> "Style":
         "This style at intensity `k` (0 = neutral, 1 = full): offsets scale linearly, factors geometrically."
@@ -73,21 +86,24 @@ def resonators(freqs, bws, sr: int, w: np.ndarray) -> np.ndarray:
 
 # %% ../nbs/api/06_synthetic.ipynb #2c74f671
 def plan_syllables(rng, seconds: float, rate: float, pause_p: float) -> list[tuple[float, float]]:
-    "Syllables as (start, duration) in seconds at `rate` syllables/s, with a pause before each with probability `pause_p`."
+    "Syllables as (start, duration) in seconds at `rate` syllables/s, each after a pause with probability `pause_p`."
     t, out = rng.uniform(0.05, 0.15), []
     while True:
         if out and rng.random() < pause_p: t += rng.uniform(0.08, 0.25) * 4.5 / rate
         d = rng.uniform(0.7, 1.3) / rate
         if t + d > seconds - 0.08: return out
-        out.append((t, d)); t += d
+        out.append((t, d))
+        t += d
 
 def f0_contour(rng, voice: Voice, style: Style, syl, n: int, sr: int) -> np.ndarray:
     "F0 in Hz for each of `n` samples: declination, accents on stressed syllables, slow drift."
-    t = np.arange(n) / sr; T = n / sr
+    t = np.arange(n) / sr
+    T = n / sr
     st = style.f0_st + rng.normal(0, 0.7) - 2. * style.range * t / T            # shift + declination (semitones)
     for s, d in syl:
         if rng.random() < 0.45:                                                # an accented syllable
-            c, sd = s + d / 2, d / 2.5; i, j = int(max(c - 4 * sd, 0) * sr), int(min(c + 4 * sd, T) * sr)
+            c, sd = s + d / 2, d / 2.5
+            i, j = int(max(c - 4 * sd, 0) * sr), int(min(c + 4 * sd, T) * sr)
             st[i:j] += 2.5 * style.range * rng.uniform(0.4, 1.2) * np.exp(-0.5 * ((t[i:j] - c) / sd) ** 2)
     st += np.interp(t, np.linspace(0, T, 6), rng.normal(0, 0.4 * style.range, 6))  # slow drift
     return voice.f0 * 2 ** (st / 12)
@@ -111,41 +127,52 @@ def _rms(x): return np.sqrt(np.mean(x ** 2)) + 1e-12
 # %% ../nbs/api/06_synthetic.ipynb #60270146
 @functools.lru_cache(maxsize=16)
 def _grid(nfft: int, sr: int):
-    "Angular frequencies of an `nfft` FFT, the log glottal low-pass (one pole at 100 Hz), and lip radiation (+6 dB/octave)."
-    w = 2 * np.pi * np.fft.rfftfreq(nfft); z1 = np.exp(-1j * w); ag = np.exp(-2 * np.pi * 100. / sr)
+    "Angular frequencies of an `nfft` FFT, log glottal low-pass (one pole at 100 Hz), lip radiation (+6 dB/octave)."
+    w = 2 * np.pi * np.fft.rfftfreq(nfft)
+    z1 = np.exp(-1j * w)
+    ag = np.exp(-2 * np.pi * 100. / sr)
     return w, np.log((1 - ag) / (1 - ag * z1)), 1 - 0.97 * z1
 
 def _syllable(rng, exc, voice, tilt, breath, sr):
     "One voiced syllable: excitation (m,) -> filtered waveform (nfft,) with a decaying tail."
-    m = len(exc); nfft = 1 << int(np.ceil(np.log2(m + 768)))
+    m = len(exc)
+    nfft = 1 << int(np.ceil(np.log2(m + 768)))
     w, log_g, L = _grid(nfft, sr)
     F = np.array(VOWELS["aeiou"[rng.integers(5)]]) * voice.vtl * 2 ** rng.normal(0, 0.04, 4)
     VL = resonators(F, BANDWIDTHS, sr, w) * L                         # vowel formants and lip radiation
     e = _envelope(m)
-    h = np.fft.irfft(np.fft.rfft(exc * e, nfft) * np.exp(tilt * log_g) * VL, nfft)  # voiced: glottal tilt -6*tilt dB/oct
+    h = np.fft.irfft(np.fft.rfft(exc * e, nfft) * np.exp(tilt * log_g) * VL,
+                     nfft)  # voiced: glottal tilt -6*tilt dB/oct
     z = np.fft.irfft(np.fft.rfft(rng.normal(0, 1, m) * e, nfft) * VL, nfft)          # aspiration noise
     return (h + z * breath * _rms(h) / _rms(z)) / _rms(h) * 10 ** (rng.normal(0, 1.5) / 20)
 
 def _burst(rng, c, sr):
     "A consonant-like noise burst of `c` samples, one broad resonance between 2.5 and 6 kHz, RMS 0.2."
-    nfft = 1 << int(np.ceil(np.log2(c + 256))); w = 2 * np.pi * np.fft.rfftfreq(nfft)
-    y = np.fft.irfft(np.fft.rfft(rng.normal(0, 1, c) * np.hanning(c), nfft) * resonators([rng.uniform(2500, 6000)], [1500], sr, w), nfft)
+    nfft = 1 << int(np.ceil(np.log2(c + 256)))
+    w = 2 * np.pi * np.fft.rfftfreq(nfft)
+    y = np.fft.irfft(np.fft.rfft(rng.normal(0, 1, c) * np.hanning(c),
+                                 nfft) * resonators([rng.uniform(2500, 6000)], [1500], sr, w), nfft)
     return y * 0.2 / _rms(y[:c])
 
 # %% ../nbs/api/06_synthetic.ipynb #bf363496
-def synth_utterance(voice: Voice, style: Style, seconds: float, sr: int = 16000, rng=None) -> tuple[np.ndarray, np.ndarray]:
+def synth_utterance(voice: Voice, style: Style, seconds: float, sr: int = 16000,
+                    rng=None) -> tuple[np.ndarray, np.ndarray]:
     "One utterance: float32 waveform (n,) in [-1, 1] and its F0 track in Hz (n,), 0 where unvoiced."
-    rng = np.random.default_rng(rng); n = int(round(seconds * sr))
+    rng = np.random.default_rng(rng)
+    n = int(round(seconds * sr))
     syl = plan_syllables(rng, seconds, voice.rate * style.rate * 2 ** rng.normal(0, 0.08), 0.15 * style.pause)
     f0 = f0_contour(rng, voice, style, syl, n, sr)
     exc = glottal_pulses(rng, f0, sr, voice.jitter * style.jitter, voice.shimmer * style.jitter)
     out, voiced = np.zeros(n + 4096), np.zeros(n, bool)
     tilt, breath = voice.tilt + style.tilt, max(voice.breath + style.breath, 0.01)
     for s, d in syl:
-        a, b = int(s * sr), min(int((s + d) * sr), n); voiced[a:b] = True
-        y = _syllable(rng, exc[a:b], voice, tilt, breath, sr); out[a:a + len(y)] += y
+        a, b = int(s * sr), min(int((s + d) * sr), n)
+        voiced[a:b] = True
+        y = _syllable(rng, exc[a:b], voice, tilt, breath, sr)
+        out[a:a + len(y)] += y
         if rng.random() < 0.6 and (c := min(int(rng.uniform(0.03, 0.07) * sr), a)) > 16:
-            y = _burst(rng, c, sr); out[a - c:a - c + len(y)] += y
+            y = _burst(rng, c, sr)
+            out[a - c:a - c + len(y)] += y
     y = out[:n] * 10 ** ((-26 + voice.gain_db + style.gain_db + rng.normal(0, 1.)) / 20) / _rms(out[:n][voiced])
     y += rng.normal(0, 10 ** (-66 / 20), n)                         # a recording noise floor at -66 dBFS
     return np.clip(y, -0.99, 0.99).astype(np.float32), np.where(voiced, f0, 0.)
@@ -153,18 +180,24 @@ def synth_utterance(voice: Voice, style: Style, seconds: float, sr: int = 16000,
 # %% ../nbs/api/06_synthetic.ipynb #cb44541a
 def voice_stats(wave: np.ndarray, sr: int, fmin: float = 60., fmax: float = 500.) -> dict:
     "rms_db, f0_hz (median), f0_range_st (10th-90th percentile), voiced (fraction of frames), centroid_hz."
-    n, h = int(0.04 * sr), int(0.01 * sr); x = wave.astype(np.float64)
+    n, h = int(0.04 * sr), int(0.01 * sr)
+    x = wave.astype(np.float64)
     fr = np.lib.stride_tricks.sliding_window_view(x, n)[::h]                        # (frames, n)
-    e = np.sqrt((fr ** 2).mean(1)); fr = fr[e > e.max() * 10 ** (-25 / 20)]        # frames within 25 dB of the loudest
-    fr = (fr - fr.mean(1, keepdims=True)) * np.hanning(n); nf = 1 << int(np.ceil(np.log2(2 * n)))
+    e = np.sqrt((fr ** 2).mean(1))
+    fr = fr[e > e.max() * 10 ** (-25 / 20)]        # frames within 25 dB of the loudest
+    fr = (fr - fr.mean(1, keepdims=True)) * np.hanning(n)
+    nf = 1 << int(np.ceil(np.log2(2 * n)))
     spec = np.abs(np.fft.rfft(fr, nf)) ** 2
-    ac = np.fft.irfft(spec, nf)[:, :n]; ac = ac / (ac[:, :1] + 1e-12)             # normalised autocorrelation
+    ac = np.fft.irfft(spec, nf)[:, :n]
+    ac = ac / (ac[:, :1] + 1e-12)             # normalised autocorrelation
     lo, hi = int(sr / fmax), int(sr / fmin)
     lag = lo + np.where(np.maximum.accumulate(ac < 0, 1)[:, lo:hi], ac[:, lo:hi], -1).argmax(1)  # after the first zero
     f0 = sr / lag[ac[np.arange(len(lag)), lag] > 0.3]
-    fq = np.fft.rfftfreq(nf, 1 / sr); ms = spec.mean(0)
+    fq = np.fft.rfftfreq(nf, 1 / sr)
+    ms = spec.mean(0)
     return dict(rms_db=float(10 * np.log10(np.mean(x ** 2) + 1e-20)), f0_hz=float(np.median(f0)) if len(f0) else np.nan,
-                f0_range_st=float(12 * np.log2(np.percentile(f0, 90) / np.percentile(f0, 10))) if len(f0) > 4 else np.nan,
+                f0_range_st=float(12 * np.log2(np.percentile(f0, 90) / np.percentile(f0, 10))) if len(f0) > 4
+                else np.nan,
                 voiced=len(fr) / len(e), centroid_hz=float((ms * fq).sum() / ms.sum()))
 
 # %% ../nbs/api/06_synthetic.ipynb #8bf3b1c5
@@ -174,10 +207,15 @@ def synthetic_params(n_speakers=8, n_per_class=8, classes=("neutral", "happy", "
                      seconds=(1.5, 2.5), sr=16000, seed=0) -> dict:
     "The parameters that define a synthetic corpus, checked."
     unknown = [c for c in classes if c not in EMOTIONS]
-    if unknown: raise BadInputError(f"classes {list(classes)}", f"unknown emotion(s) {unknown}", f"choose from {list(EMOTIONS)}")
+    if unknown:
+        raise BadInputError(f"classes {list(classes)}", f"unknown emotion(s) {unknown}",
+                            f"choose from {list(EMOTIONS)}")
     lo, hi = (seconds, seconds) if np.isscalar(seconds) else seconds
-    if not 0.3 <= lo <= hi: raise BadInputError(f"seconds={seconds!r}", "clips must last at least 0.3 s", "give a length or a (min, max) range")
-    if n_speakers < 1 or n_per_class < 1: raise BadInputError(f"n_speakers={n_speakers}, n_per_class={n_per_class}", "need at least 1 of each")
+    if not 0.3 <= lo <= hi:
+        raise BadInputError(f"seconds={seconds!r}", "clips must last at least 0.3 s",
+                            "give a length or a (min, max) range")
+    if n_speakers < 1 or n_per_class < 1:
+        raise BadInputError(f"n_speakers={n_speakers}, n_per_class={n_per_class}", "need at least 1 of each")
     return dict(n_speakers=int(n_speakers), n_per_class=int(n_per_class), classes=list(classes),
                 seconds=[float(lo), float(hi)], sr=int(sr), seed=int(seed), version=GENERATOR_VERSION)
 
@@ -223,7 +261,8 @@ def _complete(root: Path, p: dict) -> bool:
     "Is there a finished corpus with parameters `p` in `root`? (A folder holding anything else is an error.)"
     if not (root / "synthetic.json").is_file():
         if root.is_dir() and any(root.iterdir()):
-            raise BadInputError(root, "is not empty and holds no synthetic corpus", "give a new or empty folder (nothing there is overwritten)")
+            raise BadInputError(root, "is not empty and holds no synthetic corpus",
+                                "give a new or empty folder (nothing there is overwritten)")
         return False
     if not (root / "manifest.csv").is_file(): return False        # an interrupted run: make it again
     have = load_json(root / "synthetic.json")
@@ -234,7 +273,7 @@ def _complete(root: Path, p: dict) -> bool:
 @register_corpus("synthetic")
 def make_synthetic(root=None, n_speakers: int = 8, n_per_class: int = 8, classes=("neutral", "happy", "angry", "sad"),
                    seconds=(1.5, 2.5), sr: int = 16000, seed: int = 0, strict: bool = True) -> Corpus:
-    "The synthetic corpus with these parameters: generated into `root` (or the cache folder), or reused when already there."
+    "The synthetic corpus with these parameters: generated into `root` (or the cache folder), or reused if there."
     p = synthetic_params(n_speakers, n_per_class, classes, seconds, sr, seed)
     root = check_out_dir(root, "synthetic corpus folder") if root is not None else synthetic_dir(p)
     t0, reused = time.perf_counter(), _complete(root, p)
@@ -242,7 +281,8 @@ def make_synthetic(root=None, n_speakers: int = 8, n_per_class: int = 8, classes
         remove_stale_tmp(root, recursive=True)                  # clips of a run that was killed
         save_json(p, root / "synthetic.json")
         table = _generate(root, p)
-        with atomic_write(root / "manifest.csv", "w") as f: table.to_csv(f, index=False)   # written last: marks completeness
+        with atomic_write(root / "manifest.csv", "w") as f:
+            table.to_csv(f, index=False)   # written last: marks completeness
     table = pd.read_csv(root / "manifest.csv", dtype={"session": str})
     table["path"] = [str(root / q) for q in table["path"]]
     info = dict(params=p, reused=reused, seconds_to_make=round(time.perf_counter() - t0, 3))
