@@ -44,42 +44,51 @@ class Fold:
     def describe(self, corpus: Corpus | None = None) -> str:
         "One line: sizes of the parts (and their speakers when `corpus` is given)."
         sp = self.speakers(corpus) if corpus is not None else None
-        parts = [f"{p} {len(us)}" + (f" ({len(sp[p])} spk: {', '.join(sp[p][:6])}{'...' if len(sp[p]) > 6 else ''})" if sp else "")
+        parts = [f"{p} {len(us)}"
+                 + (f" ({len(sp[p])} spk: {', '.join(sp[p][:6])}{'...' if len(sp[p]) > 6 else ''})" if sp else "")
                  for p, us in self.parts().items()]
         return f"fold {self.name}: " + "; ".join(parts) + (f" [{self.note}]" if self.note else "")
 
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
-    def from_dict(cls, d: dict) -> "Fold": return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+    def from_dict(cls, d: dict) -> "Fold":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 # %% ../nbs/api/07_protocols.ipynb #f476c8d8
 def check_fold(corpus: Corpus, fold: Fold) -> Fold:
     "Raise `BadInputError` unless the parts hold known, distinct utterances of pairwise disjoint speakers."
-    known = set(corpus.table.utt); where = f"fold {fold.name!r} of corpus {corpus.name!r}"
+    known = set(corpus.table.utt)
+    where = f"fold {fold.name!r} of corpus {corpus.name!r}"
     for p, us in fold.parts().items():
-        if bad := [u for u in us if u not in known]: raise BadInputError(where, f"{len(bad)} unknown utterance id(s) in {p}, e.g. {bad[:3]}")
+        if bad := [u for u in us if u not in known]:
+            raise BadInputError(where, f"{len(bad)} unknown utterance id(s) in {p}, e.g. {bad[:3]}")
         if len(set(us)) != len(us): raise BadInputError(where, f"duplicate utterance ids in {p}")
     if not fold.train: raise BadInputError(where, "has no training utterances")
     sp = {p: set(s) for p, s in fold.speakers(corpus).items()}
     for a, b in (("train", "valid"), ("train", "test"), ("valid", "test")):
         if both := sorted(sp[a] & sp[b]):
-            raise BadInputError(where, f"speaker(s) {both[:5]} are in both {a} and {b}", "speaker-independent parts must not share speakers")
+            raise BadInputError(where, f"speaker(s) {both[:5]} are in both {a} and {b}",
+                                "speaker-independent parts must not share speakers")
     return fold
 
 # %% ../nbs/api/07_protocols.ipynb #beaa745a
 def pick_valid_speakers(corpus: Corpus, train_utts, valid_speakers=1, seed: int = 0) -> list[str]:
     "Whole training speakers for validation: a count, a fraction in (0, 1), or a list of ids; seeded, sex-balanced."
     t = corpus.table[corpus.table.utt.isin(set(train_utts))]
-    spk = sorted(t.speaker.unique()); sex = dict(zip(t.speaker, t.gender))
+    spk = sorted(t.speaker.unique())
+    sex = dict(zip(t.speaker, t.gender))
     if isinstance(valid_speakers, (list, tuple, set)):                     # explicit ids: those in this fold's pool
         if bad := sorted(set(valid_speakers) - set(corpus.table.speaker)):
-            raise BadInputError(f"valid_speakers {bad}", f"not speakers of corpus {corpus.name!r}", f"choose from {corpus.speakers}")
+            raise BadInputError(f"valid_speakers {bad}", f"not speakers of corpus {corpus.name!r}",
+                                f"choose from {corpus.speakers}")
         return sorted(set(valid_speakers) & set(spk))
     n = int(round(valid_speakers * len(spk))) or 1 if 0 < valid_speakers < 1 else int(valid_speakers)
     if n >= len(spk) and n > 0:
-        raise BadInputError(f"valid_speakers={valid_speakers}", f"leaves no training speaker (only {len(spk)} here)", "use fewer")
+        raise BadInputError(f"valid_speakers={valid_speakers}", f"leaves no training speaker (only {len(spk)} here)",
+                            "use fewer")
     order = [spk[i] for i in np.random.default_rng(seed).permutation(len(spk))]
-    by_sex = [[s for s in order if sex.get(s) == g] for g in ("F", "M")] + [[s for s in order if sex.get(s) not in ("F", "M")]]
+    by_sex = [[s for s in order if sex.get(s) == g]
+              for g in ("F", "M")] + [[s for s in order if sex.get(s) not in ("F", "M")]]
     first = int(order[0] not in by_sex[0]) if by_sex[0] and by_sex[1] else 0
     queues = [by_sex[first], by_sex[1 - first], by_sex[2]]
     picked = []
@@ -103,13 +112,16 @@ PROTOCOLS: dict[str, Callable[..., list[Split]]] = {}
 
 def register_protocol(name: str):
     "Decorator: register `f(corpus, **kw) -> list[Split]` as protocol `name`."
-    def deco(f): PROTOCOLS[name] = f; return f
+    def deco(f):
+        PROTOCOLS[name] = f
+        return f
     return deco
 
 def _groups_out(corpus: Corpus, column: str, groups: dict) -> list[Split]:
     "One split per entry of `groups` (name -> values of `column` to hold out); the rest is the training pool."
     t = corpus.table
-    return [Split(name, t.utt[t[column].isin(vals)].tolist(), t.utt[~t[column].isin(vals)].tolist(), held_out=tuple(vals))
+    return [Split(name, t.utt[t[column].isin(vals)].tolist(), t.utt[~t[column].isin(vals)].tolist(),
+                  held_out=tuple(vals))
             for name, vals in groups.items()]
 
 # %% ../nbs/api/07_protocols.ipynb #f81e44f0
@@ -124,20 +136,24 @@ def loso_session(corpus: Corpus) -> list[Split]:
     ses = corpus.table["session"]
     if ses.isna().all(): raise BadInputError(f"corpus {corpus.name!r}", "has no sessions (column 'session' is empty)",
                                             "use protocol 'loso' or 'speaker_groups'")
-    if ses.isna().any(): raise BadInputError(f"corpus {corpus.name!r}", f"{int(ses.isna().sum())} utterance(s) have no session",
-                                            "give every utterance a session, or use 'loso'")
+    if ses.isna().any():
+        raise BadInputError(f"corpus {corpus.name!r}", f"{int(ses.isna().sum())} utterance(s) have no session",
+                           "give every utterance a session, or use 'loso'")
     return _groups_out(corpus, "session", {s: [s] for s in sorted(ses.unique())})
 
 # %% ../nbs/api/07_protocols.ipynb #a23c6cd8
 @register_protocol("speaker_groups")
 def speaker_groups(corpus: Corpus, k: int = 5, groups=None) -> list[Split]:
-    "`k` folds of whole speakers with about equal utterance counts (largest speaker first into the smallest group), or your `groups`."
+    "`k` folds of whole speakers, near-equal in utterances (largest speaker first, to the smallest group), or `groups`."
     if groups is None:
         counts = corpus.table.speaker.value_counts()
-        if not 2 <= k <= len(counts): raise BadInputError(f"k={k}", f"needs 2 <= k <= number of speakers ({len(counts)})")
+        if not 2 <= k <= len(counts):
+            raise BadInputError(f"k={k}", f"needs 2 <= k <= number of speakers ({len(counts)})")
         groups, size = [[] for _ in range(k)], [0] * k
         for s, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])):
-            g = int(np.argmin(size)); groups[g].append(s); size[g] += n
+            g = int(np.argmin(size))
+            groups[g].append(s)
+            size[g] += n
     return _groups_out(corpus, "speaker", {f"group{i+1}": sorted(g) for i, g in enumerate(groups)})
 
 # %% ../nbs/api/07_protocols.ipynb #ee6378e6
@@ -157,7 +173,8 @@ EMODARTS_MSP_IMPROV_SESSIONS = (1, 2, 3, 5)
 
 # %% ../nbs/api/07_protocols.ipynb #ab846563
 def _emodarts_iemocap(corpus: Corpus) -> list[Split]:
-    t = corpus.table; key = [(_num(se) or _num(sp), _sex(sp, g)) for sp, se, g in zip(t.speaker, t.session, t.gender)]
+    t = corpus.table
+    key = [(_num(se) or _num(sp), _sex(sp, g)) for sp, se, g in zip(t.speaker, t.session, t.gender)]
     spk_of = {k: sp for k, sp in zip(key, t.speaker)}
     groups = {name: [spk_of[k] for k in pair if k in spk_of] for name, pair in EMODARTS_IEMOCAP_PAIRS.items()}
     if missing := [n for n, g in groups.items() if len(g) < 2]:
@@ -166,8 +183,11 @@ def _emodarts_iemocap(corpus: Corpus) -> list[Split]:
     return _groups_out(corpus, "speaker", groups)
 
 def _emodarts_msp_improv(corpus: Corpus) -> list[Split]:
-    t = corpus.table; ses = [_num(s) for s in t.session]
-    if None in ses: raise BadInputError(f"corpus {corpus.name!r}", "utterances without a session number", "MSP-IMPROV sessions are 1-6")
+    t = corpus.table
+    ses = [_num(s) for s in t.session]
+    if None in ses:
+        raise BadInputError(f"corpus {corpus.name!r}", "utterances without a session number",
+                            "MSP-IMPROV sessions are 1-6")
     t = t.assign(_ses=ses)
     return [Split(f"fold{i+1}", t.utt[t._ses == s].tolist(), t.utt[t._ses != s].tolist(), held_out=(f"session{s}",))
             for i, s in enumerate(EMODARTS_MSP_IMPROV_SESSIONS)]
@@ -177,11 +197,15 @@ _UNKNOWN = {None, "", "unknown", "Unknown", "nan"}
 
 def _emodarts_msp_podcast(corpus: Corpus) -> list[Split]:
     t = corpus.table[~corpus.table.speaker.isin(_UNKNOWN)]
-    if "split" in t: t = t[~t.split.astype(str).str.lower().str.startswith(("dev", "valid"))]   # Development is discarded
+    if "split" in t:
+        t = t[~t.split.astype(str).str.lower().str.startswith(("dev", "valid"))]   # Development is discarded
     cap, groups, g = len(t) // 5, [[]], 0
     for s, n in sorted(t.speaker.value_counts().items(), key=lambda x: str(x[0])):
-        groups[-1].append(s); g += n
-        if g > cap: groups.append([]); g = 0
+        groups[-1].append(s)
+        g += n
+        if g > cap:
+            groups.append([])
+            g = 0
     names = {f"fold{k}": groups[5 - k] for k in range(1, 6) if 5 - k < len(groups) and groups[5 - k]}
     out = []
     for name, spk in names.items():
@@ -191,11 +215,14 @@ def _emodarts_msp_podcast(corpus: Corpus) -> list[Split]:
 
 @register_protocol("emodarts")
 def emodarts(corpus: Corpus, kind: str | None = None) -> list[Split]:
-    "The emoDARTS folds for IEMOCAP, MSP-IMPROV or MSP-Podcast (`kind`, else guessed from the corpus name); held-out part = test."
+    "The emoDARTS folds for IEMOCAP, MSP-IMPROV or MSP-Podcast (`kind`, else guessed from the name); held out = test."
     kind = kind or next((k for k in ("iemocap", "msp_improv", "msp_podcast") if corpus.name.startswith(k)), None)
-    fn = {"iemocap": _emodarts_iemocap, "msp_improv": _emodarts_msp_improv, "msp_podcast": _emodarts_msp_podcast}.get(kind)
-    if fn is None: raise BadInputError(f"corpus {corpus.name!r}", "the emoDARTS folds are defined for IEMOCAP, MSP-IMPROV and MSP-Podcast only",
-                                       "pass kind='iemocap' | 'msp_improv' | 'msp_podcast', or use 'loso' / 'speaker_groups'")
+    fn = {"iemocap": _emodarts_iemocap, "msp_improv": _emodarts_msp_improv,
+          "msp_podcast": _emodarts_msp_podcast}.get(kind)
+    if fn is None:
+        raise BadInputError(f"corpus {corpus.name!r}",
+                            "the emoDARTS folds are defined for IEMOCAP, MSP-IMPROV and MSP-Podcast only",
+                            "pass kind='iemocap' | 'msp_improv' | 'msp_podcast', or use 'loso' / 'speaker_groups'")
     return fn(corpus)
 
 # %% ../nbs/api/07_protocols.ipynb #f89aad30
@@ -204,15 +231,23 @@ def official(corpus: Corpus, test: str = "Test1") -> list[Split]:
     "MSP-Podcast's partition from the `split` column: Train / Development (validation) / `test`."
     t = corpus.table
     if "split" not in t or t["split"].isna().all():
-        raise BadInputError(f"corpus {corpus.name!r}", "has no 'split' column", "the official split needs MSP-Podcast's partition; use 'loso' or 'speaker_groups'")
-    sp = t["split"].astype(str).str.lower(); known = ~t.speaker.isin(_UNKNOWN)
-    parts = {"test": (sp == test.lower()) & known, "valid": sp.str.startswith(("dev", "valid")) & known, "train": (sp == "train") & known}
-    if not parts["test"].any(): raise BadInputError(f"corpus {corpus.name!r}", f"no utterance has split {test!r}", f"splits here: {sorted(t['split'].dropna().unique())}")
+        raise BadInputError(f"corpus {corpus.name!r}", "has no 'split' column",
+                            "the official split needs MSP-Podcast's partition; use 'loso' or 'speaker_groups'")
+    sp = t["split"].astype(str).str.lower()
+    known = ~t.speaker.isin(_UNKNOWN)
+    parts = {"test": (sp == test.lower()) & known, "valid": sp.str.startswith(("dev", "valid")) & known,
+             "train": (sp == "train") & known}
+    if not parts["test"].any():
+        raise BadInputError(f"corpus {corpus.name!r}", f"no utterance has split {test!r}",
+                            f"splits here: {sorted(t['split'].dropna().unique())}")
     moved = 0
     for later, earlier in (("test", "valid"), ("test", "train"), ("valid", "train")):
-        clash = parts[earlier] & t.speaker.isin(set(t.speaker[parts[later]])); moved += int(clash.sum()); parts[earlier] &= ~clash
+        clash = parts[earlier] & t.speaker.isin(set(t.speaker[parts[later]]))
+        moved += int(clash.sum())
+        parts[earlier] &= ~clash
     note = f"{int((~known).sum())} utterance(s) of unknown speakers left out; {moved} dropped for speaker overlap"
-    return [Split("official", t.utt[parts["test"]].tolist(), t.utt[parts["train"]].tolist(), t.utt[parts["valid"]].tolist(),
+    return [Split("official", t.utt[parts["test"]].tolist(), t.utt[parts["train"]].tolist(),
+                  t.utt[parts["valid"]].tolist(),
                   held_out=(test,), note=note)]
 
 # %% ../nbs/api/07_protocols.ipynb #a95059ec
@@ -232,12 +267,14 @@ def _fold(corpus: Corpus, s: Split, i: int, valid_speakers, seed: int) -> Fold:
     return check_fold(corpus, Fold(s.name, *parts, held_out=tuple(s.held_out), note=s.note))
 
 def make_folds(corpus: Corpus, protocol: str = "loso", valid_speakers=1, seed: int = 0, **kw) -> list[Fold]:
-    "Speaker-independent folds of `corpus` by `protocol` (see `PROTOCOLS`), with `valid_speakers` validation speakers per fold."
+    "Speaker-independent folds of `corpus` by `protocol` (see `PROTOCOLS`), `valid_speakers` validation speakers each."
     return [_fold(corpus, s, i, valid_speakers, seed) for i, s in enumerate(_splits(corpus, protocol, **kw))]
 
-def get_fold(corpus: Corpus, protocol: str = "loso", fold: int | str = 0, valid_speakers=1, seed: int = 0, **kw) -> Fold:
+def get_fold(corpus: Corpus, protocol: str = "loso", fold: int | str = 0, valid_speakers=1, seed: int = 0,
+             **kw) -> Fold:
     "Fold `fold` (a name, or an index from 0; a string of digits is a name first: EmoDB's fold '08' is speaker 08)."
-    splits = _splits(corpus, protocol, **kw); names = [s.name for s in splits]
+    splits = _splits(corpus, protocol, **kw)
+    names = [s.name for s in splits]
     if isinstance(fold, str) and fold in names: i = names.index(fold)
     elif isinstance(fold, str) and fold.lstrip("-").isdigit(): i = int(fold)   # e.g. `--fold 3` on the command line
     else: i = fold
