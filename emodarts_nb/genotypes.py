@@ -92,7 +92,8 @@ def from_dict(d: dict, what="genotype") -> Genotype:
     "The genotype of a dict of its fields (`to_dict`); unknown fields raise `BadInputError` naming `what`."
     if not isinstance(d, dict): raise BadInputError(what, f"expected a JSON object, got {type(d).__name__}")
     unknown = set(d) - {f.name for f in fields(Genotype)}
-    if unknown: raise BadInputError(what, f"unknown fields {sorted(unknown)}", f"expected {[f.name for f in fields(Genotype)]}")
+    if unknown:
+        raise BadInputError(what, f"unknown fields {sorted(unknown)}", f"expected {[f.name for f in fields(Genotype)]}")
     return Genotype(**d)
 
 @patch_to(Genotype, static_method=True)
@@ -143,7 +144,8 @@ def _pair(node, src):
 
 def _parse_gene(node, src, k):
     elts = _seq(node, src)
-    if elts and all(isinstance(e, (ast.List, ast.Tuple)) and len(e.elts) and isinstance(e.elts[0], (ast.List, ast.Tuple))
+    if elts and all(isinstance(e, (ast.List, ast.Tuple)) and len(e.elts)
+                    and isinstance(e.elts[0], (ast.List, ast.Tuple))
                     for e in elts):  # nested: one list per node
         return [[_pair(p, src) for p in _seq(n, src)] for n in elts]
     pairs = [_pair(p, src) for p in elts]  # flat (quark0/darts): k pairs per node
@@ -152,7 +154,8 @@ def _parse_gene(node, src, k):
 
 def _parse_concat(node, src):
     if isinstance(node, ast.Call):
-        if not (isinstance(node.func, ast.Name) and node.func.id == "range" and len(node.args) == 2 and not node.keywords):
+        if not (isinstance(node.func, ast.Name) and node.func.id == "range" and len(node.args) == 2
+                and not node.keywords):
             _reject(node, src, "call (only range(a, b) is allowed)")
         return range(_const(node.args[0], src, int), _const(node.args[1], src, int))   # checked lazily by Genotype
     return [_const(e, src, int) for e in _seq(node, src)]
@@ -175,8 +178,16 @@ def parse_genotype(s: str, k: int = 2) -> Genotype:
     return Genotype(**kw)
 
 # %% ../nbs/api/12_genotypes.ipynb #89621575
-DARTS_V1 = parse_genotype("Genotype(normal=[('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('skip_connect', 0), ('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('skip_connect', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 0), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('avg_pool_3x3', 0)], reduce_concat=[2, 3, 4, 5])")
-DARTS_V2 = parse_genotype("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])")
+DARTS_V1 = parse_genotype("Genotype(normal=[('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('skip_connect', 0), "
+                          "('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "
+                          "('skip_connect', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), "
+                          "('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 0), ('max_pool_3x3', 0), "
+                          "('skip_connect', 2), ('skip_connect', 2), ('avg_pool_3x3', 0)], reduce_concat=[2, 3, 4, 5])")
+DARTS_V2 = parse_genotype("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "
+                          "('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), "
+                          "('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), "
+                          "('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), "
+                          "('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])")
 
 # %% ../nbs/api/12_genotypes.ipynb #c95831dd
 def cell_edges(n_nodes: int) -> list[tuple[int, int]]:
@@ -186,7 +197,8 @@ def cell_edges(n_nodes: int) -> list[tuple[int, int]]:
 def _n_nodes(n_edges: int) -> int:
     n = 0
     while len(cell_edges(n)) < n_edges: n += 1
-    if len(cell_edges(n)) != n_edges: raise BadInputError(f"{n_edges} edges", "is not the edge count of a cell", "2, 5, 9, 14, ... edges")
+    if len(cell_edges(n)) != n_edges:
+        raise BadInputError(f"{n_edges} edges", "is not the edge count of a cell", "2, 5, 9, 14, ... edges")
     return n
 
 # %% ../nbs/api/12_genotypes.ipynb #f0777722
