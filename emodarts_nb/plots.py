@@ -25,8 +25,10 @@ STATIC = ("png", "svg", "pdf", "jpeg", "webp")
 
 def save_figure(fig: go.Figure, path, scale: float = 2) -> Path:
     "Write `fig` to `path` (.html interactive and self-contained; .png/.svg/.pdf static via kaleido), atomically."
-    path = Path(path); fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("html",) + STATIC: raise BadInputError(path, f"unknown figure format {fmt!r}", "use .html, .png, .svg or .pdf")
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("html",) + STATIC:
+        raise BadInputError(path, f"unknown figure format {fmt!r}", "use .html, .png, .svg or .pdf")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
         with atomic_write(path, "w") as f: f.write(fig.to_html(include_plotlyjs=True, full_html=True))
@@ -34,7 +36,8 @@ def save_figure(fig: go.Figure, path, scale: float = 2) -> Path:
     try: data = fig.to_image(format=fmt, scale=scale)
     except (ImportError, ValueError, RuntimeError) as e:
         raise BadInputError(path, f"static export failed ({type(e).__name__}: {e})",
-                            "static figures need kaleido (pip install kaleido) and Chromium (apt-get install chromium); .html needs neither") from None
+                            "static figures need kaleido (pip install kaleido) and Chromium (apt-get install "
+                            "chromium); .html needs neither") from None
     with atomic_write(path, "wb") as f: f.write(data)
     return path
 
@@ -46,7 +49,8 @@ def _done(fig, path, **layout):
 # %% ../nbs/api/31_plots.ipynb #2845b996
 def _kept_marks(h: SearchHistory, epoch, cell, name="kept in the genotype"):
     kept = h.kept_edges(epoch, cell) if h._epoch(epoch) in h.genotypes else {}
-    return go.Scatter(x=list(kept.values()), y=list(kept), mode="markers", name=name, hoverinfo="skip", showlegend=bool(kept),
+    return go.Scatter(x=list(kept.values()), y=list(kept), mode="markers", name=name, hoverinfo="skip",
+                      showlegend=bool(kept),
                       marker=dict(symbol="circle-open", size=34, line=dict(width=3, color="crimson")))
 
 def alpha_heatmap(
@@ -56,16 +60,20 @@ def alpha_heatmap(
     path=None,             # also write the figure there (.html, .png, .svg or .pdf)
     **layout,              # plotly layout settings, e.g. width=650
 ) -> go.Figure:
-    "Edges × operations softmax probabilities of `cell` at `epoch` (default: the last), with the genotype's choices circled."
-    epoch = h._epoch(epoch); p = h.probs(epoch, cell)
+    "Edges × operations softmax probabilities of `cell` at `epoch` (default: the last); the genotype's choices circled."
+    epoch = h._epoch(epoch)
+    p = h.probs(epoch, cell)
     fig = go.Figure([go.Heatmap(z=p.values, x=list(p.columns), y=list(p.index), zmin=0, zmax=1, colorscale="Blues",
-                                texttemplate="%{z:.2f}", colorbar=dict(title="p", len=0.7, y=1, yanchor="top"), name="probability",
+                                texttemplate="%{z:.2f}", colorbar=dict(title="p", len=0.7, y=1, yanchor="top"),
+                                name="probability",
                                 hovertemplate="edge %{y}<br>%{x}: %{z:.3f}<extra></extra>"),
                      _kept_marks(h, epoch, cell)])
     fig.update_yaxes(range=[len(p) - 0.5, -0.5], title="edge (from → node)", type="category",  # first edge on top
-                     tickmode="array", tickvals=list(p.index), ticktext=[edge_label(cell, e) for e in p.index])  # as drawn
+                     tickmode="array", tickvals=list(p.index),
+                     ticktext=[edge_label(cell, e) for e in p.index])  # as drawn
     fig.update_xaxes(range=[-0.5, p.shape[1] - 0.5], title="operation", type="category")
-    fig.update_layout(title=f"{cell} cell, epoch {epoch}", legend=dict(x=1.02, y=0, xanchor="left", yanchor="bottom"), height=120 + 45 * len(p))
+    fig.update_layout(title=f"{cell} cell, epoch {epoch}", legend=dict(x=1.02, y=0, xanchor="left", yanchor="bottom"),
+                      height=120 + 45 * len(p))
     return _done(fig, path, **layout)
 
 # %% ../nbs/api/31_plots.ipynb #ab400efa
@@ -73,10 +81,12 @@ def _dash(op): return "dot" if op == "none" else "dash" if is_param_free(op) els
 
 def alpha_evolution(h: SearchHistory, cell: str = "normal", edge=None, path=None, **layout) -> go.Figure:
     "The probability of each operation of one `edge` of `cell` over the epochs."
-    t = h.evolution(cell, edge); edge = edge or h.edges(cell)[0]
+    t = h.evolution(cell, edge)
+    edge = edge or h.edges(cell)[0]
     fig = go.Figure([go.Scatter(x=list(t.index), y=t[o].values, name=o, mode="lines+markers", line=dict(dash=_dash(o)),
                                 hovertemplate=f"{o}<br>epoch %{{x}}: %{{y:.3f}}<extra></extra>") for o in t.columns])
-    fig.update_layout(title=f"{cell} cell, edge {edge}", xaxis=dict(title="epoch", dtick=1), yaxis=dict(title="probability", rangemode="tozero"))
+    fig.update_layout(title=f"{cell} cell, edge {edge}", xaxis=dict(title="epoch", dtick=1),
+                      yaxis=dict(title="probability", rangemode="tozero"))
     return _done(fig, path, **layout)
 
 # %% ../nbs/api/31_plots.ipynb #6ca05933
@@ -85,13 +95,18 @@ def _frame_data(h, epoch, cell):
     return [go.Heatmap(z=p.values, x=list(p.columns), y=list(p.index)), _kept_marks(h, epoch, cell)]
 
 def _slider(epochs, prefix="epoch "):
-    step = lambda e: dict(method="animate", label=str(e), args=[[str(e)], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))])
+    step = lambda e: dict(method="animate", label=str(e),
+                          args=[[str(e)],
+                                dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                     transition=dict(duration=0))])
     return dict(active=0, currentvalue=dict(prefix=prefix), pad=dict(t=40), steps=[step(e) for e in epochs])
 
 def _play():
-    anim = lambda d: dict(frame=dict(duration=d, redraw=True), transition=dict(duration=0), fromcurrent=True, mode="immediate")
+    anim = lambda d: dict(frame=dict(duration=d, redraw=True), transition=dict(duration=0), fromcurrent=True,
+                          mode="immediate")
     return dict(type="buttons", direction="left", x=0, y=-0.05, xanchor="right", yanchor="top", pad=dict(r=10, t=40),
-                buttons=[dict(label="▶", method="animate", args=[None, anim(600)]), dict(label="❚❚", method="animate", args=[[None], anim(0)])])
+                buttons=[dict(label="▶", method="animate", args=[None, anim(600)]),
+                         dict(label="❚❚", method="animate", args=[[None], anim(0)])])
 
 # %% ../nbs/api/31_plots.ipynb #42680bdd
 def alpha_slider(
@@ -101,13 +116,17 @@ def alpha_slider(
     epoch=None,            # the epoch the figure opens on; default the first
     **layout,              # plotly layout settings
 ) -> go.Figure:
-    "The alpha heatmap of `cell` with one frame per epoch, a slider and a play button; it opens on `epoch` (default: the first)."
+    "The alpha heatmap of `cell`, one frame per epoch, with slider and play button; opens on `epoch` (default: first)."
     epochs = h.epochs
     epoch = epochs[0] if epoch is None else h._epoch(epoch)
     fig = alpha_heatmap(h, epoch, cell)
-    title = lambda e: f"{cell} cell, epoch {e}" + (f" ({n} genotype edges changed)" if (n := int((h.changes(e, 0).kind == 'genotype').sum()) if e != epochs[0] else 0) else "")
-    fig.frames = [go.Frame(name=str(e), data=_frame_data(h, e, cell), traces=[0, 1], layout=dict(title=dict(text=title(e)))) for e in epochs]
-    fig.update_layout(sliders=[{**_slider(epochs), "active": epochs.index(epoch)}], updatemenus=[_play()], height=fig.layout.height + 100)
+    title = lambda e: f"{cell} cell, epoch {e}" + (f" ({n} genotype edges changed)"
+                                                   if (n := int((h.changes(e, 0).kind == 'genotype').sum())
+                                                       if e != epochs[0] else 0) else "")
+    fig.frames = [go.Frame(name=str(e), data=_frame_data(h, e, cell), traces=[0, 1],
+                           layout=dict(title=dict(text=title(e)))) for e in epochs]
+    fig.update_layout(sliders=[{**_slider(epochs), "active": epochs.index(epoch)}], updatemenus=[_play()],
+                      height=fig.layout.height + 100)
     return _done(fig, path, **layout)
 
 # %% ../nbs/api/31_plots.ipynb #9ef5dfa0
@@ -118,11 +137,13 @@ def collapse_monitor(h: SearchHistory, path=None, **layout) -> go.Figure:
     pf, fig = h.param_free(), make_subplots(specs=[[dict(secondary_y=True)]])
     for i, c in enumerate(h.cells):
         d, col = pf[pf.cell == c], COLORS[i % len(COLORS)]
-        fig.add_bar(x=d.epoch, y=d.skips_kept, name=f"{c}: skips kept", marker_color=col, opacity=0.25, secondary_y=True)
+        fig.add_bar(x=d.epoch, y=d.skips_kept, name=f"{c}: skips kept", marker_color=col, opacity=0.25,
+                    secondary_y=True)
         fig.add_scatter(x=d.epoch, y=d.param_free, name=f"{c}: parameter-free", line=dict(color=col), secondary_y=False)
         fig.add_scatter(x=d.epoch, y=d.none, name=f"{c}: none", line=dict(color=col, dash="dot"), secondary_y=False)
     fig.update_yaxes(title="share of alpha mass", range=[0, 1], secondary_y=False)
-    fig.update_yaxes(title="skip connections in genotype", rangemode="tozero", dtick=1, secondary_y=True, showgrid=False)
+    fig.update_yaxes(title="skip connections in genotype", rangemode="tozero", dtick=1, secondary_y=True,
+                     showgrid=False)
     fig.update_layout(title="Collapse monitor", xaxis=dict(title="epoch", dtick=1), barmode="group")
     return _done(fig, path, **layout)
 
@@ -137,7 +158,8 @@ def _as_runs(runs) -> dict:
         df = r.history if isinstance(r, SearchHistory) else r
         if not isinstance(df, pd.DataFrame) or "epoch" not in df.columns or not set(CURVE_COLUMNS) & set(df.columns):
             raise BadInputError(f"run {name!r}" if name else "runs", "has no training history",
-                                f"give a SearchHistory or a DataFrame with columns epoch and some of {', '.join(CURVE_COLUMNS)}")
+                                "give a SearchHistory or a DataFrame with columns epoch and some of "
+                                f"{', '.join(CURVE_COLUMNS)}")
         out[name] = df
     return out
 
@@ -148,28 +170,38 @@ def training_curves(runs, path=None, **layout) -> go.Figure:
     for i, (name, df) in enumerate(_as_runs(runs).items()):
         for col in [c for c in CURVE_COLUMNS if c in df.columns]:
             part, what = col.split("_")
-            fig.add_scatter(x=df.epoch, y=df[col], mode="lines+markers", name=f"{name} {part}".strip(), legendgroup=f"{name} {part}",
-                            showlegend=what == "loss" or f"{part}_loss" not in df.columns, row=1, col=1 if what == "loss" else 2,
+            fig.add_scatter(x=df.epoch, y=df[col], mode="lines+markers", name=f"{name} {part}".strip(),
+                            legendgroup=f"{name} {part}",
+                            showlegend=what == "loss" or f"{part}_loss" not in df.columns, row=1, col=1
+                            if what == "loss" else 2,
                             line=dict(color=COLORS[i % len(COLORS)], dash="solid" if part == "train" else "dash"),
                             hovertemplate=f"{name} {col}<br>epoch %{{x}}: %{{y:.3f}}<extra></extra>")
-    fig.update_xaxes(title="epoch"); fig.update_yaxes(rangemode="tozero")
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(range=[0, 1], row=1, col=2)
     fig.update_layout(title="Training curves")
     return _done(fig, path, **layout)
 
 # %% ../nbs/api/31_plots.ipynb #fcca73e2
-def confusion_matrix_fig(cm, labels, normalise: bool = True, path=None, title: str = "Confusion matrix", **layout) -> go.Figure:
+def confusion_matrix_fig(cm, labels, normalise: bool = True, path=None, title: str = "Confusion matrix",
+                         **layout) -> go.Figure:
     "Heatmap of a confusion matrix `cm` (rows true, columns predicted); `normalise`: shares per true class."
-    cm = np.asarray(cm, dtype=float); labels = [str(l) for l in labels]
+    cm = np.asarray(cm, dtype=float)
+    labels = [str(l) for l in labels]
     if cm.ndim != 2 or cm.shape != (len(labels), len(labels)):
-        raise BadInputError(f"confusion matrix of shape {cm.shape}", f"does not match the {len(labels)} labels", "give an n × n matrix and n labels")
+        raise BadInputError(f"confusion matrix of shape {cm.shape}", f"does not match the {len(labels)} labels",
+                            "give an n × n matrix and n labels")
     tot = cm.sum(axis=1, keepdims=True)
     z = np.divide(cm, tot, out=np.zeros_like(cm), where=tot > 0) if normalise else cm
-    text = [[(f"{z[i, j]:.2f}<br>({int(cm[i, j])})" if normalise else f"{int(cm[i, j])}") for j in range(len(labels))] for i in range(len(labels))]
+    text = [[(f"{z[i, j]:.2f}<br>({int(cm[i, j])})" if normalise else f"{int(cm[i, j])}") for j in range(len(labels))]
+            for i in range(len(labels))]
     fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, text=text, texttemplate="%{text}", colorscale="Blues",
-                               zmin=0, zmax=1 if normalise else None, hovertemplate="true %{y}<br>predicted %{x}: %{text}<extra></extra>"))
-    fig.update_yaxes(title="true", autorange="reversed", type="category"); fig.update_xaxes(title="predicted", type="category")
-    fig.update_layout(title=title + (" (shares per true class)" if normalise else ""), width=200 + 70 * len(labels), height=160 + 60 * len(labels))
+                               zmin=0, zmax=1 if normalise else None,
+                               hovertemplate="true %{y}<br>predicted %{x}: %{text}<extra></extra>"))
+    fig.update_yaxes(title="true", autorange="reversed", type="category")
+    fig.update_xaxes(title="predicted", type="category")
+    fig.update_layout(title=title + (" (shares per true class)" if normalise else ""), width=200 + 70 * len(labels),
+                      height=160 + 60 * len(labels))
     return _done(fig, path, **layout)
 
 # %% ../nbs/api/31_plots.ipynb #3d8854d9
@@ -180,10 +212,14 @@ def compare_runs(runs: dict, cell: str = "normal", path=None, **layout) -> go.Fi
     for i, (name, h) in enumerate(runs.items()):
         col = COLORS[i % len(COLORS)]
         if "valid_acc" in h.history.columns:
-            fig.add_scatter(x=h.history.epoch, y=h.history.valid_acc, name=name, legendgroup=name, line=dict(color=col), row=1, col=1)
-        pf = h.param_free(); pf = pf[pf.cell == cell]
-        fig.add_scatter(x=pf.epoch, y=pf.param_free, name=name, legendgroup=name, showlegend=False, line=dict(color=col), row=1, col=2)
-    fig.update_xaxes(title="epoch"); fig.update_yaxes(range=[0, 1])
+            fig.add_scatter(x=h.history.epoch, y=h.history.valid_acc, name=name, legendgroup=name, line=dict(color=col),
+                            row=1, col=1)
+        pf = h.param_free()
+        pf = pf[pf.cell == cell]
+        fig.add_scatter(x=pf.epoch, y=pf.param_free, name=name, legendgroup=name, showlegend=False,
+                        line=dict(color=col), row=1, col=2)
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(range=[0, 1])
     fig.update_layout(title="Comparison of searches")
     return _done(fig, path, **layout)
 
@@ -192,12 +228,14 @@ def compare_folds(results: pd.DataFrame, metrics=("ua", "wa"), path=None, **layo
     "Per metric, a box per method over the folds (each fold a point, hover names it)."
     need = ["fold", "method", *metrics]
     if missing := [c for c in need if c not in results.columns]:
-        raise BadInputError("results", f"has no column(s) {missing}", f"expected one row per (fold, method) with columns {need}")
+        raise BadInputError("results", f"has no column(s) {missing}",
+                            f"expected one row per (fold, method) with columns {need}")
     fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[m.upper() for m in metrics])
     for i, meth in enumerate(pd.unique(results.method)):
         d = results[results.method == meth]
         for j, m in enumerate(metrics):
-            fig.add_box(y=d[m], x=[meth] * len(d), name=str(meth), legendgroup=str(meth), showlegend=j == 0, boxpoints="all",
+            fig.add_box(y=d[m], x=[meth] * len(d), name=str(meth), legendgroup=str(meth), showlegend=j == 0,
+                        boxpoints="all",
                         pointpos=0, jitter=0.3, text=d.fold.astype(str), marker_color=COLORS[i % len(COLORS)],
                         hovertemplate=f"{meth}<br>fold %{{text}}: %{{y:.3f}}<extra></extra>", row=1, col=j + 1)
     fig.update_layout(title="Comparison over folds", boxmode="group")
