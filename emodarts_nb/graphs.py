@@ -24,16 +24,19 @@ class GraphvizNotFound(EmodartsError, RuntimeError):
     "graphviz's `dot` program is not on PATH."
 
 INSTALL_HINT = ("install graphviz: Debian/Ubuntu `sudo apt-get install graphviz`, macOS `brew install graphviz`, "
-                "conda `conda install -c conda-forge graphviz`, Windows `winget install graphviz`; then restart the kernel")
+                "conda `conda install -c conda-forge graphviz`, Windows `winget install graphviz`; then restart the "
+                "kernel")
 
 def check_dot() -> str:
     "The path of graphviz's `dot` program; `GraphvizNotFound` saying how to install it when missing."
     if (p := shutil.which("dot")) is None:
-        raise GraphvizNotFound(f"graphviz's `dot` program was not found on PATH; it is needed to draw genotype graphs. {INSTALL_HINT}")
+        raise GraphvizNotFound(f"graphviz's `dot` program was not found on PATH; it is needed to draw genotype "
+                               f"graphs. {INSTALL_HINT}")
     return p
 
 # %% ../nbs/api/32_graphs.ipynb #5fa2ede4
-NODE_STYLE = dict(input=dict(fillcolor="darkseagreen2"), node=dict(fillcolor="lightblue"), output=dict(fillcolor="palegoldenrod"))
+NODE_STYLE = dict(input=dict(fillcolor="darkseagreen2"), node=dict(fillcolor="lightblue"),
+                  output=dict(fillcolor="palegoldenrod"))
 CELL_TITLES = dict(normal="normal cell", reduce="reduction cell", seq="sequential cell")
 
 def edge_style(op: str) -> dict:
@@ -50,7 +53,7 @@ def state_names(cell: str) -> tuple[str, str, str]:
     return f"{s}ₖ₋₂", f"{s}ₖ₋₁", f"{s}ₖ"
 
 def state_label(cell: str, i) -> str:
-    "How drawings name state `i` of `cell`: the inputs cₖ₋₂, cₖ₋₁ (hₖ₋₂, hₖ₋₁ in `seq`), node i-2 after them; 'out': cₖ."
+    "How drawings name state `i` of `cell`: the inputs cₖ₋₂, cₖ₋₁ (hₖ₋₂, hₖ₋₁ in `seq`), node i-2 after; 'out': cₖ."
     a, b, out = state_names(cell)
     return out if i == "out" else (a, b)[int(i)] if int(i) < 2 else str(int(i) - 2)
 
@@ -64,7 +67,8 @@ def _add_cell(g: graphviz.Digraph, genotype: Genotype, cell: str, prefix: str = 
     "Add the nodes and edges of `cell` to `g`, node ids prefixed with `prefix`."
     if cell not in CELL_TYPES: raise BadInputError(f"cell {cell!r}", "is not a cell type", f"use one of {CELL_TYPES}")
     gene, concat = getattr(genotype, cell), getattr(genotype, f"{cell}_concat")
-    if not gene: raise BadInputError(f"genotype.{cell}", "is empty: this genotype has no such cell", "draw another cell type")
+    if not gene:
+        raise BadInputError(f"genotype.{cell}", "is empty: this genotype has no such cell", "draw another cell type")
     a, b, out = state_names(cell)
     label = lambda i: (a, b)[i] if i < 2 else str(i - 2)          # node id of state i: the two inputs, then node i - 2
     for i in range(len(gene) + 2):
@@ -79,7 +83,8 @@ def _add_cell(g: graphviz.Digraph, genotype: Genotype, cell: str, prefix: str = 
 def _digraph(name, **graph_attr):
     g = graphviz.Digraph(name, format="svg", engine="dot")
     g.attr(**{"rankdir": "LR", **graph_attr})
-    g.attr("node", style="filled,rounded", shape="box", fontname="Helvetica", fontsize="14", penwidth="1.5", height="0.4")
+    g.attr("node", style="filled,rounded", shape="box", fontname="Helvetica", fontsize="14", penwidth="1.5",
+           height="0.4")
     g.attr("edge", fontname="Helvetica", fontsize="11", penwidth="1.5")
     return g
 
@@ -90,7 +95,9 @@ def cell_graph(
     title: bool = True,    # write the cell type above the drawing
 ) -> graphviz.Digraph:
     "The DARTS drawing of one cell of `genotype`: inputs, numbered nodes, output, edges labelled with operations."
-    g = _digraph(f"{cell}_cell", **(dict(label=CELL_TITLES[cell], labelloc="t", fontname="Helvetica", fontsize="16") if title and cell in CELL_TITLES else {}))
+    g = _digraph(f"{cell}_cell",
+                 **(dict(label=CELL_TITLES[cell], labelloc="t", fontname="Helvetica", fontsize="16") if title
+                    and cell in CELL_TITLES else {}))
     return _add_cell(g, genotype, cell)
 
 # %% ../nbs/api/32_graphs.ipynb #1bece8d7
@@ -135,7 +142,9 @@ def network_graph(genotype: Genotype, space=None, input_shape=None, n_classes: i
     from emodarts_nb.supernet import SpaceConfig
     space = SpaceConfig(**space) if isinstance(space, dict) else (space or SpaceConfig())
     for c in {*space.cnn_cells, *(["seq"] if space.seq_cells else [])}:
-        if not getattr(genotype, c): raise BadInputError(f"genotype.{c}", "is empty but the space has such cells", "give a genotype of this space")
+        if not getattr(genotype, c):
+            raise BadInputError(f"genotype.{c}", "is empty but the space has such cells",
+                                "give a genotype of this space")
     F, T = (input_shape[-2], input_shape[-1]) if input_shape else (None, None)
     g = _digraph("network", rankdir="TB", nodesep="0.3", ranksep="0.35")
     _box(g, "input", f"input 1 × {F} × {T}" if F else "input (1, F, T)", "darkseagreen2")
@@ -143,19 +152,23 @@ def network_graph(genotype: Genotype, space=None, input_shape=None, n_classes: i
     g.edge("input", "stem")
     prev = ["stem", "stem"]
     for i, (t, ch, f) in enumerate(_cnn_sizes(genotype, space, F)):
-        _box(g, f"cell{i}", f"{i}: {CELL_TITLES[t]}\\n→ {ch} ch" + (f" × {f} freq" if f else ""), "lightblue" if t == "normal" else "lightsalmon")
+        _box(g, f"cell{i}", f"{i}: {CELL_TITLES[t]}\\n→ {ch} ch" + (f" × {f} freq" if f else ""), "lightblue"
+             if t == "normal" else "lightsalmon")
         if prev[0] != prev[1]: g.edge(prev[0], f"cell{i}", style="dashed", color="gray50")  # c_{k-2}
         g.edge(prev[1], f"cell{i}")
         prev = [prev[1], f"cell{i}"]
-    _box(g, "to_seq", f"per time step: linear → d = {space.seq_dim}", "palegoldenrod"); g.edge(prev[1], "to_seq")
+    _box(g, "to_seq", f"per time step: linear → d = {space.seq_dim}", "palegoldenrod")
+    g.edge(prev[1], "to_seq")
     prev = ["to_seq", "to_seq"]
     for i in range(space.seq_cells):
         _box(g, f"seq{i}", f"{i}: sequential cell (d = {space.seq_dim})", "plum1")
         if prev[0] != prev[1]: g.edge(prev[0], f"seq{i}", style="dashed", color="gray50")  # c_{k-2}
         g.edge(prev[1], f"seq{i}")
         prev = [prev[1], f"seq{i}"]
-    _box(g, "pool", "mean over time"); g.edge(prev[1], "pool")
-    _box(g, "classifier", f"classifier: linear → {n_classes or 'n'} classes", "darkseagreen2"); g.edge("pool", "classifier")
+    _box(g, "pool", "mean over time")
+    g.edge(prev[1], "pool")
+    _box(g, "classifier", f"classifier: linear → {n_classes or 'n'} classes", "darkseagreen2")
+    g.edge("pool", "classifier")
     return g
 
 # %% ../nbs/api/32_graphs.ipynb #60a9c1ea
@@ -163,8 +176,10 @@ FORMATS = ("svg", "png", "pdf")
 
 def render(graph: graphviz.Digraph, path, format: str | None = None, dpi: int = 150) -> Path:
     "Write `graph` to `path` as svg, png or pdf (default: the path's suffix)."
-    path = Path(path); fmt = (format or path.suffix.lstrip(".")).lower()
-    if fmt not in FORMATS: raise BadInputError(path, f"unknown graph format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+    path = Path(path)
+    fmt = (format or path.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        raise BadInputError(path, f"unknown graph format {fmt!r}", f"use one of {', '.join(FORMATS)}")
     check_dot()
     g = graph.copy()
     if fmt == "png": g.attr(dpi=str(dpi))
