@@ -31,20 +31,21 @@ def as_history(source):
     if isinstance(source, SearchResult): source = source.run_dir
     if isinstance(source, (str, Path)):
         if not (Path(source)/"alphas.csv").is_file():
-            raise BadInputError(source, "is not a search run folder (no alphas.csv)", "give the `out` folder of a search, or wait for its first epoch")
+            raise BadInputError(source, "is not a search run folder (no alphas.csv)",
+                                "give the `out` folder of a search, or wait for its first epoch")
         return SearchHistory.from_run(source)
     raise BadInputError(f"{type(source).__name__} {str(source)[:60]!r}", "is not a search history",
                         "give a SearchHistory, a run folder path or a SearchResult")
 
 # %% ../nbs/api/33_widgets.ipynb #cee89ce2
 def top_ops_text(probs: pd.DataFrame, edge, k: int = 3, name=None) -> str:
-    "The `k` strongest operations of `edge` in `probs` (edges x operations), e.g. `cₖ₋₂→0: sep_conv_3x3 41% · skip_connect 30%`."
+    "The `k` strongest operations of `edge` in `probs` (edges x ops): `cₖ₋₂→0: sep_conv_3x3 41% · skip_connect 30%`."
     p = probs.loc[edge].sort_values(ascending=False).iloc[:k]
     return f"{name or edge}: " + " · ".join(f"{op} {100 * v:.0f}%" for op, v in p.items())
 
 # %% ../nbs/api/33_widgets.ipynb #2183bb8b
 def changes_text(h, epoch, n: int = 3, cell=None) -> str:
-    "What changed since the epoch before `epoch` (in `cell`, or in every cell): genotype edges, then the `n` biggest moves."
+    "What changed since the epoch before `epoch` (in `cell`, or every cell): genotype edges, then the `n` top moves."
     if epoch == h.epochs[0]: return f"epoch {epoch}: the initial alphas (nothing before)"
     ch = h.changes(epoch, n=10**9)                                     # every move, biggest first
     if cell is not None: ch = ch[ch.cell == cell].assign(edge=lambda d: [edge_label(cell, e) for e in d.edge])
@@ -94,7 +95,8 @@ class SearchExplorer:
 # %% ../nbs/api/33_widgets.ipynb #58316ef1
 @patch
 def _build(self: SearchExplorer):
-    self.heatmap = _heatmap_widget(alpha_heatmap(self.h, self.slider.value, self.cell_dd.value, width=self.heatmap_width))
+    self.heatmap = _heatmap_widget(alpha_heatmap(self.h, self.slider.value, self.cell_dd.value,
+                                                 width=self.heatmap_width))
     self.slider.observe(lambda c: self._show(), "value")
     self.cell_dd.observe(lambda c: self._on_cell(), "value")
     self.edge_dd.observe(lambda c: self._show_top(), "value")
@@ -257,17 +259,23 @@ def _last_epoch(self: LiveSearch) -> int:
 def _work(self: LiveSearch):
     "The thread's body: one search whose per-epoch callback refreshes the explorer and asks whether to go on."
     def after_epoch(epoch, records):                       # runs in this thread, after the epoch is saved
-        self._show(); self._say(f"epoch {epoch} of {self.config.epochs} done")
+        self._show()
+        self._say(f"epoch {epoch} of {self.config.epochs} done")
         return not self._stop.is_set()                     # False: stop here, unfinished and resumable
     kw = dict(resume=self.resume, progress=False, callback=after_epoch)
     try:
         self._say("preparing the data")
-        if isinstance(self.corpus, SearchData): res = run_search(self.config, self.corpus, self.out, model_fn=self.model_fn, **kw)
+        if isinstance(self.corpus, SearchData):
+            res = run_search(self.config, self.corpus, self.out, model_fn=self.model_fn, **kw)
         else: res = search(self.config, self.corpus, self.fold, self.out, protocol=self.protocol, **kw)
-        if res is not None: self.result = res; self._show()
-        self._say(f"done: {self._last_epoch()} epochs" if self.result else f"stopped after epoch {self._last_epoch()} (resumable)")
+        if res is not None:
+            self.result = res
+            self._show()
+        self._say(f"done: {self._last_epoch()} epochs" if self.result
+                  else f"stopped after epoch {self._last_epoch()} (resumable)")
     except BaseException as e:
-        self.error = e; self._say(f"failed: {type(e).__name__}: {e}")
+        self.error = e
+        self._say(f"failed: {type(e).__name__}: {e}")
 
 @patch
 def _show(self: LiveSearch):
@@ -283,7 +291,9 @@ def _say(self: LiveSearch, text): self.status.value = html.escape(text)
 @patch
 def start(self: LiveSearch):
     "Start the search in a background thread; returns `self` at once."
-    if self._thread is not None: raise BadInputError("LiveSearch", "was already started", "make a new LiveSearch (resume=True continues the folder)")
+    if self._thread is not None:
+        raise BadInputError("LiveSearch", "was already started",
+                            "make a new LiveSearch (resume=True continues the folder)")
     self.out.mkdir(parents=True, exist_ok=True)
     self._thread = threading.Thread(target=self._work, name=f"LiveSearch {self.out}", daemon=True)
     self._thread.start()
@@ -299,7 +309,8 @@ def wait(self: LiveSearch, timeout=None):
 @patch
 def stop(self: LiveSearch):
     "Ask the search to stop after the epoch that is running (the run folder stays resumable)."
-    self._stop.set(); self.stop_button.disabled = True
+    self._stop.set()
+    self.stop_button.disabled = True
 
 @patch(as_prop=True)
 def running(self: LiveSearch) -> bool: return self._thread is not None and self._thread.is_alive()
