@@ -18,7 +18,8 @@ __all__ = ['METRICS', 'wa', 'recalls', 'ua', 'confusion', 'macro_f1', 'evaluate_
 # %% ../nbs/api/40_metrics.ipynb #48083329
 def _arrays(y, p):
     y, p = np.asarray(y).ravel(), np.asarray(p).ravel()
-    if len(y) != len(p): raise BadInputError("predictions", f"{len(y)} labels but {len(p)} predictions", "give one prediction per label")
+    if len(y) != len(p):
+        raise BadInputError("predictions", f"{len(y)} labels but {len(p)} predictions", "give one prediction per label")
     if not len(y): raise BadInputError("predictions", "are empty", "evaluate a non-empty part")
     return y, p
 
@@ -57,12 +58,13 @@ def macro_f1(y, p, labels=None) -> float:
 
 # %% ../nbs/api/40_metrics.ipynb #225202bf
 def evaluate_predictions(y, p, labels) -> dict:
-    "WA, UA, macro-F1, confusion, per-class recall and support of integer labels `y`, predictions `p` (class names `labels`)."
+    "WA, UA, macro-F1, confusion, per-class recall, support of labels `y`, predictions `p` (class names `labels`)."
     y, p = _arrays(y, p)
     n = len(labels)
     cm = confusion(y, p, n)
     support = cm.sum(1)
-    rec = {l: (float(cm[k, k] / support[k]) if support[k] else None) for k, l in enumerate(labels)}  # None: class absent
+    rec = {l: (float(cm[k, k] / support[k]) if support[k] else None)
+           for k, l in enumerate(labels)}  # None: class absent
     return dict(n=int(len(y)), wa=wa(y, p), ua=ua(y, p), macro_f1=macro_f1(y, p), confusion=cm.tolist(),
                 recall=rec, support={l: int(s) for l, s in zip(labels, support)}, labels=list(labels))
 
@@ -82,7 +84,9 @@ METRICS = {"wa": wa, "ua": ua, "macro_f1": macro_f1}
 def fold_metrics(preds: pd.DataFrame) -> pd.DataFrame:
     "One row per (method, fold): n, wa, ua, macro_f1 from columns method, fold, label, pred."
     miss = {"method", "fold", "label", "pred"} - set(preds.columns)
-    if miss: raise BadInputError("predictions table", f"lacks columns {sorted(miss)}", "give one row per utterance with method, fold, label, pred")
+    if miss:
+        raise BadInputError("predictions table", f"lacks columns {sorted(miss)}",
+                            "give one row per utterance with method, fold, label, pred")
     rows = [dict(method=m, fold=f, n=len(g), **{k: fn(g.label, g.pred) for k, fn in METRICS.items()})
             for (m, f), g in preds.groupby(["method", "fold"], sort=False)]
     return pd.DataFrame(rows)
