@@ -48,7 +48,8 @@ class Cell(nn.Module):
         self.ops = nn.ModuleDict({f"n{n}_{p}": CNN_OPS[op](C, 2 if reduction and j < 2 else 1, True)
                                   for n, node in enumerate(gene) for p, (op, j) in enumerate(node)})
     def forward(self, s0, s1, drop_prob=0.):
-        return cat_channels(_run_nodes(self, [self.preproc0(s0), self.preproc1(s1)], drop_prob))  # (B, C*len(concat), F, T)
+        states = [self.preproc0(s0), self.preproc1(s1)]
+        return cat_channels(_run_nodes(self, states, drop_prob))  # (B, C*len(concat), F, T)
 
 class SeqCell(nn.Module):
     "A discrete sequential cell on (B, T, d): each node the sum of its chosen ops, concat -> linear to d."
