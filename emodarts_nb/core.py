@@ -35,11 +35,13 @@ class BadInputError(EmodartsError, ValueError):
 _SPECIAL = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 
+# %% ../nbs/api/00_core.ipynb #0fa9339f
 def _missing(p: Path) -> tuple[str, str]:
     if p.is_symlink():
         return f"broken link: it points to {os.readlink(p)}, which does not exist", "fix or remove the link"
     return "file not found", "check the path"
 
+# %% ../nbs/api/00_core.ipynb #ed5beb93
 def path_problem(path, allow_empty: bool = False) -> tuple[str, str] | None:
     "(reason, hint) when `path` is not a readable regular file (named by kind), else None."
     p = Path(path)
@@ -54,7 +56,6 @@ def path_problem(path, allow_empty: bool = False) -> tuple[str, str] | None:
     if not os.access(p, os.R_OK): return "no permission to read it", "check its permissions (chmod)"
     if st.st_size == 0 and not allow_empty: return "file is empty (0 bytes)", "re-export or remove it"
     return None
-
 
 # %% ../nbs/api/00_core.ipynb #308cc96e
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def atomic_write(path, mode: str = "wb"):
         if os.path.exists(tmp): os.remove(tmp)
         raise
 
+# %% ../nbs/api/00_core.ipynb #a8b72d95
 def _json_default(o):
     if is_dataclass(o): return asdict(o)
     if isinstance(o, Path): return str(o)
@@ -157,11 +159,13 @@ def _json_default(o):
     if isinstance(o, (set, frozenset)): return sorted(o)
     raise TypeError(f"cannot write {type(o).__name__} as JSON")
 
+# %% ../nbs/api/00_core.ipynb #f3c339f8
 def save_json(obj, path, indent=2):
     "Write `obj` as JSON to `path` atomically (dataclasses, paths, numpy and torch values allowed)."
     with atomic_write(path, "w") as f: json.dump(obj, f, indent=indent, default=_json_default)
     return Path(path)
 
+# %% ../nbs/api/00_core.ipynb #7b90eae0
 def load_json(path):
     "Read JSON from `path`, with an error that names the file when it is missing, not UTF-8 or not valid JSON."
     if why := path_problem(path): raise BadInputError(path, *why)
@@ -170,7 +174,6 @@ def load_json(path):
                                                         "save it as UTF-8") from None
     except json.JSONDecodeError as e:
         raise BadInputError(path, f"not valid JSON ({e})", "delete it or restore it") from None
-
 
 # %% ../nbs/api/00_core.ipynb #16ef3ec7
 def to_plain(obj) -> dict:
@@ -230,6 +233,7 @@ def available_devices() -> list[str]:
     out = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
     return out + (["mps"] if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available() else [])
 
+# %% ../nbs/api/00_core.ipynb #6ef6340a
 def default_device(device=None) -> torch.device:
     "`device` if given (checked: it must exist here), else CUDA when available, else the CPU."
     if device is None or str(device) == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -243,7 +247,6 @@ def default_device(device=None) -> torch.device:
         why = "this torch build has no CUDA" if no_cuda else "not available here"
         raise BadInputError(f"device {device!r}", why, f"available here: {', '.join(have)}")
     return d
-
 
 # %% ../nbs/api/00_core.ipynb #a7d016bc
 def check_out_dir(path, what: str = "output folder") -> Path:
