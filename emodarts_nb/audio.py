@@ -57,6 +57,7 @@ def _read_blocks(f: sf.SoundFile, declared: int, block: int = 1 << 18) -> np.nda
         n += len(b)
     return np.concatenate(out) if out else np.zeros((0, f.channels), np.float32)
 
+# %% ../nbs/api/01_audio.ipynb #9a719089
 def _read_frames(p: Path) -> tuple[np.ndarray, int]:
     "All frames of `p` as float32 (n, channels) and the file's rate, with clear errors."
     try:
@@ -75,7 +76,6 @@ def _read_frames(p: Path) -> tuple[np.ndarray, int]:
                                     "copy the file again from its source")
     return y, sr
 
-
 # %% ../nbs/api/01_audio.ipynb #c2781e6c
 def _load(p: Path) -> tuple[np.ndarray, int]:
     "Checked frames (n, channels) of `p`: readable, not empty, finite."
@@ -86,6 +86,7 @@ def _load(p: Path) -> tuple[np.ndarray, int]:
         raise BadInputError(p, f"{int((~np.isfinite(y)).sum())} NaN or inf sample(s)", "fix or remove the recording")
     return y, sr0
 
+# %% ../nbs/api/01_audio.ipynb #c04f1c27
 def _resample(y: np.ndarray, sr0: int, sr: int | None) -> np.ndarray:
     "(n, ...) at `sr0` -> (m, ...) at `sr` with soxr 'HQ' and librosa's output length."
     if sr is None or sr == sr0: return y
@@ -93,6 +94,7 @@ def _resample(y: np.ndarray, sr0: int, sr: int | None) -> np.ndarray:
     y = soxr.resample(y, sr0, sr, quality="HQ")[:n]
     return np.pad(y, [(0, n - len(y))] + [(0, 0)] * (y.ndim - 1)) if len(y) < n else y
 
+# %% ../nbs/api/01_audio.ipynb #0ea0b2e5
 def read_audio(path, sr: int | None = None, mono: bool = True) -> tuple[np.ndarray, int]:
     "Waveform of `path` as float32 (n,) if `mono` else (channels, n), resampled to `sr` (soxr 'HQ') when given."
     p = Path(path)
@@ -100,15 +102,16 @@ def read_audio(path, sr: int | None = None, mono: bool = True) -> tuple[np.ndarr
     if mono: y = y.mean(axis=1, dtype=np.float32)               # (n,): the channel mean, as librosa.to_mono
     return np.ascontiguousarray(_resample(y, sr0, sr).T, dtype=np.float32), int(sr or sr0)
 
-
 # %% ../nbs/api/01_audio.ipynb #770f6926
 MIN_CLIP_SECONDS = 0.04   # shortest usable clip: 40 ms, one analysis window of every preset (25-40 ms) at least
 SILENCE_DBFS = -80.0      # a clip whose peak stays below this is silence (16-bit dither sits near -90 dBFS)
 
+# %% ../nbs/api/01_audio.ipynb #da1028a0
 def _peak_db(x: np.ndarray) -> float:
     peak = float(np.abs(x).max()) if x.size else 0.0
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
+# %% ../nbs/api/01_audio.ipynb #849d01af
 def audio_problems(wave: np.ndarray, sr: int, min_seconds: float = MIN_CLIP_SECONDS,
                    silence_db: float = SILENCE_DBFS) -> list[str]:
     "Why `wave` ((n,) or (channels, n)) is unusable: too short, silent, or channels that cancel when mixed to mono."
@@ -123,7 +126,6 @@ def audio_problems(wave: np.ndarray, sr: int, min_seconds: float = MIN_CLIP_SECO
         out.append(f"the {len(w)} channels cancel: each peaks at up to {loud:.1f} dBFS, their mix to mono at "
                    + ("-inf" if mix == -math.inf else f"{mix:.1f}") + " dBFS (a channel in antiphase?)")
     return out
-
 
 # %% ../nbs/api/01_audio.ipynb #3247622f
 def read_clip(path, sr: int | None = None) -> tuple[np.ndarray, int]:
