@@ -25,6 +25,7 @@ __all__ = ['KINDS', 'NORMS', 'WINDOWS', 'PRESETS', 'FeatureConfig', 'n_features'
 # %% ../nbs/api/02_features.ipynb #597eae6b
 KINDS, NORMS, WINDOWS = ("spec", "logmel", "mfcc"), ("utterance", "speaker", "train", None), ("hann", "hamming")
 
+# %% ../nbs/api/02_features.ipynb #33b590f3
 @dataclass(frozen=True)
 class FeatureConfig:
     "Every setting of the front-end; frozen, hashable, JSON-able (`to_dict`)."
@@ -181,6 +182,7 @@ def _spectral(x: torch.Tensor, cfg: FeatureConfig, n_out: int) -> torch.Tensor:
                                                         None] * fill.double()).float()  # (B, n_mfcc, T), (B, n_mfcc, 1)
     return torch.cat([db, fill.expand(-1, db.shape[1], max(n_out - db.shape[-1], 0))], -1)
 
+# %% ../nbs/api/02_features.ipynb #2b86ac5e
 def _finish(f: torch.Tensor, cfg: FeatureConfig) -> np.ndarray:
     "(F0, T) -> (F, T // time_pool) float32 with deltas stacked on the feature axis."
     if cfg.deltas:
@@ -243,10 +245,12 @@ class NormStats:
     mean: dict
     std: dict
 
+# %% ../nbs/api/02_features.ipynb #03e6fe67
 def _moments(arrays) -> tuple[np.ndarray, np.ndarray]:
     x = np.concatenate([np.asarray(a, np.float64) for a in arrays], axis=-1)      # (F, ΣT)
     return x.mean(-1, keepdims=True), np.maximum(x.std(-1, keepdims=True), 1e-5)
 
+# %% ../nbs/api/02_features.ipynb #1d5d28e3
 def fit_norm(arrays: Sequence[np.ndarray], groups: Sequence | None = None, mode: str | None = "train") -> NormStats:
     "Statistics for `apply_norm`: per group ('speaker'), global ('train'), none needed ('utterance', None)."
     if mode not in NORMS: raise BadInputError(f"norm mode {mode!r}", "unknown", f"use one of {NORMS}")
