@@ -96,6 +96,7 @@ def _header_seconds(path) -> float | None:
     except Exception: return None
     return i.frames / i.samplerate if i.frames <= MAX_AUDIO_SECONDS * i.samplerate else None
 
+# %% ../nbs/api/04_corpus.ipynb #80e947b0
 def _durations(self: Corpus) -> pd.Series:
     d = self.table["duration"] if "duration" in self.table else pd.Series(np.nan, index=self.table.index)
     miss = d.isna()
@@ -105,6 +106,7 @@ def _durations(self: Corpus) -> pd.Series:
         d[miss] = [np.nan if s is None else s for s in secs]
     return d.astype(float)
 
+# %% ../nbs/api/04_corpus.ipynb #353ca9af
 @patch
 def summary(self: Corpus) -> dict:
     "utterances, speakers, classes {label: n}, per_speaker {speaker: n}, duration_s, problems [str], notes [str]."
@@ -132,6 +134,7 @@ def describe(self: Corpus) -> str:
                  + (f"\n    ... and {len(s['problems'])-20} more" if len(s["problems"]) > 20 else ""))
     return "\n".join(lines)
 
+# %% ../nbs/api/04_corpus.ipynb #22715135
 @patch
 def _repr_html_(self: Corpus) -> str:
     import html
@@ -159,6 +162,7 @@ def _no_utterances(where: str, problems: ProblemReport, hint: str = "") -> BadIn
     left = f" left: all {len(problems.bad_utts())} were named by the problems above" if problems.bad_utts() else ""
     return BadInputError(where, f"no utterances{left}", hint or "check the path, and that the files follow the layout")
 
+# %% ../nbs/api/04_corpus.ipynb #ec497c2b
 def build_corpus(name: str, rows, labels, root=None, problems: ProblemReport | None = None, info: dict | None = None,
                  strict: bool = True, context: str | None = None, hint: str = "") -> Corpus:
     "Make a `Corpus` from row dicts (or a table), check it, settle the problems (strict: raise; lenient: print, drop)."
@@ -173,7 +177,6 @@ def build_corpus(name: str, rows, labels, root=None, problems: ProblemReport | N
         t = t[~t.utt.isin(bad)].reset_index(drop=True)
     if not len(t): raise _no_utterances(where, problems, hint)      # an empty corpus is an error, never "0 utterances"
     return Corpus(name, t, labels, None if root is None else Path(root), problems, info)
-
 
 # %% ../nbs/api/04_corpus.ipynb #72d617cc
 def scan_file(path) -> tuple[float | None, list[str]]:
