@@ -28,6 +28,7 @@ def _any_case(pattern: str) -> str:
     "A glob pattern that matches its letters in either case: '*.wav' also finds 'X.WAV' and 'y.Wav'."
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in pattern)
 
+# %% ../nbs/api/05_corpora.ipynb #a6a41594
 def list_files(folder, pattern: str = "*.wav", info: dict | None = None, recursive: bool = False,
                problems: ProblemReport | None = None) -> list[Path]:
     "Sorted regular files matching `pattern` in any case; hidden names are counted in `info`, other matches reported."
@@ -44,7 +45,6 @@ def list_files(folder, pattern: str = "*.wav", info: dict | None = None, recursi
             elif info is not None: note(info, f"left out {p}: {why[0]}")
         else: out.append(p)
     return out
-
 
 # %% ../nbs/api/05_corpora.ipynb #ea230e7c
 def count_excluded(info: dict, what: str, n: int = 1):
@@ -103,6 +103,7 @@ def _read_iemocap_labels(ses: Path, info, problems) -> dict:
             out[utt] = (code, f)
     return out
 
+# %% ../nbs/api/05_corpora.ipynb #3e3d7f69
 def _read_transcripts(folder: Path) -> dict:
     out = {}
     for f in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
@@ -263,6 +264,7 @@ MSP_PODCAST_LAYOUT = "MSP-Podcast/Audios/MSP-PODCAST_0001_0008.wav and MSP-Podca
 _PODCAST_8 = {"A": "ang", "S": "sad", "H": "hap", "U": "sur", "F": "fea", "D": "dis", "C": "con", "N": "neu"}
 _PODCAST_COLS = ("FileName", "EmoClass", "SpkrID", "Gender", "Split_Set")
 
+# %% ../nbs/api/05_corpora.ipynb #0e2d1a8f
 def _podcast_version(root: Path) -> str | None:
     for f in [root/"readme.txt", root/"README.txt", root/"readme.md"]:
         if f.is_file() and (m := re.search(r"(?:release|version|v)\s*(1\.\d+|2\.\d+)",
@@ -271,6 +273,7 @@ def _podcast_version(root: Path) -> str | None:
     m = re.search(r"(1\.\d+|2\.\d+)", root.name)
     return m.group(1) if m else None
 
+# %% ../nbs/api/05_corpora.ipynb #dda8e5f6
 def _read_podcast_csv(f: Path) -> pd.DataFrame:
     t = read_table(f, "label file")
     if miss := [c for c in _PODCAST_COLS if c not in t.columns]:
@@ -359,6 +362,7 @@ def _emodb_root(path) -> Path:
                         "pass it (load_corpus('emodb', PATH), `emodarts corpus emodb PATH`), or set "
                         f"EMODARTS_SHARED_DATA to the folder that holds emodb/; expected layout: {EMODB_LAYOUT}")
 
+# %% ../nbs/api/05_corpora.ipynb #ef8ebe80
 @register_corpus("emodb")
 def load_emodb(path=None, strict: bool = True, name: str = "emodb") -> Corpus:
     "Berlin EmoDB: 7 classes (full English names), 10 speakers; `path` is its folder (see `_emodb_root`)."
@@ -380,12 +384,12 @@ def load_emodb(path=None, strict: bool = True, name: str = "emodb") -> Corpus:
                          duration=durs.get(p.stem)))
     return build_corpus(name, rows, tuple(EMODB_EMOTIONS.values()), root, problems, info, strict)
 
-
 # %% ../nbs/api/05_corpora.ipynb #c3d946cd
 RAVDESS_LAYOUT = "RAVDESS/Actor_01/03-01-01-01-01-01-01.wav ... Actor_24/"
 RAVDESS_EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 _RAVDESS_NAME = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$")
 
+# %% ../nbs/api/05_corpora.ipynb #f8b48265
 @register_corpus("ravdess")
 def load_ravdess(path=None, strict: bool = True, channel: str = "speech", name: str = "ravdess") -> Corpus:
     "RAVDESS speech (or song): 8 classes, 24 actors."
@@ -489,6 +493,7 @@ def _walk(folder: Path, seen: set, problems: ProblemReport, info: dict) -> list[
         else: out.append(e)
     return out
 
+# %% ../nbs/api/05_corpora.ipynb #117e1962
 def _audio_entry(p: Path, problems: ProblemReport, info: dict, where: str = "") -> bool:
     "Is `p` an audio file to load? Unusable audio-like entries become problems, other files are counted."
     suf = p.suffix.lower()
@@ -502,7 +507,6 @@ def _audio_entry(p: Path, problems: ProblemReport, info: dict, where: str = "") 
     else: info["other_files"] = info.get("other_files", []) + [p.name]
     return False
 
-
 # %% ../nbs/api/05_corpora.ipynb #b1a31562
 def _speakers_table(f) -> dict:
     s = read_table(f, "speakers CSV")
@@ -510,6 +514,7 @@ def _speakers_table(f) -> dict:
         raise BadInputError(f, "needs columns file (or utt) and speaker", f"columns found: {', '.join(s.columns)}")
     return {r.get("file") or r.get("utt"): r for r in s.to_dict("records")}
 
+# %% ../nbs/api/05_corpora.ipynb #340f17f1
 @register_corpus("folders")
 def load_folders(path=None, strict: bool = True, labels=None, speaker_regex: str | None = None,
                  speakers_csv=None, name: str | None = None) -> Corpus:
@@ -539,4 +544,3 @@ def load_folders(path=None, strict: bool = True, labels=None, speaker_regex: str
     lab, labs = match_labels(pd.Series([r["label"] for r in rows], dtype=object), labels, info)
     for r, l in zip(rows, lab): r["label"] = l
     return build_corpus(name or root.name, rows, labs, root, problems, info, strict, hint=f"expected layout: {layout}")
-
