@@ -28,6 +28,7 @@ VOWELS = {"a": (730, 1090, 2440, 3400), "e": (530, 1840, 2480, 3500), "i": (270,
           "o": (570, 840, 2410, 3300), "u": (300, 870, 2240, 3300)}  # F1-F4 (Hz), adult male (Peterson & Barney)
 BANDWIDTHS = (80, 100, 150, 250)                                      # formant bandwidths (Hz)
 
+# %% ../nbs/api/06_synthetic.ipynb #727b987a
 @dataclass(frozen=True)
 class Voice:
     "A speaker: sex, F0 base (Hz), formant scale (1/vocal-tract length), syllables/s, level (dB), tilt, breathiness."
@@ -41,6 +42,7 @@ class Voice:
     jitter: float = 0.01
     shimmer: float = 0.05
 
+# %% ../nbs/api/06_synthetic.ipynb #fb5a2279
 @dataclass(frozen=True)
 class Style:
     "An emotion relative to neutral: F0 shift (semitones), F0 range, level (dB), rate, tilt, breath, jitter, pauses."
@@ -95,6 +97,7 @@ def plan_syllables(rng, seconds: float, rate: float, pause_p: float) -> list[tup
         out.append((t, d))
         t += d
 
+# %% ../nbs/api/06_synthetic.ipynb #b0cddeb9
 def f0_contour(rng, voice: Voice, style: Style, syl, n: int, sr: int) -> np.ndarray:
     "F0 in Hz for each of `n` samples: declination, accents on stressed syllables, slow drift."
     t = np.arange(n) / sr
@@ -133,6 +136,7 @@ def _grid(nfft: int, sr: int):
     ag = np.exp(-2 * np.pi * 100. / sr)
     return w, np.log((1 - ag) / (1 - ag * z1)), 1 - 0.97 * z1
 
+# %% ../nbs/api/06_synthetic.ipynb #8c0b8abb
 def _syllable(rng, exc, voice, tilt, breath, sr):
     "One voiced syllable: excitation (m,) -> filtered waveform (nfft,) with a decaying tail."
     m = len(exc)
@@ -146,6 +150,7 @@ def _syllable(rng, exc, voice, tilt, breath, sr):
     z = np.fft.irfft(np.fft.rfft(rng.normal(0, 1, m) * e, nfft) * VL, nfft)          # aspiration noise
     return (h + z * breath * _rms(h) / _rms(z)) / _rms(h) * 10 ** (rng.normal(0, 1.5) / 20)
 
+# %% ../nbs/api/06_synthetic.ipynb #b66c5cf2
 def _burst(rng, c, sr):
     "A consonant-like noise burst of `c` samples, one broad resonance between 2.5 and 6 kHz, RMS 0.2."
     nfft = 1 << int(np.ceil(np.log2(c + 256)))
@@ -203,6 +208,7 @@ def voice_stats(wave: np.ndarray, sr: int, fmin: float = 60., fmax: float = 500.
 # %% ../nbs/api/06_synthetic.ipynb #8bf3b1c5
 GENERATOR_VERSION = 1   # bump when the synthesis changes: cached corpora are then regenerated
 
+# %% ../nbs/api/06_synthetic.ipynb #11cf1148
 def synthetic_params(n_speakers=8, n_per_class=8, classes=("neutral", "happy", "angry", "sad"),
                      seconds=(1.5, 2.5), sr=16000, seed=0) -> dict:
     "The parameters that define a synthetic corpus, checked."
@@ -219,6 +225,7 @@ def synthetic_params(n_speakers=8, n_per_class=8, classes=("neutral", "happy", "
     return dict(n_speakers=int(n_speakers), n_per_class=int(n_per_class), classes=list(classes),
                 seconds=[float(lo), float(hi)], sr=int(sr), seed=int(seed), version=GENERATOR_VERSION)
 
+# %% ../nbs/api/06_synthetic.ipynb #ca48377b
 def synthetic_dir(params: dict) -> Path:
     "Default cache folder of the corpus with `params`."
     base = Path(os.environ.get("EMODARTS_DATA") or Path.home() / ".cache" / "emodarts_nb").expanduser()
@@ -233,6 +240,7 @@ def _speakers(p: dict) -> list[tuple[str, str, str, Voice]]:
         out.append((f"spk{i + 1:02d}", g, f"ses{i // 2 + 1}", make_voice(np.random.default_rng([p["seed"], i, 0]), g)))
     return out
 
+# %% ../nbs/api/06_synthetic.ipynb #ee6b44bb
 def _write_wav(path: Path, wave: np.ndarray, sr: int):
     "Write 16-bit PCM WAV to a temporary name and rename it into place (no fsync: the manifest, written last, is)."
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -240,6 +248,7 @@ def _write_wav(path: Path, wave: np.ndarray, sr: int):
     sf.write(tmp, wave, sr, subtype="PCM_16", format="WAV")
     os.replace(tmp, path)
 
+# %% ../nbs/api/06_synthetic.ipynb #0bf9af73
 def _generate(root: Path, p: dict) -> pd.DataFrame:
     "Synthesise every clip of `p` under `root/wav/<speaker>/` and return the manifest rows."
     rows, (lo, hi), sr = [], p["seconds"], p["sr"]
@@ -270,6 +279,7 @@ def _complete(root: Path, p: dict) -> bool:
                                       "give another root, or delete that folder")
     return True
 
+# %% ../nbs/api/06_synthetic.ipynb #2f72628b
 @register_corpus("synthetic")
 def make_synthetic(root=None, n_speakers: int = 8, n_per_class: int = 8, classes=("neutral", "happy", "angry", "sad"),
                    seconds=(1.5, 2.5), sr: int = 16000, seed: int = 0, strict: bool = True) -> Corpus:
