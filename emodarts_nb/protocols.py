@@ -24,6 +24,7 @@ __all__ = ['PARTS', 'PROTOCOLS', 'EMODARTS_IEMOCAP_PAIRS', 'EMODARTS_MSP_IMPROV_
 # %% ../nbs/api/07_protocols.ipynb #da002d0e
 PARTS = ("train", "valid", "test")
 
+# %% ../nbs/api/07_protocols.ipynb #905a8369
 @dataclass(frozen=True)
 class Fold:
     "Utterance ids of a speaker-independent train / valid / test split. `held_out` names what the test part holds."
@@ -110,6 +111,7 @@ class Split:
 
 PROTOCOLS: dict[str, Callable[..., list[Split]]] = {}
 
+# %% ../nbs/api/07_protocols.ipynb #79f9eb77
 def register_protocol(name: str):
     "Decorator: register `f(corpus, **kw) -> list[Split]` as protocol `name`."
     def deco(f):
@@ -117,6 +119,7 @@ def register_protocol(name: str):
         return f
     return deco
 
+# %% ../nbs/api/07_protocols.ipynb #f8f146f7
 def _groups_out(corpus: Corpus, column: str, groups: dict) -> list[Split]:
     "One split per entry of `groups` (name -> values of `column` to hold out); the rest is the training pool."
     t = corpus.table
@@ -182,6 +185,7 @@ def _emodarts_iemocap(corpus: Corpus) -> list[Split]:
                             "the protocol needs the 10 speakers of sessions 1-5 (session number + F/M)")
     return _groups_out(corpus, "speaker", groups)
 
+# %% ../nbs/api/07_protocols.ipynb #318ff74a
 def _emodarts_msp_improv(corpus: Corpus) -> list[Split]:
     t = corpus.table
     ses = [_num(s) for s in t.session]
@@ -195,6 +199,7 @@ def _emodarts_msp_improv(corpus: Corpus) -> list[Split]:
 # %% ../nbs/api/07_protocols.ipynb #93f39c67
 _UNKNOWN = {None, "", "unknown", "Unknown", "nan"}
 
+# %% ../nbs/api/07_protocols.ipynb #9adcb877
 def _emodarts_msp_podcast(corpus: Corpus) -> list[Split]:
     t = corpus.table[~corpus.table.speaker.isin(_UNKNOWN)]
     if "split" in t:
@@ -213,6 +218,7 @@ def _emodarts_msp_podcast(corpus: Corpus) -> list[Split]:
         out.append(Split(name, test, t.utt[~t.speaker.isin(spk)].tolist(), held_out=(f"{len(spk)} speakers",)))
     return out
 
+# %% ../nbs/api/07_protocols.ipynb #77e49ee7
 @register_protocol("emodarts")
 def emodarts(corpus: Corpus, kind: str | None = None) -> list[Split]:
     "The emoDARTS folds for IEMOCAP, MSP-IMPROV or MSP-Podcast (`kind`, else guessed from the name); held out = test."
@@ -256,6 +262,7 @@ def _splits(corpus: Corpus, protocol: str, **kw) -> list[Split]:
         raise BadInputError(f"protocol {protocol!r}", "unknown protocol", f"known: {', '.join(sorted(PROTOCOLS))}")
     return PROTOCOLS[protocol](corpus, **kw)
 
+# %% ../nbs/api/07_protocols.ipynb #31421dc9
 def _fold(corpus: Corpus, s: Split, i: int, valid_speakers, seed: int) -> Fold:
     "The checked fold of split `s` (number `i`), its validation part carved from the pool unless the protocol gave one."
     t, valid = corpus.table, s.valid
@@ -266,10 +273,12 @@ def _fold(corpus: Corpus, s: Split, i: int, valid_speakers, seed: int) -> Fold:
     parts = [tuple(sorted(p, key=order.get)) for p in (set(s.train) - set(valid), valid, s.test)]
     return check_fold(corpus, Fold(s.name, *parts, held_out=tuple(s.held_out), note=s.note))
 
+# %% ../nbs/api/07_protocols.ipynb #f040fbb5
 def make_folds(corpus: Corpus, protocol: str = "loso", valid_speakers=1, seed: int = 0, **kw) -> list[Fold]:
     "Speaker-independent folds of `corpus` by `protocol` (see `PROTOCOLS`), `valid_speakers` validation speakers each."
     return [_fold(corpus, s, i, valid_speakers, seed) for i, s in enumerate(_splits(corpus, protocol, **kw))]
 
+# %% ../nbs/api/07_protocols.ipynb #663201cf
 def get_fold(corpus: Corpus, protocol: str = "loso", fold: int | str = 0, valid_speakers=1, seed: int = 0,
              **kw) -> Fold:
     "Fold `fold` (a name, or an index from 0; a string of digits is a name first: EmoDB's fold '08' is speaker 08)."
