@@ -22,12 +22,14 @@ __all__ = ['CELL_TYPES', 'DARTS_V1', 'DARTS_V2', 'Genotype', 'parse_genotype', '
 # %% ../nbs/api/12_genotypes.ipynb #3f9e044c
 CELL_TYPES = ("normal", "reduce", "seq")
 
+# %% ../nbs/api/12_genotypes.ipynb #b54a53ec
 def _whole(v, what: str, name: str) -> int:
     "`v` as an int when it is a whole number (1.9, '2' and True are refused, never rounded)."
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise BadInputError(what, f"{name} {v!r} is not a whole number", "write indices as integers, e.g. 2")
     return int(v)
 
+# %% ../nbs/api/12_genotypes.ipynb #9f245965
 def _op_input(p, what: str, node: int) -> tuple[str, int]:
     "One (operation, input index) pair of node `node`, checked."
     if isinstance(p, (str, bytes)) or not isinstance(p, Sequence) or len(p) != 2:
@@ -38,7 +40,6 @@ def _op_input(p, what: str, node: int) -> tuple[str, int]:
     if not 0 <= j < node:
         raise BadInputError(what, f"node {node} takes input {j}", f"inputs of node {node} are 0..{node - 1}")
     return op, j
-
 
 # %% ../nbs/api/12_genotypes.ipynb #165bb634
 def _gene(v, what) -> tuple:
@@ -52,6 +53,7 @@ def _gene(v, what) -> tuple:
         gene.append(tuple(_op_input(p, what, i + 2) for p in node))
     return tuple(gene)
 
+# %% ../nbs/api/12_genotypes.ipynb #a6d4cd7a
 def _concat(v, n_nodes: int, what: str) -> tuple:
     "The concatenated states: distinct whole numbers among the cell's states 0..n_nodes + 1 (read lazily)."
     n = n_nodes + 2
@@ -65,7 +67,6 @@ def _concat(v, n_nodes: int, what: str) -> tuple:
         raise BadInputError(what, f"state {bad[0]} does not exist", f"states are 0..{n - 1}")
     if len(set(idx)) < len(idx): raise BadInputError(what, f"repeats a state: {idx}", "list each state once")
     return tuple(idx)
-
 
 # %% ../nbs/api/12_genotypes.ipynb #221be4a8
 @dataclass(frozen=True)
@@ -96,15 +97,19 @@ def from_dict(d: dict, what="genotype") -> Genotype:
         raise BadInputError(what, f"unknown fields {sorted(unknown)}", f"expected {[f.name for f in fields(Genotype)]}")
     return Genotype(**d)
 
+# %% ../nbs/api/12_genotypes.ipynb #30da57e6
 @patch_to(Genotype, static_method=True)
 def from_json(s) -> Genotype: return Genotype.from_dict(json.loads(s))
 
+# %% ../nbs/api/12_genotypes.ipynb #f18c35d5
 @patch_to(Genotype, static_method=True)
 def load(path) -> Genotype: return Genotype.from_dict(load_json(path), str(path))
 
+# %% ../nbs/api/12_genotypes.ipynb #9248c4ca
 @patch
 def to_json(self: Genotype, indent=None) -> str: return json.dumps(self.to_dict(), indent=indent)
 
+# %% ../nbs/api/12_genotypes.ipynb #7a2c0fbe
 @patch
 def save(self: Genotype, path): return save_json(self.to_dict(), path)
 
@@ -142,6 +147,7 @@ def _pair(node, src):
     if len(elts) != 2: _reject(node, src, "where an (op, input) pair was expected")
     return (_const(elts[0], src, str), _const(elts[1], src, int))
 
+# %% ../nbs/api/12_genotypes.ipynb #4e8d5a48
 def _parse_gene(node, src, k):
     elts = _seq(node, src)
     if elts and all(isinstance(e, (ast.List, ast.Tuple)) and len(e.elts)
@@ -152,6 +158,7 @@ def _parse_gene(node, src, k):
     if len(pairs) % k: _reject(node, src, f"with {len(pairs)} pairs, not a multiple of k={k}")
     return [pairs[i:i + k] for i in range(0, len(pairs), k)]
 
+# %% ../nbs/api/12_genotypes.ipynb #8195e39b
 def _parse_concat(node, src):
     if isinstance(node, ast.Call):
         if not (isinstance(node.func, ast.Name) and node.func.id == "range" and len(node.args) == 2
@@ -230,12 +237,14 @@ def _cap(v, name: str, n_kept: int, what: str) -> int | None:
                             f"the cell keeps {n_kept} edges: give 0..{n_kept}, or None to switch the cap off")
     return int(v)
 
+# %% ../nbs/api/12_genotypes.ipynb #c3fd9da8
 def _strongest(p: torch.Tensor, op_names, param: list, first: int, inputs: list) -> tuple[str, int]:
     "The strongest parameterised (op, input) over `inputs` of a node whose edge 0 is alpha row `first`."
     best, arg = p[[first + j for j in inputs]][:, param].max(dim=1)
     t = max(range(len(inputs)), key=lambda t: (best[t].item(), -t))  # ties: the lower input
     return op_names[param[arg[t]]], inputs[t]
 
+# %% ../nbs/api/12_genotypes.ipynb #fd35b26a
 def _broken(ops: list, max_skip: int | None, min_param: int | None):
     "(which kept ops to give up, why) for the first cap that the kept `ops` break; None when they obey both."
     if max_skip is not None and (got := ops.count("skip_connect")) > max_skip:
