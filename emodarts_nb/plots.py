@@ -23,6 +23,7 @@ __all__ = ['STATIC', 'COLORS', 'CURVE_COLUMNS', 'save_figure', 'alpha_heatmap', 
 # %% ../nbs/api/31_plots.ipynb #f1d1c81a
 STATIC = ("png", "svg", "pdf", "jpeg", "webp")
 
+# %% ../nbs/api/31_plots.ipynb #9159f62a
 def save_figure(fig: go.Figure, path, scale: float = 2) -> Path:
     "Write `fig` to `path` (.html interactive and self-contained; .png/.svg/.pdf static via kaleido), atomically."
     path = Path(path)
@@ -41,6 +42,7 @@ def save_figure(fig: go.Figure, path, scale: float = 2) -> Path:
     with atomic_write(path, "wb") as f: f.write(data)
     return path
 
+# %% ../nbs/api/31_plots.ipynb #3a8a7766
 def _done(fig, path, **layout):
     if layout: fig.update_layout(**layout)
     if path is not None: save_figure(fig, path)
@@ -53,6 +55,7 @@ def _kept_marks(h: SearchHistory, epoch, cell, name="kept in the genotype"):
                       showlegend=bool(kept),
                       marker=dict(symbol="circle-open", size=34, line=dict(width=3, color="crimson")))
 
+# %% ../nbs/api/31_plots.ipynb #d2d9fb96
 def alpha_heatmap(
     h: SearchHistory,      # the search's records (`SearchHistory.from_run(folder)`)
     epoch=None,            # the epoch to show (0: the initial alphas); default the last
