@@ -39,6 +39,7 @@ NODE_STYLE = dict(input=dict(fillcolor="darkseagreen2"), node=dict(fillcolor="li
                   output=dict(fillcolor="palegoldenrod"))
 CELL_TITLES = dict(normal="normal cell", reduce="reduction cell", seq="sequential cell")
 
+# %% ../nbs/api/32_graphs.ipynb #41c953d1
 def edge_style(op: str) -> dict:
     "Graphviz edge attributes for an operation name (colour by kind; skip connections dashed)."
     if op == "skip_connect": return dict(color="gray40", style="dashed")
@@ -47,16 +48,19 @@ def edge_style(op: str) -> dict:
     if any(op.startswith(r) for r in ("lstm", "gru", "rnn")): return dict(color="purple3")
     return dict(color="black")
 
+# %% ../nbs/api/32_graphs.ipynb #6bca6c8d
 def state_names(cell: str) -> tuple[str, str, str]:
     "(first input, second input, output) names, as drawn: cₖ₋₂, cₖ₋₁, cₖ; hₖ₋₂, hₖ₋₁, hₖ for the sequential cell."
     s = "h" if cell == "seq" else "c"
     return f"{s}ₖ₋₂", f"{s}ₖ₋₁", f"{s}ₖ"
 
+# %% ../nbs/api/32_graphs.ipynb #e97e6be4
 def state_label(cell: str, i) -> str:
     "How drawings name state `i` of `cell`: the inputs cₖ₋₂, cₖ₋₁ (hₖ₋₂, hₖ₋₁ in `seq`), node i-2 after; 'out': cₖ."
     a, b, out = state_names(cell)
     return out if i == "out" else (a, b)[int(i)] if int(i) < 2 else str(int(i) - 2)
 
+# %% ../nbs/api/32_graphs.ipynb #d679a2f4
 def edge_label(cell: str, edge: str) -> str:
     "A genotype edge `i->j` named by its two ends as drawn: '0->2' is 'cₖ₋₂→0'. Other names are returned as they are."
     m = re.fullmatch(r"(\d+)->(\d+)", str(edge))
@@ -80,6 +84,7 @@ def _add_cell(g: graphviz.Digraph, genotype: Genotype, cell: str, prefix: str = 
     for i in concat: g.edge(prefix + label(i), prefix + out, color="gray60")
     return g
 
+# %% ../nbs/api/32_graphs.ipynb #c6d9acb3
 def _digraph(name, **graph_attr):
     g = graphviz.Digraph(name, format="svg", engine="dot")
     g.attr(**{"rankdir": "LR", **graph_attr})
