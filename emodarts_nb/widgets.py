@@ -69,6 +69,7 @@ def _heatmap_widget(fig):
     import plotly.graph_objects as go
     return go.FigureWidget(fig)
 
+# %% ../nbs/api/33_widgets.ipynb #ccfc2008
 class SearchExplorer:
     "Step through a search: epoch slider + play, cell and edge selectors; heatmap, genotype graph, top ops, changes."
     def __init__(self,
@@ -124,6 +125,7 @@ def _show(self: SearchExplorer):
     self.changes.value = f"<b>changed:</b> {html.escape(self._texts['changes'])}"
     self._show_top()
 
+# %% ../nbs/api/33_widgets.ipynb #abc09e05
 @patch
 def _show_top(self: SearchExplorer):
     if self.edge_dd.value is None: return
@@ -131,11 +133,13 @@ def _show_top(self: SearchExplorer):
     self._texts["top_ops"] = top_ops_text(self.h.probs(self.slider.value, c), edge, self.k, name=edge_label(c, edge))
     self.top.value = f"<b>top operations</b> {html.escape(self._texts['top_ops'])}"
 
+# %% ../nbs/api/33_widgets.ipynb #ee3c51e6
 @patch
 def _on_cell(self: SearchExplorer):
     self.edge_dd.options = self._edge_options()                 # selects the first edge
     self._show()
 
+# %% ../nbs/api/33_widgets.ipynb #27a1629f
 @patch
 def _edge_options(self: SearchExplorer):
     "(label, edge) pairs of the shown cell: labelled as the graph names the two ends (`graphs.edge_label`)."
@@ -188,6 +192,7 @@ STATIC_NOTE = ("<p><em>A static view: the live explorer (epoch slider, cell and 
                "Python kernel; open this notebook in JupyterLab and run it. The heatmap below has its own epoch "
                "slider and play button.</em></p>")
 
+# %% ../nbs/api/33_widgets.ipynb #c7c70cfe
 @patch
 def _static_html(self: SearchExplorer) -> str:
     "The explorer as HTML without a kernel: note, title, heatmap with an epoch slider, genotype graph, texts."
@@ -200,6 +205,7 @@ def _static_html(self: SearchExplorer) -> str:
             f'<div style="max-width:100%;overflow-x:auto">{self.graph.value}</div></div>'
             f'<p><b>top operations</b> {t["top_ops"]}<br><b>changed:</b> {t["changes"]}</p></div>')
 
+# %% ../nbs/api/33_widgets.ipynb #6a270670
 @patch
 def _repr_mimebundle_(self: SearchExplorer, **kw):
     "The live widget for JupyterLab, and the static view for pages without a kernel."
@@ -277,6 +283,7 @@ def _work(self: LiveSearch):
         self.error = e
         self._say(f"failed: {type(e).__name__}: {e}")
 
+# %% ../nbs/api/33_widgets.ipynb #e6ab70aa
 @patch
 def _show(self: LiveSearch):
     if self.explorer is None:
@@ -284,6 +291,7 @@ def _show(self: LiveSearch):
         self.widget.children = (*self.widget.children, self.explorer.widget)
     else: self.explorer.update(self.out)
 
+# %% ../nbs/api/33_widgets.ipynb #dee66aa2
 @patch
 def _say(self: LiveSearch, text): self.status.value = html.escape(text)
 
@@ -299,6 +307,7 @@ def start(self: LiveSearch):
     self._thread.start()
     return self
 
+# %% ../nbs/api/33_widgets.ipynb #4b39ff0b
 @patch
 def wait(self: LiveSearch, timeout=None):
     "Wait for the search to end; the `SearchResult`, or None when stopped early (raises the search's error)."
@@ -306,11 +315,13 @@ def wait(self: LiveSearch, timeout=None):
     if self.error is not None: raise self.error
     return self.result
 
+# %% ../nbs/api/33_widgets.ipynb #60a9a6ec
 @patch
 def stop(self: LiveSearch):
     "Ask the search to stop after the epoch that is running (the run folder stays resumable)."
     self._stop.set()
     self.stop_button.disabled = True
 
+# %% ../nbs/api/33_widgets.ipynb #836c99a6
 @patch(as_prop=True)
 def running(self: LiveSearch) -> bool: return self._thread is not None and self._thread.is_alive()
