@@ -81,6 +81,7 @@ def model_size(model: torch.nn.Module, input_shape) -> dict:
 # %% ../nbs/api/40_metrics.ipynb #97780b04
 METRICS = {"wa": wa, "ua": ua, "macro_f1": macro_f1}
 
+# %% ../nbs/api/40_metrics.ipynb #7dd449fa
 def fold_metrics(preds: pd.DataFrame) -> pd.DataFrame:
     "One row per (method, fold): n, wa, ua, macro_f1 from columns method, fold, label, pred."
     miss = {"method", "fold", "label", "pred"} - set(preds.columns)
@@ -91,6 +92,7 @@ def fold_metrics(preds: pd.DataFrame) -> pd.DataFrame:
             for (m, f), g in preds.groupby(["method", "fold"], sort=False)]
     return pd.DataFrame(rows)
 
+# %% ../nbs/api/40_metrics.ipynb #f94d9a15
 def summarise_folds(preds: pd.DataFrame) -> pd.DataFrame:
     "Per method: folds, mean and std over folds of wa/ua/macro_f1, and the pooled values over all folds."
     per = fold_metrics(preds)
