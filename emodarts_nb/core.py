@@ -14,6 +14,7 @@ from typing import Iterable
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SEED_RANGE', 'EmodartsError', 'BadInputError', 'path_problem', 'Problem', 'CorpusError', 'ProblemReport',
@@ -89,16 +90,18 @@ class ProblemReport(list):
         "Utterance ids that a problem removes."
         return {p.utt for p in self if p.utt is not None}
 
-    def settle(self, strict: bool, context: str = "", out=None):
-        "Strict: raise `CorpusError` with everything. Lenient: print the report (to stderr) and return."
-        if not self: return self
-        if strict: raise CorpusError(self, context)
-        import sys
-        print((f"{context}: " if context else "") + self.describe() + "\n  (lenient mode: these items were left out)",
-              file=out or sys.stderr)
-        return self
-
     def to_list(self) -> list[dict]: return [asdict(p) for p in self]
+
+# %% ../nbs/api/00_core.ipynb #b4df32e9
+@patch
+def settle(self: ProblemReport, strict: bool, context: str = "", out=None):
+    "Strict: raise `CorpusError` with everything. Lenient: print the report (to stderr) and return."
+    if not self: return self
+    if strict: raise CorpusError(self, context)
+    import sys
+    print((f"{context}: " if context else "") + self.describe() + "\n  (lenient mode: these items were left out)",
+          file=out or sys.stderr)
+    return self
 
 # %% ../nbs/api/00_core.ipynb #ce051c3c
 _UMASK = os.umask(0)
