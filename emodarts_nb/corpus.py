@@ -56,24 +56,28 @@ class Corpus:
     def utts(self) -> list[str]: return self.table["utt"].tolist()
     @property
     def speakers(self) -> list[str]: return sorted(self.table["speaker"].unique().tolist())
-    @property
-    def y(self) -> np.ndarray:
-        "Class indices (position of each label in `labels`), int64."
-        idx = {l: i for i, l in enumerate(self.labels)}
-        return np.array([idx[l] for l in self.table["label"]], dtype=np.int64)
-
-    def subset(self, utts) -> "Corpus":
-        "The corpus restricted to `utts` (in the table's order); unknown ids raise `BadInputError`."
-        utts = set(utts)
-        missing = utts - set(self.table["utt"])
-        if missing:
-            raise BadInputError(f"corpus {self.name}",
-                                f"{len(missing)} unknown utterance id(s), e.g. {sorted(missing)[:3]}")
-        return replace(self, table=self.table[self.table["utt"].isin(utts)].reset_index(drop=True))
 
     def __repr__(self):
         cls = ", ".join(f"{k} {v}" for k, v in self.class_counts().items())
         return f"Corpus({self.name!r}: {len(self)} utterances, {len(self.speakers)} speakers; {cls})"
+
+# %% ../nbs/api/04_corpus.ipynb #4f204932
+@patch(as_prop=True)
+def y(self: Corpus) -> np.ndarray:
+    "Class indices (position of each label in `labels`), int64."
+    idx = {l: i for i, l in enumerate(self.labels)}
+    return np.array([idx[l] for l in self.table["label"]], dtype=np.int64)
+
+# %% ../nbs/api/04_corpus.ipynb #d200acdb
+@patch
+def subset(self: Corpus, utts) -> Corpus:
+    "The corpus restricted to `utts` (in the table's order); unknown ids raise `BadInputError`."
+    utts = set(utts)
+    missing = utts - set(self.table["utt"])
+    if missing:
+        raise BadInputError(f"corpus {self.name}",
+                            f"{len(missing)} unknown utterance id(s), e.g. {sorted(missing)[:3]}")
+    return replace(self, table=self.table[self.table["utt"].isin(utts)].reset_index(drop=True))
 
 # %% ../nbs/api/04_corpus.ipynb #eb79ad96
 @patch
