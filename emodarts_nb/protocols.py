@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 
 from .core import BadInputError
 from .corpus import Corpus
@@ -37,23 +38,27 @@ class Fold:
 
     def parts(self) -> dict[str, tuple[str, ...]]: return {p: getattr(self, p) for p in PARTS}
 
-    def speakers(self, corpus: Corpus) -> dict[str, list[str]]:
-        "Sorted speakers of each part."
-        spk = dict(zip(corpus.table.utt, corpus.table.speaker))
-        return {p: sorted({spk[u] for u in us}) for p, us in self.parts().items()}
-
-    def describe(self, corpus: Corpus | None = None) -> str:
-        "One line: sizes of the parts (and their speakers when `corpus` is given)."
-        sp = self.speakers(corpus) if corpus is not None else None
-        parts = [f"{p} {len(us)}"
-                 + (f" ({len(sp[p])} spk: {', '.join(sp[p][:6])}{'...' if len(sp[p]) > 6 else ''})" if sp else "")
-                 for p, us in self.parts().items()]
-        return f"fold {self.name}: " + "; ".join(parts) + (f" [{self.note}]" if self.note else "")
-
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
     def from_dict(cls, d: dict) -> "Fold":
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+# %% ../nbs/api/07_protocols.ipynb #27e61bab
+@patch
+def speakers(self: Fold, corpus: Corpus) -> dict[str, list[str]]:
+    "Sorted speakers of each part."
+    spk = dict(zip(corpus.table.utt, corpus.table.speaker))
+    return {p: sorted({spk[u] for u in us}) for p, us in self.parts().items()}
+
+# %% ../nbs/api/07_protocols.ipynb #3cd9c456
+@patch
+def describe(self: Fold, corpus: Corpus | None = None) -> str:
+    "One line: sizes of the parts (and their speakers when `corpus` is given)."
+    sp = self.speakers(corpus) if corpus is not None else None
+    parts = [f"{p} {len(us)}"
+             + (f" ({len(sp[p])} spk: {', '.join(sp[p][:6])}{'...' if len(sp[p]) > 6 else ''})" if sp else "")
+             for p, us in self.parts().items()]
+    return f"fold {self.name}: " + "; ".join(parts) + (f" [{self.note}]" if self.note else "")
 
 # %% ../nbs/api/07_protocols.ipynb #f476c8d8
 def check_fold(corpus: Corpus, fold: Fold) -> Fold:
