@@ -60,6 +60,7 @@ class Style:
         return Style(self.f0_st*k, self.range**k, self.gain_db*k, self.rate**k, self.tilt*k, self.breath*k,
                      self.jitter**k, self.pause**k)
 
+# %% ../nbs/api/06_synthetic.ipynb #ed02ec88
 EMOTIONS = {
     "neutral": Style(),
     "happy":   Style(f0_st=4., range=1.8, gain_db=3., rate=1.12, tilt=-0.2, pause=0.8),
