@@ -83,9 +83,13 @@ class Genotype:
             object.__setattr__(self, c, _gene(getattr(self, c), f"genotype.{c}"))
             object.__setattr__(self, f"{c}_concat", _concat(getattr(self, f"{c}_concat"), len(getattr(self, c)),
                                                             f"genotype.{c}_concat"))
-    def to_dict(self) -> dict:
-        return {f.name: [list(map(list, n)) for n in v] if f.name in CELL_TYPES else list(v)
-                for f in fields(self) for v in [getattr(self, f.name)]}
+
+# %% ../nbs/api/12_genotypes.ipynb #dd4b3831
+@patch
+def to_dict(self: Genotype) -> dict:
+    "The genotype as plain lists (JSON-able), one key per field."
+    return {f.name: [list(map(list, n)) for n in v] if f.name in CELL_TYPES else list(v)
+            for f in fields(self) for v in [getattr(self, f.name)]}
 
 # %% ../nbs/api/12_genotypes.ipynb #2e39af09
 @patch_to(Genotype, static_method=True)
