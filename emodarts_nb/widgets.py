@@ -246,11 +246,13 @@ class LiveSearch:
         self.stop_button.on_click(lambda b: self.stop())                # only sets a flag
         self.widget = W.VBox([W.HBox([self.stop_button, self.status])]); self.widget.add_class("emodarts-live")
 
-    def _repr_mimebundle_(self, **kw):
-        "The live widget, and for pages without a kernel its status line and a note."
-        note = STATIC_NOTE.split(". The heatmap")[0] + ".</em></p>"
-        return {**self.widget._repr_mimebundle_(**kw),
-                "text/html": f"<div>{note}<p><b>status when displayed:</b> {self.status.value}</p></div>"}
+# %% ../nbs/api/33_widgets.ipynb #a4b62e21
+@patch
+def _repr_mimebundle_(self: LiveSearch, **kw):
+    "The live widget, and for pages without a kernel its status line and a note."
+    note = STATIC_NOTE.split(". The heatmap")[0] + ".</em></p>"
+    return {**self.widget._repr_mimebundle_(**kw),
+            "text/html": f"<div>{note}<p><b>status when displayed:</b> {self.status.value}</p></div>"}
 
 # %% ../nbs/api/33_widgets.ipynb #95a52e08
 @patch
