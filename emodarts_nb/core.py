@@ -78,7 +78,8 @@ class CorpusError(EmodartsError):
 class ProblemReport(list):
     "A list of `Problem`s that describes itself, and raises or prints as the mode asks."
     def add(self, where, reason, hint="", utt=None):
-        self.append(Problem(str(where), reason, hint, utt)); return self
+        self.append(Problem(str(where), reason, hint, utt))
+        return self
 
     def describe(self, limit: int = 50) -> str:
         if not self: return "no problems found"
