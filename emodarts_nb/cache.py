@@ -68,7 +68,8 @@ def load(self: FeatureCache, sha: str) -> np.ndarray | None:
     else: why = None if self._valid(a) else f"unexpected content {getattr(a, 'dtype', '?')} {getattr(a, 'shape', '?')}"
     if why is None: return a
     warnings.warn(f"{p}: damaged feature cache entry, {why}; recomputing it", stacklevel=2)
-    p.unlink(missing_ok=True); self.repaired.append(str(p))
+    p.unlink(missing_ok=True)
+    self.repaired.append(str(p))
     return None
 
 # %% ../nbs/api/03_cache.ipynb #dfcc4a9e
