@@ -88,8 +88,10 @@ class SearchExplorer:
         self.cell_dd = W.Dropdown(options=self.h.cells, value=cell or self.h.cells[0], description="cell")
         self.edge_dd = W.Dropdown(options=self._edge_options(), description="edge")
         self.title, self.top, self.changes, self.graph = (W.HTML(layout=W.Layout(margin="0 0 0 8px")) for _ in range(4))
-        self.title.add_class("emodarts-epoch"); self.top.add_class("emodarts-top-ops")
-        self.changes.add_class("emodarts-changes"); self.graph.add_class("emodarts-graph")
+        self.title.add_class("emodarts-epoch")
+        self.top.add_class("emodarts-top-ops")
+        self.changes.add_class("emodarts-changes")
+        self.graph.add_class("emodarts-graph")
         self._build()
         if epoch is not None: self.epoch = epoch
 
@@ -241,10 +243,12 @@ class LiveSearch:
         self.protocol, self.resume, self.model_fn = protocol, resume, model_fn
         self.explorer = self.result = self.error = self._thread = None
         self._stop = threading.Event()
-        self.status = W.HTML("not started"); self.status.add_class("emodarts-live-status")
+        self.status = W.HTML("not started")
+        self.status.add_class("emodarts-live-status")
         self.stop_button = W.Button(description="stop after this epoch", icon="stop")
         self.stop_button.on_click(lambda b: self.stop())                # only sets a flag
-        self.widget = W.VBox([W.HBox([self.stop_button, self.status])]); self.widget.add_class("emodarts-live")
+        self.widget = W.VBox([W.HBox([self.stop_button, self.status])])
+        self.widget.add_class("emodarts-live")
 
 # %% ../nbs/api/33_widgets.ipynb #a4b62e21
 @patch
