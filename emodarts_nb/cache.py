@@ -134,8 +134,8 @@ def _compute(todo: dict, cfg, cache: FeatureCache, problems, bar, batch_size, de
 
 # %% ../nbs/api/03_cache.ipynb #c007c90d
 def extract_corpus(corpus, cfg: FeatureConfig, cache_dir=None, strict: bool = True, progress: bool = True,
-                   batch_size: int = 32, device=None, frontend: Callable | None = None, frontend_key: str
-                   | None = None) -> Features:
+                   batch_size: int = 32, device=None, frontend: Callable | None = None,
+                   frontend_key: str | None = None) -> Features:
     "Features of every utterance of `corpus` (uses `.name`, `.table['utt']`, `.table['path']`), cached on disk."
     cache = FeatureCache(cache_dir or default_cache_dir(), cfg, frontend_key or (repr(frontend) if frontend else None))
     rows, problems = list(zip(corpus.table["utt"], corpus.table["path"])), ProblemReport()
