@@ -123,9 +123,9 @@ def alpha_slider(
     epochs = h.epochs
     epoch = epochs[0] if epoch is None else h._epoch(epoch)
     fig = alpha_heatmap(h, epoch, cell)
-    title = lambda e: f"{cell} cell, epoch {e}" + (f" ({n} genotype edges changed)"
-                                                   if (n := int((h.changes(e, 0).kind == 'genotype').sum())
-                                                       if e != epochs[0] else 0) else "")
+    def title(e):
+        n = int((h.changes(e, 0).kind == 'genotype').sum()) if e != epochs[0] else 0
+        return f"{cell} cell, epoch {e}" + (f" ({n} genotype edges changed)" if n else "")
     fig.frames = [go.Frame(name=str(e), data=_frame_data(h, e, cell), traces=[0, 1],
                            layout=dict(title=dict(text=title(e)))) for e in epochs]
     fig.update_layout(sliders=[{**_slider(epochs), "active": epochs.index(epoch)}], updatemenus=[_play()],
@@ -175,8 +175,8 @@ def training_curves(runs, path=None, **layout) -> go.Figure:
             part, what = col.split("_")
             fig.add_scatter(x=df.epoch, y=df[col], mode="lines+markers", name=f"{name} {part}".strip(),
                             legendgroup=f"{name} {part}",
-                            showlegend=what == "loss" or f"{part}_loss" not in df.columns, row=1, col=1
-                            if what == "loss" else 2,
+                            showlegend=what == "loss" or f"{part}_loss" not in df.columns,
+                            row=1, col=1 if what == "loss" else 2,
                             line=dict(color=COLORS[i % len(COLORS)], dash="solid" if part == "train" else "dash"),
                             hovertemplate=f"{name} {col}<br>epoch %{{x}}: %{{y:.3f}}<extra></extra>")
     fig.update_xaxes(title="epoch")
