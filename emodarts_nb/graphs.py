@@ -157,8 +157,8 @@ def network_graph(genotype: Genotype, space=None, input_shape=None, n_classes: i
     g.edge("input", "stem")
     prev = ["stem", "stem"]
     for i, (t, ch, f) in enumerate(_cnn_sizes(genotype, space, F)):
-        _box(g, f"cell{i}", f"{i}: {CELL_TITLES[t]}\\n→ {ch} ch" + (f" × {f} freq" if f else ""), "lightblue"
-             if t == "normal" else "lightsalmon")
+        colour = "lightblue" if t == "normal" else "lightsalmon"
+        _box(g, f"cell{i}", f"{i}: {CELL_TITLES[t]}\\n→ {ch} ch" + (f" × {f} freq" if f else ""), colour)
         if prev[0] != prev[1]: g.edge(prev[0], f"cell{i}", style="dashed", color="gray50")  # c_{k-2}
         g.edge(prev[1], f"cell{i}")
         prev = [prev[1], f"cell{i}"]
