@@ -180,7 +180,7 @@ def add_experiment_command(sub):
 
 # %% ../nbs/api/50_cli.ipynb #43f6f95e
 def _add_experiment_stages(p):
-    p.add_argument("--search-preset", default=None, help="search preset: tiny, cpu, emodarts (default cpu)")
+    p.add_argument("--search-preset", default=None, help=f"search preset: {', '.join(SEARCH_PRESETS)} (default cpu)")
     p.add_argument("--train-preset", default=None, help="retraining preset: tiny, cpu, emodarts (default cpu)")
     p.add_argument("--search-epochs", type=int, default=None, help="override the search preset's epochs")
     p.add_argument("--train-epochs", type=int, default=None, help="override the retraining preset's epochs")

@@ -15,9 +15,9 @@ from .baselines import BaselineConfig
 from .supernet import SPACES, SpaceConfig
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig', 'validate', 'get_config', 'to_dict',
-           'from_dict', 'save_config', 'load_config', 'aux_skip_weight', 'beta_weight', 'TrainConfig',
-           'validate_train_config', 'get_train_config', 'train_config_dict', 'train_config_from_dict']
+__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig', 'validate', 'get_config',
+           'derive_kw', 'to_dict', 'from_dict', 'save_config', 'load_config', 'aux_skip_weight', 'beta_weight',
+           'TrainConfig', 'validate_train_config', 'get_train_config', 'train_config_dict', 'train_config_from_dict']
 
 # %% ../nbs/api/20_config.ipynb #e797c07b
 STRATEGIES = ("first_order", "second_order", "joint", "sampling", "path_dropout", "random")
@@ -52,6 +52,8 @@ class SearchConfig:
     beta_darts: float = 0.0                    # beta-DARTS: final weight of the log-sum-exp regulariser (0 = off)
     pc_k: int = 1                              # PC-DARTS: 1/k of the channels through the mixed op (1 = off)
     skip_stop: int | None = None               # stop when the normal cell keeps >= this many skip connections
+    max_skip: int | dict | None = None         # derivation: at most this many skip_connect per cell (None = off)
+    min_param: int | dict | None = None        # derivation: at least this many parameterised ops per cell
     n_drop: int = 1                            # path dropout: operations masked per edge and step
     random_n: int = 8
     random_epochs: int = 2  # random search: architectures, epochs each
@@ -71,6 +73,8 @@ PRESETS: dict[str, dict] = {
                                     "none"),
                            seq_ops=("lstm_1", "gru_1", "lstm_att_1", "skip_connect", "none")),
                 features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02, batch_size=32, random_n=8, random_epochs=3),
+    "demo": dict(space=dict(SPACES["tiny"]), features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02, beta_darts=5.0,
+                 batch_size=16, max_skip=2, min_param=2),
     "emodarts": dict(space=dict(SPACES["emodarts"]), features="emodarts", strategy="second_order", epochs=50,
                      batch_size=64,
                      weight_fraction=0.2),
@@ -101,6 +105,12 @@ def validate(cfg: SearchConfig) -> SearchConfig:
         _check(getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)}", "must be >= 0")
     _check(cfg.w_lr_min <= cfg.w_lr, f"w_lr_min={cfg.w_lr_min}", f"must not exceed w_lr ({cfg.w_lr})")
     _check(cfg.skip_stop is None or cfg.skip_stop >= 1, f"skip_stop={cfg.skip_stop}", "must be None or >= 1")
+    for f in ("max_skip", "min_param"):
+        v = getattr(cfg, f)
+        ok = v is None or all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                              for n in (v.values() if isinstance(v, dict) else [v]))
+        _check(ok, f"{f}={v!r}", "must be None, a whole number >= 0, or a dict of them per cell type",
+               "for example 2, or {'seq': 2}")
     _check(isinstance(cfg.space, dict), f"space={cfg.space!r}", "must be a dict of SpaceConfig fields")
     try: SpaceConfig(**{**cfg.space, "pc_k": cfg.pc_k} if cfg.pc_k != 1 else cfg.space)  # the space checks itself
     except TypeError as e: raise BadInputError(f"space={cfg.space}", f"not SpaceConfig fields ({e})",
@@ -117,6 +127,11 @@ def get_config(preset: str = "cpu", **overrides) -> SearchConfig:
     _check(not bad, f"overrides {bad}", "not a SearchConfig field", f"fields are: {', '.join(sorted(names))}")
     space = {**kw.pop("space", {}), **(overrides.pop("space", None) or {})}
     return validate(SearchConfig(preset=preset, space=space, **{**kw, **overrides}))
+
+# %% ../nbs/api/20_config.ipynb #188fee92
+def derive_kw(cfg: SearchConfig) -> dict:
+    "The keyword arguments of `SuperNet.genotype` (and `genotypes.derive_genotype`) that `cfg` sets."
+    return dict(k=cfg.topk, max_skip=cfg.max_skip, min_param=cfg.min_param)
 
 # %% ../nbs/api/20_config.ipynb #85e8bf60
 def to_dict(cfg: SearchConfig) -> dict:

@@ -60,7 +60,7 @@ def _check_alphas(a: pd.DataFrame, what) -> pd.DataFrame:
     return a.sort_values("epoch", kind="stable").reset_index(drop=True)  # keeps the alpha-row order within an epoch
 
 # %% ../nbs/api/30_history.ipynb #6c06fd21
-def _derive(a: pd.DataFrame, k: int) -> dict:
+def _derive(a: pd.DataFrame, k: int, **caps) -> dict:
     "Genotypes of every epoch of the alphas `a` (cell types that are not DARTS cells are left out)."
     out = {}
     for e, ae in a.groupby("epoch", sort=True):
@@ -68,7 +68,7 @@ def _derive(a: pd.DataFrame, k: int) -> dict:
         for c in [c for c in CELL_TYPES if c in set(ae.cell)]:
             t = ae[ae.cell == c].pivot_table("probability", "edge", "operation", sort=False)
             w[c], names[c] = torch.tensor(t.values), list(t.columns)
-        try: out[int(e)] = derive_genotype(w, names, k)
+        try: out[int(e)] = derive_genotype(w, names, k, **caps)
         except BadInputError: pass
     return out
 
@@ -85,7 +85,8 @@ def from_records(cls: SearchHistory, alphas, history=None, genotypes=None, confi
     config = dict(config or {})
     a = _check_alphas(_frame(alphas, ALPHA_COLUMNS), "alphas")
     g = _genotype_dict(genotypes)
-    if missing := set(a.epoch) - set(g): g.update(_derive(a[a.epoch.isin(missing)], config.get("topk", 2)))
+    if missing := set(a.epoch) - set(g): g.update(_derive(a[a.epoch.isin(missing)], config.get("topk", 2),
+                                                      **{c: config.get(c) for c in ("max_skip", "min_param")}))
     h = _frame(history)
     if "epoch" in h.columns: h = h.sort_values("epoch").reset_index(drop=True)
     return cls(a, h, dict(sorted(g.items())), config, Path(run) if run else None, bool(done))

@@ -15,7 +15,7 @@ import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .core import BadInputError, seed_everything, default_device
-from .config import SearchConfig, get_config, to_dict, aux_skip_weight, beta_weight
+from .config import SearchConfig, get_config, to_dict, aux_skip_weight, beta_weight, derive_kw
 from .architect import Architect, beta_regulariser
 from .data import SearchData, load_fold, search_data as fold_search_data
 from .loops import batches, epoch_generators, n_steps, evaluate, check_loss, set_path_mode, SearchDiverged
@@ -193,8 +193,8 @@ def _restore(run, st) -> dict:
     return ck
 
 # %% ../nbs/api/22_search.ipynb #d6a65f00
-def _record(rec, epoch, model, k, row=None):
-    rec.add(epoch, model.alpha_probs(), model.genotype(k), row)
+def _record(rec, epoch, model, derive: dict, row=None):
+    rec.add(epoch, model.alpha_probs(), model.genotype(**derive), row)
     rec.write()
 
 # %% ../nbs/api/22_search.ipynb #326c245f
@@ -205,8 +205,8 @@ def _start(cfg, st, run, resume) -> tuple:
         ck = _restore(run, st)
         rec.load(ck["epoch"])
         return ck["epoch"] + 1, ck["best"], ck["stopped"], rec
-    best = dict(epoch=0, valid_acc=-1.0, genotype=st.model.genotype(cfg.topk).to_dict())
-    _record(rec, 0, st.model, cfg.topk)
+    best = dict(epoch=0, valid_acc=-1.0, genotype=st.model.genotype(**derive_kw(cfg)).to_dict())
+    _record(rec, 0, st.model, derive_kw(cfg))
     _checkpoint(run, 0, st, best)
     return 1, best, None, rec
 
@@ -216,7 +216,7 @@ def _epoch(cfg, st, data, epoch, run, bar, best) -> tuple:
     t = time.time()
     row = dict(epoch=epoch, **train_epoch(cfg, st, data, epoch, run, bar))
     row["valid_loss"], row["valid_acc"] = evaluate(st.model, data.valid_x, data.valid_y, cfg.batch_size, st.device)
-    g = st.model.genotype(cfg.topk)
+    g = st.model.genotype(**derive_kw(cfg))
     row.update(skip_count=skip_count(g), seconds=round(time.time() - t, 3))
     if row["valid_acc"] > best["valid_acc"]: best = dict(epoch=epoch, valid_acc=row["valid_acc"], genotype=g.to_dict())
     stopped = None
@@ -241,13 +241,13 @@ def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, pr
     for epoch in range(start, cfg.epochs + 1):
         if stopped: break
         row, best, stopped = _epoch(cfg, st, data, epoch, run, bar, best)
-        _record(rec, epoch, st.model, cfg.topk, row)                          # records first,
+        _record(rec, epoch, st.model, derive_kw(cfg), row)                  # records first,
         st.sched.step()
         _checkpoint(run, epoch, st, best, stopped)           # then the checkpoint
         halt = callback is not None and callback(epoch, rec) is False
         if (halt or (until is not None and epoch >= until)) and epoch < cfg.epochs and not stopped: bar.close(); return None
     bar.close()
-    write_result(run, st.model.genotype(cfg.topk), best, stopped, epochs=len(rec.history),
+    write_result(run, st.model.genotype(**derive_kw(cfg)), best, stopped, epochs=len(rec.history),
                  seconds=round(time.time() - t0, 2))
     return read_result(run)
 
@@ -273,10 +273,12 @@ def search(config: SearchConfig, corpus, fold=0, out="runs/search", resume: bool
 
 # %% ../nbs/api/22_search.ipynb #cbfcc0e5
 def demo_search(corpus, preset: str = "cpu", out="runs/demo", epochs: int | None = None, progress: bool = True) -> str:
-    "A short search on `corpus` (feature preset `preset`, the `tiny` space); returns a one-paragraph report."
-    cfg = get_config("tiny", features=preset, epochs=epochs or 4, max_steps=None, batch_size=16)
+    "The `demo` search on `corpus` (feature preset `preset`, the `tiny` space); returns a short report."
+    cfg = get_config("demo", features=preset, **({"epochs": epochs} if epochs else {}))
     run = Path(out)
     res = search(cfg, corpus, 0, run, resume=(run/"config.json").exists(), progress=progress)
     h = res.history.iloc[-1]
     return (f"search: {len(res.history)} epochs, valid accuracy {h.valid_acc:.2f} (chance {1/len(corpus.labels):.2f}); "
-            f"genotype {short_genotype(res.genotype)}\nrun folder: {res.run_dir}")
+            f"genotype {short_genotype(res.genotype)}\n"
+            f"(derived with at most {cfg.max_skip} skip connections and at least {cfg.min_param} operations with "
+            f"weights per cell: the `demo` preset's guard against skip collapse)\nrun folder: {res.run_dir}")

@@ -50,9 +50,9 @@ def alpha_probs(self: ToySearchNet) -> pd.DataFrame:
 
 # %% ../nbs/api/39_testing.ipynb #4d9c1867
 @patch
-def genotype(self: ToySearchNet, k: int = 2):
+def genotype(self: ToySearchNet, k: int = 2, **caps):
     "The genotype of the normal cell's alphas."
-    return derive_genotype({"normal": F.softmax(self.alpha.detach(), -1)}, {"normal": self.ops}, k)
+    return derive_genotype({"normal": F.softmax(self.alpha.detach(), -1)}, {"normal": self.ops}, k, **caps)
 
 # %% ../nbs/api/39_testing.ipynb #abfc3c17
 def toy_model(cfg, n_classes, input_shape): return ToySearchNet(n_classes, input_shape)

@@ -132,3 +132,19 @@ def test_closed_pipe_is_no_traceback(emodarts_cmd, tmp_path):
     p.stdout.close()
     err = p.stderr.read(); p.wait(timeout=600)
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_readme_demo_ends_without_a_collapsed_cell(emodarts_cmd, tmp_path):
+    "README's main job, `emodarts demo`, as written (in a fresh folder): the genotype it prints keeps a convolution in the"
+    " normal cell and at least two recurrent or attention operations in the sequential cell (77af34e printed `S skip×4`)."
+    r = run(emodarts_cmd, "demo", cwd=tmp_path, env={"EMODARTS_DATA": str(tmp_path / "data"),
+                                                       "EMODARTS_CACHE": str(tmp_path / "cache")})
+    assert r.returncode == 0, r.stderr[-2000:]
+    line = next(l for l in r.stdout.splitlines() if l.startswith("search: "))
+    acc = float(line.split("valid accuracy ")[1].split()[0])
+    assert 0 <= acc <= 1
+    cells = dict(c.strip().split(" ", 1) for c in line.split("genotype ")[1].split(" | "))
+    assert "sep" in cells["N"] or "dil" in cells["N"], line
+    seq = {op.split("×")[0]: int(op.split("×")[1]) for op in cells["S"].split()}
+    assert sum(n for op, n in seq.items() if op.startswith(("lstm", "gru", "rnn"))) >= 2, line
+    assert (tmp_path / "runs" / "demo" / "genotype.json").exists()
