@@ -44,3 +44,15 @@ def test_readme_wall_time_matches_results_md():
     minutes = re.search(r"10 folds within 90 min on 2 cores: ([\d.]+) min", md).group(1)
     readme = (ROOT / "README.md").read_text()
     assert f"{float(minutes):.0f} minutes on 2 cores" in readme and f"{minutes} min on 2 cores" in readme, minutes
+
+
+def test_readme_egemaps_figures_match_their_results_csv():
+    "The README's eGeMAPS + SVM sentence agrees with bench/results/egemaps_loso.csv (per-fold rows; pooled in its header)."
+    import pandas as pd
+    path = ROOT / "bench" / "results" / "egemaps_loso.csv"
+    per = pd.read_csv(path, comment="#")
+    header = [l for l in path.read_text().splitlines() if l.startswith("# UA ")][0]
+    pooled = re.search(r"pooled ([\d.]+)", header).group(1)
+    assert len(per) == 10
+    want = f"**{pct(per.ua.mean())} ± {pct(per.ua.std())} UA (pooled {pooled})**"
+    assert want in (ROOT / "README.md").read_text(), want
