@@ -1,4 +1,4 @@
-"""Batched torch front-end: power spectrogram, log-mel and librosa-compatible MFCC, deltas, pooling, segments and normalisation, with documented presets.
+"""Batched torch front-end: spectrogram, log-mel and librosa-compatible MFCC, deltas, pooling, segments, normalisation.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/features.html.md"""
 
