@@ -1,4 +1,4 @@
-"""Extract a corpus's features once: an on-disk cache keyed by each file's content and the full feature configuration, written atomically.
+"""Extract a corpus's features once, into an on-disk cache keyed by each file's content and the feature configuration.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/cache.html.md"""
 
