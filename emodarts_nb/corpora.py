@@ -1,4 +1,4 @@
-"""Loaders for IEMOCAP, MSP-IMPROV, MSP-Podcast, EmoDB and RAVDESS exactly as they lie on disk, and for your own data (a CSV, or one folder per class).
+"""Loaders for IEMOCAP, MSP-IMPROV, MSP-Podcast, EmoDB and RAVDESS as they lie on disk, and for a CSV or class folders.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/corpora.html.md"""
 
