@@ -1,4 +1,4 @@
-"""A built-in corpus of speech-like audio, generated in seconds from a seed: speakers of both sexes, four acted emotions.
+"""A built-in corpus of speech-like audio, generated in seconds from a seed: speakers of both sexes, four emotions.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/synthetic.html.md"""
 
