@@ -1,4 +1,4 @@
-"""Folds of utterance ids whose train, validation and test parts never share a speaker: leave one speaker or session out, speaker groups, the emoDARTS folds, MSP-Podcast's official split.
+"""Speaker-independent folds: leave one speaker or session out, speaker groups, the emoDARTS folds, MSP-Podcast's split.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/protocols.html.md"""
 
