@@ -1,4 +1,4 @@
-"""The discrete architecture as pure data: derived from the alphas by a pure function, saved as JSON, and read from the strings pt.darts and emoDARTS print, without `eval`.
+"""The discrete architecture as pure data: derived from alphas, saved as JSON, read from printed form without `eval`.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/genotypes.html.md"""
 
