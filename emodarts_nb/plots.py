@@ -1,4 +1,4 @@
-"""Plotly figures of a search and of its results: alpha heatmaps, alpha evolution (lines and an animated slider), the collapse monitor, training curves, confusion matrices, and comparisons of strategies and folds.
+"""Plotly figures of a search: alpha heatmaps and evolution, collapse monitor, training curves, confusion, comparisons.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/plots.html.md"""
 
