@@ -1,4 +1,4 @@
-"""Graphviz drawings of a genotype in the DARTS vocabulary: each cell type, all three side by side, and the whole network; SVG, PNG or PDF on request, and a `Genotype` that shows itself as a graph in a notebook.
+"""Graphviz drawings of a genotype in the DARTS vocabulary: each cell, all three, the whole network; SVG, PNG or PDF.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/graphs.html.md"""
 
