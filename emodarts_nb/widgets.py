@@ -1,4 +1,4 @@
-"""`SearchExplorer`: step through a search epoch by epoch (alpha heatmap, genotype graph, top operations, what changed), and `LiveSearch`: the same view on a search running in the background.
+"""`SearchExplorer`: a search epoch by epoch (alphas, genotype, top ops, changes); `LiveSearch`: the same while it runs.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/widgets.html.md"""
 
