@@ -1,4 +1,4 @@
-"""WA, UA, macro-F1 and confusion matrices over a whole test part, model size (parameters, multiply-accumulates), and fold summaries: mean ± std over folds and pooled over all folds.
+"""WA, UA, macro-F1 and confusion over a test part, model size (parameters, MACs), fold summaries (mean ± std, pooled).
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/metrics.html.md"""
 
