@@ -31,7 +31,8 @@ class BaselineConfig:
                                                                             "need at least one block, each >= 1 channel")
         if self.pooling not in ("mean", "attention"): raise BadInputError(f"pooling={self.pooling!r}", "unknown",
                                                                           "use 'mean' or 'attention'")
-        if self.lstm_hidden < 1 or self.lstm_layers < 1: raise BadInputError(f"lstm_hidden={self.lstm_hidden}, lstm_layers={self.lstm_layers}", "must be >= 1")
+        if self.lstm_hidden < 1 or self.lstm_layers < 1:
+            raise BadInputError(f"lstm_hidden={self.lstm_hidden}, lstm_layers={self.lstm_layers}", "must be >= 1")
         if not 0 <= self.dropout < 1: raise BadInputError(f"dropout={self.dropout}", "must lie in [0, 1)")
     def to_dict(self) -> dict: return asdict(self)
 
@@ -82,6 +83,8 @@ class CNNLSTM(nn.Module):
 def build_baseline(cfg: BaselineConfig | dict | None = None, n_classes: int = 4, input_shape=(64, 100)) -> CNNLSTM:
     "The CNN-LSTM baseline of `cfg` (a `BaselineConfig`, a dict of its fields, or None for the defaults)."
     if isinstance(cfg, dict):
-        if bad := sorted(set(cfg) - {f.name for f in fields(BaselineConfig)}): raise BadInputError(f"baseline settings {bad}", "unknown", f"fields are {[f.name for f in fields(BaselineConfig)]}")
+        if bad := sorted(set(cfg) - {f.name for f in fields(BaselineConfig)}):
+            raise BadInputError(f"baseline settings {bad}", "unknown",
+                                f"fields are {[f.name for f in fields(BaselineConfig)]}")
         cfg = BaselineConfig(**cfg)
     return CNNLSTM(cfg or BaselineConfig(), n_classes, input_shape)

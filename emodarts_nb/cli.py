@@ -87,7 +87,8 @@ folder_arg = _typed(lambda s: check_out_dir(s) and s)                           
 def fold_arg(s: str) -> str:
     "A fold name, or an index from 0."
     if s.startswith("-") and s[1:].isdigit():
-        raise argparse.ArgumentTypeError(f"{s!r}: fold indices count from 0 (there is no fold {s}); give an index or a fold name")
+        raise argparse.ArgumentTypeError(f"{s!r}: fold indices count from 0 (there is no fold {s}); give an index or "
+                                         f"a fold name")
     return s
 
 # %% ../nbs/api/50_cli.ipynb #00cc232f
@@ -145,7 +146,8 @@ def _cmd_retrain(a):
     cfg = get_train_config(a.preset, **_overrides(epochs=a.epochs, seed=a.seed, device=a.device, cache_dir=a.cache))
     res = retrain(spec, cfg, corpus_arg(a), a.fold, a.out, resume=a.resume, progress=not a.quiet, protocol=a.protocol)
     m = res.metrics
-    print(f"selected epoch {res.selected_epoch} of {m['epochs_run']} ({cfg.select})" + (f"; {res.stopped}" if res.stopped else "")
+    print(f"selected epoch {res.selected_epoch} of {m['epochs_run']} ({cfg.select})"
+          + (f"; {res.stopped}" if res.stopped else "")
           + f"\nvalid: {_fmt(m['valid'])}\ntest:  {_fmt(m['test'])}\nparameters {m['params']:,}, MACs {m['macs']:,}"
           + f"\nrun folder: {res.run_dir}")
     return res
@@ -153,7 +155,8 @@ def _cmd_retrain(a):
 # %% ../nbs/api/50_cli.ipynb #a7adb6f2
 def add_retrain_command(sub):
     "The `retrain` subcommand."
-    p = sub.add_parser("retrain", help="train a found architecture (or the baseline) from scratch on one fold; test once")
+    p = sub.add_parser("retrain",
+                       help="train a found architecture (or the baseline) from scratch on one fold; test once")
     m = p.add_mutually_exclusive_group(required=True)
     m.add_argument("--run", help="a search run folder (its genotype.json)")
     m.add_argument("--genotype", help="a genotype JSON file, or a genotype string")
@@ -251,7 +254,8 @@ def add_predict_command(sub):
 # %% ../nbs/api/50_cli.ipynb #edadd2fc
 def _cmd_export(a):
     paths = export_run(a.run, a.out, parse_formats(a.format))
-    for f, path in paths.items(): print(f"{f}: {path} (labels and features in {meta_path(path).name}; outputs checked against PyTorch)")
+    for f, path in paths.items():
+        print(f"{f}: {path} (labels and features in {meta_path(path).name}; outputs checked against PyTorch)")
     return paths
 
 # %% ../nbs/api/50_cli.ipynb #f844c799
@@ -265,7 +269,8 @@ def add_export_command(sub):
 
 # %% ../nbs/api/50_cli.ipynb #5497980d
 def _add_common(p, path=True):
-    p.add_argument("name", help="corpus: synthetic, emodb, ravdess, iemocap, iemocap_emodarts, msp_improv, msp_podcast, csv, folders")
+    p.add_argument("name", help="corpus: synthetic, emodb, ravdess, iemocap, iemocap_emodarts, msp_improv, "
+                   "msp_podcast, csv, folders")
     if path: p.add_argument("path", nargs="?", default=None, help="corpus root (not needed for synthetic)")
     p.add_argument("--lenient", action="store_true",
                    help="leave bad utterances out (and list them) instead of stopping")

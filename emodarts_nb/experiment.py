@@ -355,13 +355,15 @@ def git_commit(where=None) -> str:
 def run_info(command: str) -> dict:
     "What a results table must say about how it was made."
     return dict(command=command, commit=git_commit(), date=time.strftime("%Y-%m-%d %H:%M:%S %z"),
-                machine=f"{platform.node() or 'unknown host'}: {os.cpu_count()} cores, {platform.machine()}, {platform.system()}",
+                machine=f"{platform.node() or 'unknown host'}: {os.cpu_count()} cores, {platform.machine()}, "
+                f"{platform.system()}",
                 package=f"emodarts_nb {__version__}, torch {torch.__version__}, python {platform.python_version()}")
 
 # %% ../nbs/api/43_experiment.ipynb #b1330941
 def _md_table(df: pd.DataFrame) -> str:
     "A pipe table without the optional `tabulate` package."
-    cells = [[str(c) for c in df.columns]] + [["" if pd.isna(v) else str(v) for v in r] for r in df.itertuples(index=False)]
+    cells = [[str(c) for c in df.columns]] + [["" if pd.isna(v) else str(v) for v in r]
+                                              for r in df.itertuples(index=False)]
     return "\n".join(["| " + " | ".join(cells[0]) + " |",
                       "|" + "---|" * len(df.columns)] + ["| " + " | ".join(r) + " |" for r in cells[1:]])
 

@@ -106,21 +106,24 @@ def _load_exported(p: Path) -> Predictor:
         raise BadInputError(p, f"has no {meta_path(p).name} beside it (labels and feature settings)",
                             "export it with emodarts export")
     m = read_model_info(meta_path(p), exported=True)
-    return Predictor(_open_exported(p), tuple(m["labels"]), _features(m, meta_path(p)), norm_from_dict(m.get("norm")), str(p))
+    return Predictor(_open_exported(p), tuple(m["labels"]), _features(m, meta_path(p)),
+                     norm_from_dict(m.get("norm")), str(p))
 
 # %% ../nbs/api/44_predict.ipynb #2f0ef043
 def _features(info: dict, path) -> FeatureConfig | None:
     "The feature settings of a model's json, or an error naming the file."
     if info.get("features") is None: return None
     try: return FeatureConfig(**info["features"])
-    except TypeError as e: raise BadInputError(path, f"its feature settings are not a FeatureConfig ({e})", "restore the file") from None
+    except TypeError as e:
+        raise BadInputError(path, f"its feature settings are not a FeatureConfig ({e})", "restore the file") from None
 
 # %% ../nbs/api/44_predict.ipynb #537810e7
 def load_predictor(run_or_model, device="cpu") -> Predictor:
     "A `Predictor` from a retraining run folder, an experiment job folder, or an exported model file."
     p = Path(run_or_model)
     if not p.exists(): raise BadInputError(p, "not found",
-                                           "give a retraining run folder (with model.pt) or an exported .onnx / .pt file")
+                                           "give a retraining run folder (with model.pt) or an exported .onnx / .pt "
+                                           "file")
     if p.is_file(): return _load_exported(p)
     if not (p/MODEL).exists() and (p/"train"/MODEL).exists(): p = p/"train"
     if not (p/MODEL).exists():
@@ -141,11 +144,13 @@ class TrainedModel(NamedTuple):
 def _network(run: Path, info: dict) -> torch.nn.Module:
     "The network model.json and config.json describe, with the weights of model.pt; an error naming the files otherwise."
     try:
-        net = build_model(resolve_spec(info), train_config_from_dict(load_json(run/"config.json")), info["n_classes"], info["input_shape"])
+        net = build_model(resolve_spec(info), train_config_from_dict(load_json(run/"config.json")), info["n_classes"],
+                          info["input_shape"])
         net.load_state_dict(load_checkpoint(run/MODEL))
     except BadInputError: raise
     except Exception as e:
-        raise BadInputError(run, f"model.pt does not fit model.json and config.json ({type(e).__name__}: {str(e)[:200]})",
+        raise BadInputError(run,
+                            f"model.pt does not fit model.json and config.json ({type(e).__name__}: {str(e)[:200]})",
                             "restore the three files of one retraining, or resume the retraining") from None
     return net
 

@@ -101,7 +101,8 @@ def load_checkpoint(path) -> dict:
     try: return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise BadInputError(path, f"cannot be read as a checkpoint ({type(e).__name__}: {e})",
-                            "start a new run folder (--out), or delete this file to run this folder again from the start") from None
+                            "start a new run folder (--out), or delete this file to run this folder again from the "
+                            "start") from None
 
 # %% ../nbs/api/15_runs.ipynb #a88c623a
 UNCOMPUTED = ("device", "cache_dir")   # settings that do not change what a run computes
@@ -138,7 +139,9 @@ def check_resume(run, kind: str, resume: bool, **given):
         path = run/f"{stem}.json"
         if not resume or new is None or not path.exists(): continue
         for k, old, v in differences(load_json(path), new, UNCOMPUTED if stem == "config" else ()):
-            raise BadInputError(path, f"the {kind} was made with {k}={_short(old)}; resuming it with {k}={_short(v)} would mix two runs",
+            raise BadInputError(path,
+                                f"the {kind} was made with {k}={_short(old)}; resuming it with {k}={_short(v)} would "
+                                f"mix two runs",
                                 f"resume with {k}={_short(old)}, or start a new run folder (--out) for {k}={_short(v)}")
 
 # %% ../nbs/api/15_runs.ipynb #6e3a049c
@@ -199,7 +202,9 @@ def write(self: Records):
 def _covers(rows, upto: int, path, first: int):
     have = sorted({int(r["epoch"]) for r in rows})
     if have[:upto - first + 1] != list(range(first, upto + 1)):
-        raise BadInputError(path, f"holds epochs {have[:1] + have[-1:]} but the checkpoint has finished epoch {upto}: it was damaged",
+        raise BadInputError(path,
+                            f"holds epochs {have[:1] + have[-1:]} but the checkpoint has finished epoch {upto}: it "
+                            f"was damaged",
                             "restore the file, or start a new run folder (--out)")
 
 # %% ../nbs/api/15_runs.ipynb #fde70ec0
@@ -296,7 +301,8 @@ def read_model_info(path, exported: bool = False) -> dict:
     for k, t in need.items():
         if k not in d: raise BadInputError(path, f"has no {k!r}", fix)
         if not isinstance(d[k], t): raise BadInputError(path, f"{k} is {d[k]!r}, of the wrong type", fix)
-    if not all(isinstance(l, str) for l in d["labels"]) or not d["labels"]: raise BadInputError(path, f"labels {d['labels']!r} are not class names", fix)
+    if not all(isinstance(l, str) for l in d["labels"]) or not d["labels"]:
+        raise BadInputError(path, f"labels {d['labels']!r} are not class names", fix)
     if "n_classes" in d and len(d["labels"]) != d["n_classes"]:
         raise BadInputError(path, f"names {len(d['labels'])} labels for a model of {d['n_classes']} classes", fix)
     return d

@@ -152,7 +152,8 @@ def train_epoch(cfg: SearchConfig, st: SearchState, data: SearchData, epoch: int
 # %% ../nbs/api/22_search.ipynb #79320e7b
 def _show_step(bar, epoch, step, loss, a_loss):
     bar.update(1)
-    bar.set_postfix_str(f"epoch {epoch} step {step} loss {loss:.3f}" + (f" α-loss {a_loss:.3f}" if a_loss is not None else ""),
+    bar.set_postfix_str(f"epoch {epoch} step {step} loss {loss:.3f}"
+                        + (f" α-loss {a_loss:.3f}" if a_loss is not None else ""),
                         refresh=False)
 
 # %% ../nbs/api/22_search.ipynb #49e0ed90
@@ -245,7 +246,9 @@ def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, pr
         st.sched.step()
         _checkpoint(run, epoch, st, best, stopped)           # then the checkpoint
         halt = callback is not None and callback(epoch, rec) is False
-        if (halt or (until is not None and epoch >= until)) and epoch < cfg.epochs and not stopped: bar.close(); return None
+        if (halt or (until is not None and epoch >= until)) and epoch < cfg.epochs and not stopped:
+            bar.close()
+            return None
     bar.close()
     write_result(run, st.model.genotype(**derive_kw(cfg)), best, stopped, epochs=len(rec.history),
                  seconds=round(time.time() - t0, 2))

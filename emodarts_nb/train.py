@@ -52,7 +52,8 @@ def _resolved(spec: dict) -> dict:
 def resolve_spec(model_spec, which: str = "final") -> dict:
     "{'kind': 'genotype'|'baseline', 'genotype': dict|None, 'source': str} for any accepted model spec."
     if isinstance(model_spec, Genotype): return dict(kind="genotype", genotype=model_spec.to_dict(), source="Genotype")
-    if isinstance(model_spec, dict) and "kind" in model_spec: return _resolved(model_spec)   # already resolved: as it is
+    if isinstance(model_spec, dict) and "kind" in model_spec:
+        return _resolved(model_spec)   # already resolved: as it is
     if isinstance(model_spec, dict): return dict(kind="genotype", genotype=Genotype.from_dict(model_spec).to_dict(),
                                                  source="dict")
     s = str(model_spec)
@@ -61,7 +62,8 @@ def resolve_spec(model_spec, which: str = "final") -> dict:
                                                        source="string")
     p = Path(s)
     if p.is_dir(): p = p/"genotype.json"
-    _check(p.is_file(), s, "is neither 'baseline', a genotype string, a genotype JSON file nor a search run folder with genotype.json",
+    _check(p.is_file(), s, "is neither 'baseline', a genotype string, a genotype JSON file nor a search run folder "
+           "with genotype.json",
            "finish the search first, or give a genotype file")
     d = load_json(p)
     if isinstance(d, dict) and "final" in d:                      # a search's genotype.json: {final, best, ...}
@@ -188,7 +190,8 @@ def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
         loss = F.cross_entropy(logits, y, weight=st.weight)                            # class-weighted CE
         if aux is not None: loss = loss + cfg.aux_weight * F.cross_entropy(aux, y, weight=st.weight)
         if not torch.isfinite(loss):
-            raise EmodartsError(f"epoch {epoch}, step {step + 1}: the training loss is {loss.item()} (check the features for NaN/inf, or lower lr)")
+            raise EmodartsError(f"epoch {epoch}, step {step + 1}: the training loss is {loss.item()} (check the "
+                                f"features for NaN/inf, or lower lr)")
         loss.backward()
         nn.utils.clip_grad_norm_(m.parameters(), cfg.grad_clip)
         st.optim.step()
@@ -255,7 +258,8 @@ def _finish(run, cfg, st, fd, best, history, stopped, t0) -> TrainResult:
     net.load_state_dict(best["state"])
     save_checkpoint(run/MODEL, **net.state_dict())
     Pv = part_probs(net, fd["valid"], cfg.eval_batch_size)
-    Pt = part_probs(net, fd["test"], cfg.eval_batch_size) if len(fd["test"].utts) else None   # the only look at the test part
+    Pt = part_probs(net, fd["test"],
+                    cfg.eval_batch_size) if len(fd["test"].utts) else None   # the only look at the test part
     write_table(run/PREDICTIONS, _predictions(fd["test"], Pt,
                                               fd.labels) if Pt is not None else pd.DataFrame(columns=["utt", "label",
                                                                                                       "pred"]))
