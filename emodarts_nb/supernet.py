@@ -251,7 +251,8 @@ class SuperNet(nn.Module):
             for c in self.cell_types(): self.arch[f"{c}_edges"] = nn.Parameter(1e-3 * torch.randn(len(cell_edges(self.n_nodes(c)))))
         self.path_mode, self.n_drop, self.aux_skip, self._fixed = "softmax", 0, 0.0, {}
         self.memory_format = torch.channels_last  # of the CNN maps: the CPU's convolutions and pools run 2-4x faster
-        self.checkpoint = self.edge_maps() >= CHECKPOINT_FROM  # recompute the CNN edges in backward when they are big
+        for m in self._mixed_ops():  # recompute the CNN edges in backward when they are big
+            m.checkpoint = m.kind == "cnn" and self.edge_maps() >= CHECKPOINT_FROM
 
 # %% ../nbs/api/11_supernet.ipynb #325e2a49
 def _cell_types(self: SuperNet) -> list[str]:
