@@ -68,6 +68,7 @@ class EvenGrid(torch.autograd.Function):
 
 def grid2(x, o: int = 0):
     "Rows and columns o, o+2, ... of x (B, C, F, T): (B, C, ceil((F-o)/2), ceil((T-o)/2))."
+    if torch.jit.is_tracing(): return x[:, :, o::2, o::2]      # export traces plain ops (TorchScript, ONNX)
     return EvenGrid.apply(x, o)
 
 # %% ../nbs/api/10_ops.ipynb #c06422ea
@@ -82,6 +83,7 @@ class ChannelCat(torch.autograd.Function):
 
 def cat_channels(xs) -> torch.Tensor:
     "Concatenate maps (B, C_i, F, T) along the channels; in backward each gets a dense channels_last gradient."
+    if torch.jit.is_tracing(): return torch.cat(xs, 1)          # export traces plain ops (TorchScript, ONNX)
     return ChannelCat.apply(*xs)
 
 # %% ../nbs/api/10_ops.ipynb #760e6892
@@ -186,7 +188,7 @@ def _fusable(rnn: nn.RNNBase) -> bool:
 
 def run_rnn(rnn: nn.RNNBase, x):
     "Outputs (B, T, h) of batch-first `rnn` from zero state; a unidirectional tanh RNN runs as `TanhRNN` per layer."
-    if not _fusable(rnn): return rnn(x)[0]
+    if not _fusable(rnn) or torch.jit.is_tracing(): return rnn(x)[0]   # export traces the library kernel
     for i in range(rnn.num_layers):
         x = TanhRNN.apply(x, *(getattr(rnn, f"{w}_l{i}") for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")))
     return x
