@@ -10,6 +10,7 @@ import copy, math
 import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
+from fastcore.basics import patch, patch_to
 
 from .core import BadInputError
 from .ops import CNN_OPS, SEQ_OPS, Identity, StdConv, FactorizedReduce, cat_channels, copy_stack_to
@@ -56,7 +57,8 @@ class SeqCell(nn.Module):
     def __init__(self, gene, concat, d: int):
         super().__init__()
         self.gene, self.concat, self.ctype = gene, tuple(concat), "seq"
-        self.ops = nn.ModuleDict({f"n{n}_{p}": SEQ_OPS[op](d) for n, node in enumerate(gene) for p, (op, j) in enumerate(node)})
+        self.ops = nn.ModuleDict({f"n{n}_{p}": SEQ_OPS[op](d) for n, node in enumerate(gene)
+                                  for p, (op, j) in enumerate(node)})
         self.out = nn.Linear(len(self.concat) * d, d)
     def forward(self, s0, s1, drop_prob=0.):
         return self.out(torch.cat(_run_nodes(self, [s0, s1], drop_prob), dim=-1))  # (B, T, d)
@@ -67,7 +69,9 @@ def _check_genotype(genotype: Genotype, space: SpaceConfig):
     used = [c for c in ("normal", "reduce") if c in space.cnn_cells] + (["seq"] if space.seq_cells else [])
     for c in used:
         gene = getattr(genotype, c)
-        if not gene: raise BadInputError(f"genotype.{c}", "is empty but the space has such cells", f"give a {c} gene or change the space")
+        if not gene:
+            raise BadInputError(f"genotype.{c}", "is empty but the space has such cells",
+                                f"give a {c} gene or change the space")
         if bad := sorted({op for node in gene for op, _ in node} - set(CNN_OPS if c != "seq" else SEQ_OPS)):
             raise BadInputError(f"genotype.{c}", f"uses unknown operations {bad}", "register them with register_op")
         if not getattr(genotype, f"{c}_concat"): raise BadInputError(f"genotype.{c}_concat", "is empty")
@@ -75,7 +79,8 @@ def _check_genotype(genotype: Genotype, space: SpaceConfig):
 # %% ../nbs/api/13_network.ipynb #295f8fa0
 class Network(nn.Module):
     "The discrete network of `genotype` in the macro structure of `space`."
-    def __init__(self, genotype: Genotype, space: SpaceConfig | dict | None = None, n_classes: int = 4, input_shape=(128, 128)):
+    def __init__(self, genotype: Genotype, space: SpaceConfig | dict | None = None, n_classes: int = 4,
+                 input_shape=(128, 128)):
         super().__init__()
         space = SpaceConfig(**space) if isinstance(space, dict) else (space or SpaceConfig())
         _check_genotype(genotype, space)
@@ -88,22 +93,24 @@ class Network(nn.Module):
         plan, C_out, F_out = cnn_plan(space, self.input_shape[0], concat)
         self.cells = nn.ModuleList(Cell(getattr(genotype, t), concat[t], *p) for t, p in zip(space.cnn_cells, plan))
         self.to_seq = nn.Linear(C_out * F_out, space.seq_dim)
-        self.seq_cells = nn.ModuleList(SeqCell(genotype.seq, genotype.seq_concat, space.seq_dim) for _ in range(space.seq_cells))
+        self.seq_cells = nn.ModuleList(SeqCell(genotype.seq, genotype.seq_concat, space.seq_dim)
+                                       for _ in range(space.seq_cells))
         self.classifier = nn.Linear(space.seq_dim, n_classes)
 
 # %% ../nbs/api/13_network.ipynb #d916c0e9
-def _net_forward(self: Network, x):
+@patch
+def forward(self: Network, x):
     "x (B, 1, F, T) or (B, F, T) -> logits (B, n_classes)."
     if x.dim() == 3: x = x.unsqueeze(1)
     if x.shape[-2] != self.input_shape[0]:
-        raise BadInputError(f"input of shape {tuple(x.shape)}", f"has F={x.shape[-2]}, the network was built for F={self.input_shape[0]}")
+        raise BadInputError(f"input of shape {tuple(x.shape)}",
+                            f"has F={x.shape[-2]}, the network was built for F={self.input_shape[0]}")
     s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)    # (B, 3C, F, T)
     for cell in self.cells: s0, s1 = s1, cell(s0, s1, self.drop_path_prob)
     B, C, Fq, T = s1.shape
     h0 = h1 = self.to_seq(s1.permute(0, 3, 1, 2).reshape(B, T, C * Fq))    # (B, T', d)
     for cell in self.seq_cells: h0, h1 = h1, cell(h0, h1, self.drop_path_prob)
     return self.classifier(h1.mean(1))                                       # (B, n_classes)
-Network.forward = _net_forward
 
 # %% ../nbs/api/13_network.ipynb #1b50c370
 def copy_weights(dst: nn.Module, src: nn.Module):
@@ -129,19 +136,22 @@ def _copy_cell(dst, src):
             else: copy_weights(target, edge.ops[op])
 
 # %% ../nbs/api/13_network.ipynb #79052299
-def _from_supernet(supernet: SuperNet, genotype: Genotype | None = None) -> Network:
+@patch_to(Network, static_method=True)
+def from_supernet(supernet: SuperNet, genotype: Genotype | None = None) -> Network:
     "The network of `genotype` (default: the supernet's) with the supernet's weights (incl. BN running statistics)."
     genotype = genotype or supernet.genotype()
     sp = supernet.space
-    if sp.pc_k != 1: raise BadInputError(f"pc_k={sp.pc_k}", "partial-channel ops are narrower than the network's", "train the network from scratch")
+    if sp.pc_k != 1:
+        raise BadInputError(f"pc_k={sp.pc_k}", "partial-channel ops are narrower than the network's",
+                            "train the network from scratch")
     for c in supernet.cell_types():
-        if len(getattr(genotype, c)) != supernet.n_nodes(c) or any(n for n in getattr(genotype, c) for op, _ in n if op not in supernet.op_names(c)):
+        if len(getattr(genotype, c)) != supernet.n_nodes(c) or any(n for n in getattr(genotype, c)
+                                                                   for op, _ in n if op not in supernet.op_names(c)):
             raise BadInputError(f"genotype.{c}", "does not fit the supernet (node count or operations differ)")
     net = Network(genotype, sp, supernet.n_classes, supernet.input_shape).to(next(supernet.parameters()).device)
     for name in ("stem", "to_seq", "classifier"): copy_weights(getattr(net, name), getattr(supernet, name))
     for d, s in zip([*net.cells, *net.seq_cells], [*supernet.cells, *supernet.seq_cells]): _copy_cell(d, s)
     return net
-Network.from_supernet = staticmethod(_from_supernet)
 
 # %% ../nbs/api/13_network.ipynb #9ccdf008
 def _rnn_flops(x, w_ih, w_hh, *args, **kwargs) -> int:

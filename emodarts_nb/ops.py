@@ -32,7 +32,8 @@ def register_op(kind: str, name: str, overwrite: bool = False):
     reg = _REGISTRIES[kind]
     def _inner(factory):
         if name in reg and not overwrite:
-            raise BadInputError(f"{kind} op {name!r}", "is already registered", "pick another name or pass overwrite=True")
+            raise BadInputError(f"{kind} op {name!r}", "is already registered",
+                                "pick another name or pass overwrite=True")
         reg[name] = factory
         return factory
     return _inner
@@ -238,9 +239,11 @@ class SeqAttRNN(nn.Module):
 # %% ../nbs/api/10_ops.ipynb #dfeadc26
 def _seq_ops():
     for kind in RNN_CLASSES:
-        for k in range(1, 5): register_op("seq", f"{kind}_{k}", overwrite=True)(lambda d, kind=kind, k=k: SeqRNN(kind, d, k))
+        for k in range(1, 5):
+            register_op("seq", f"{kind}_{k}", overwrite=True)(lambda d, kind=kind, k=k: SeqRNN(kind, d, k))
     for kind in ("lstm", "rnn"):
-        for k in (1, 2): register_op("seq", f"{kind}_att_{k}", overwrite=True)(lambda d, kind=kind, k=k: SeqAttRNN(kind, d, k))
+        for k in (1, 2):
+            register_op("seq", f"{kind}_att_{k}", overwrite=True)(lambda d, kind=kind, k=k: SeqAttRNN(kind, d, k))
     register_op("seq", "skip_connect", overwrite=True)(lambda d: Identity())
     register_op("seq", "none", overwrite=True)(lambda d: Zero(1))
 _seq_ops()

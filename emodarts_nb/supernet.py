@@ -64,7 +64,8 @@ def _validate_space(s: SpaceConfig):
             bad(kind, f"unknown operations {unknown}", f"known: {sorted(reg)}; add one with register_op")
         if not [n for n in names if n != "none"]: bad(kind, f"{list(names)} has no operation but 'none'", "add one")
         if len(set(names)) != len(names): bad(kind, f"{list(names)} names an operation twice")
-    if wrong := [t for t in s.cnn_cells if t not in ("normal", "reduce")]: bad("cnn_cells", f"unknown cell types {wrong}", "use 'normal' or 'reduce'")
+    if wrong := [t for t in s.cnn_cells if t not in ("normal", "reduce")]:
+        bad("cnn_cells", f"unknown cell types {wrong}", "use 'normal' or 'reduce'")
     for f in ("C", "stem_multiplier", "nodes", "seq_dim", "pc_k", "n_seq_nodes"):
         if getattr(s, f) < 1: bad(f, f"is {getattr(s, f)}, must be at least 1")
     if s.seq_cells < 0: bad("seq_cells", f"is {s.seq_cells}, must be 0 or more")
@@ -104,6 +105,7 @@ class MixedOp(nn.Module):
             self.stacks[fam] = RNNStack(fam, width, max(k for f, k in self.family.values() if f == fam))
 
 # %% ../nbs/api/11_supernet.ipynb #4c9377b9
+@patch
 def _outputs(self: MixedOp, x, idx) -> dict:
     "Outputs of the ops `idx` on x; ops of a shared stack run its layers once, up to the deepest one asked."
     outs, upto = {}, {}
@@ -115,10 +117,10 @@ def _outputs(self: MixedOp, x, idx) -> dict:
         for i in idx:
             if self.family.get(i, (None,))[0] == fam: outs[i] = layers[self.family[i][1] - 1]
     return outs
-MixedOp._outputs = _outputs
 
 # %% ../nbs/api/11_supernet.ipynb #c886d224
-def _mix(self: MixedOp, x, w=None, fixed: int | None = None, aux: float = 0.):
+@patch
+def mix(self: MixedOp, x, w=None, fixed: int | None = None, aux: float = 0.):
     "The edge's output (what `forward` returns, without checkpointing)."
     xa = x[:, : x.shape[1] // self.pc_k] if self.pc_k > 1 else x
     if fixed is not None: idx, coef = [fixed], None
@@ -136,7 +138,6 @@ def _mix(self: MixedOp, x, w=None, fixed: int | None = None, aux: float = 0.):
         out = channel_shuffle(torch.cat([out, xb], 1), self.pc_k)
     if aux: out = out + aux * (x if self.stride == 1 else x[:, :, ::self.stride, ::self.stride])
     return out
-MixedOp.mix = _mix
 
 # %% ../nbs/api/11_supernet.ipynb #870a3de1
 @contextmanager
@@ -191,7 +192,8 @@ class SearchCell(nn.Module):
         super().__init__()
         self.ctype = "reduce" if reduction else "normal"
         # s0 is at twice the resolution after a reduction: FactorizedReduce brings it down
-        self.preproc0 = FactorizedReduce(C_pp, C, affine=False) if reduction_p else StdConv(C_pp, C, 1, 1, 0, affine=False)
+        self.preproc0 = FactorizedReduce(C_pp, C,
+                                         affine=False) if reduction_p else StdConv(C_pp, C, 1, 1, 0, affine=False)
         self.preproc1 = StdConv(C_p, C, 1, 1, 0, affine=False)
         self.edges = nn.ModuleList(MixedOp(space.cnn_ops, "cnn", C, 2 if reduction and src < 2 else 1, space.pc_k)
                                    for src, _ in cell_edges(space.nodes))
@@ -233,7 +235,7 @@ def cnn_plan(space: SpaceConfig, Fq: int, concat: dict | None = None):
 
 # %% ../nbs/api/11_supernet.ipynb #92920720
 class SuperNet(nn.Module):
-    "The emoDARTS supernet: stem, CNN search cells, CNN map -> sequence over time, sequential search cells, mean over time, classifier."
+    "The emoDARTS supernet: stem, CNN search cells, maps -> time steps, sequential search cells, time mean, classifier."
     def __init__(self, space: SpaceConfig | dict | None = None, n_classes: int = 4, input_shape=(128, 128)):
         super().__init__()
         space = SpaceConfig(**space) if isinstance(space, dict) else (space or SpaceConfig())
@@ -245,35 +247,51 @@ class SuperNet(nn.Module):
         self.to_seq = nn.Linear(C_out * F_out, space.seq_dim)  # each time step: C'F' -> d
         self.seq_cells = nn.ModuleList(SeqSearchCell(space) for _ in range(space.seq_cells))
         self.classifier = nn.Linear(space.seq_dim, n_classes)
-        self.arch = nn.ParameterDict({c: nn.Parameter(1e-3 * torch.randn(len(cell_edges(self.n_nodes(c))), len(self.op_names(c))))
-                                      for c in self.cell_types()})
+        self.arch = nn.ParameterDict(
+            {c: nn.Parameter(1e-3 * torch.randn(len(cell_edges(self.n_nodes(c))), len(self.op_names(c))))
+             for c in self.cell_types()})
         if space.edge_norm:
-            for c in self.cell_types(): self.arch[f"{c}_edges"] = nn.Parameter(1e-3 * torch.randn(len(cell_edges(self.n_nodes(c)))))
+            for c in self.cell_types():
+                self.arch[f"{c}_edges"] = nn.Parameter(1e-3 * torch.randn(len(cell_edges(self.n_nodes(c)))))
         self.path_mode, self.n_drop, self.aux_skip, self._fixed = "softmax", 0, 0.0, {}
         self.memory_format = torch.channels_last  # of the CNN maps: the CPU's convolutions and pools run 2-4x faster
         for m in self._mixed_ops():  # recompute the CNN edges in backward when they are big
             m.checkpoint = m.kind == "cnn" and self.edge_maps() >= CHECKPOINT_FROM
 
 # %% ../nbs/api/11_supernet.ipynb #325e2a49
-def _cell_types(self: SuperNet) -> list[str]:
+@patch
+def cell_types(self: SuperNet) -> list[str]:
     "The cell types present, in order: 'normal', 'reduce' (if there are such CNN cells), 'seq' (if seq_cells > 0)."
     return [c for c in ("normal", "reduce") if c in self.space.cnn_cells] + (["seq"] if self.space.seq_cells else [])
-def _op_names(self: SuperNet, ctype: str) -> tuple: return self.space.seq_ops if ctype == "seq" else self.space.cnn_ops
-def _n_nodes(self: SuperNet, ctype: str) -> int: return self.space.n_seq_nodes if ctype == "seq" else self.space.nodes
-def _edge_labels(self: SuperNet, ctype: str) -> list[str]: return [f"{i}->{j}" for i, j in cell_edges(self.n_nodes(ctype))]
-SuperNet.cell_types, SuperNet.op_names, SuperNet.n_nodes, SuperNet.edge_labels = _cell_types, _op_names, _n_nodes, _edge_labels
+
+@patch
+def op_names(self: SuperNet, ctype: str) -> tuple: return self.space.seq_ops if ctype == "seq" else self.space.cnn_ops
+
+@patch
+def n_nodes(self: SuperNet, ctype: str) -> int: return self.space.n_seq_nodes if ctype == "seq" else self.space.nodes
+
+@patch
+def edge_labels(self: SuperNet, ctype: str) -> list[str]:
+    return [f"{i}->{j}" for i, j in cell_edges(self.n_nodes(ctype))]
 
 # %% ../nbs/api/11_supernet.ipynb #cbf8d4f3
-def _alphas(self: SuperNet) -> list: return list(self.arch.values())
-def _named_weights(self: SuperNet):
+@patch
+def alphas(self: SuperNet) -> list: return list(self.arch.values())
+
+@patch
+def named_weights(self: SuperNet):
     ids = {id(p) for p in self.arch.values()}
     return ((n, p) for n, p in self.named_parameters() if id(p) not in ids)
-def _weights(self: SuperNet): return (p for _, p in self.named_weights())
-SuperNet.alphas, SuperNet.named_weights, SuperNet.weights = _alphas, _named_weights, _weights
-SuperNet.named_alphas = lambda self: list(self.arch.items())
+
+@patch
+def weights(self: SuperNet): return (p for _, p in self.named_weights())
+
+@patch
+def named_alphas(self: SuperNet): return list(self.arch.items())
 
 # %% ../nbs/api/11_supernet.ipynb #d380732f
-def _alpha_labels(self: SuperNet) -> list[tuple]:
+@patch
+def alpha_labels(self: SuperNet) -> list[tuple]:
     "(cell, edge, operation) of every element of `alphas()`, flattened in order; edge weights have operation '[edge]'."
     out = []
     for name in self.arch:
@@ -281,42 +299,46 @@ def _alpha_labels(self: SuperNet) -> list[tuple]:
         if name.endswith("_edges"): out += [(c, e, "[edge]") for e in self.edge_labels(c)]
         else: out += [(c, e, o) for e in self.edge_labels(c) for o in self.op_names(c)]
     return out
-SuperNet.alpha_labels = _alpha_labels
 
 # %% ../nbs/api/11_supernet.ipynb #72598ebe
-def _edge_weights(self: SuperNet, ctype: str):
+@patch
+def edge_weights(self: SuperNet, ctype: str):
     "Per edge, the softmax of its edge-normalisation weight over the node's incoming edges (None without edge_norm)."
     if f"{ctype}_edges" not in self.arch: return None
     beta, out, e = self.arch[f"{ctype}_edges"], [], 0
     for node in range(self.n_nodes(ctype)):
-        out.append(torch.softmax(beta[e:e + node + 2], 0)); e += node + 2
+        out.append(torch.softmax(beta[e:e + node + 2], 0))
+        e += node + 2
     return torch.cat(out)
 
-def _alpha_probs(self: SuperNet) -> pd.DataFrame:
+@patch
+def alpha_probs(self: SuperNet) -> pd.DataFrame:
     "Tidy probabilities: one row per (cell, edge, operation), the softmax of the edge's alphas (NNI-style export)."
     rows = []
     for c in self.cell_types():
         p = torch.softmax(self.arch[c].detach().float().cpu(), -1)
-        rows += [(c, e, o, p[i, j].item()) for i, e in enumerate(self.edge_labels(c)) for j, o in enumerate(self.op_names(c))]
+        rows += [(c, e, o, p[i, j].item()) for i, e in enumerate(self.edge_labels(c))
+                 for j, o in enumerate(self.op_names(c))]
     return pd.DataFrame(rows, columns=["cell", "edge", "operation", "probability"])
-SuperNet.edge_weights, SuperNet.alpha_probs = _edge_weights, _alpha_probs
 
 # %% ../nbs/api/11_supernet.ipynb #353fd6a2
-def _genotype(self: SuperNet, k: int = 2, max_skip=None, min_param=None) -> Genotype:
-    "The discrete architecture: per node the k strongest edges by their best non-`none` probability (times the edge weight)."
+@patch
+def genotype(self: SuperNet, k: int = 2, max_skip=None, min_param=None) -> Genotype:
+    "The discrete architecture: per node the k edges of highest best non-`none` probability (times the edge weight)."
     w = {}
     for c in self.cell_types():
         p = torch.softmax(self.arch[c].detach(), -1)
         if (ew := self.edge_weights(c)) is not None: p = p * ew.detach()[:, None]  # PC-DARTS: edge strength
         w[c] = p.cpu()
     return derive_genotype(w, {c: self.op_names(c) for c in w}, k, max_skip=max_skip, min_param=min_param)
-SuperNet.genotype = _genotype
 
 # %% ../nbs/api/11_supernet.ipynb #8af837f3
+@patch
 def _mixed_ops(self: SuperNet):
     for cell in [*self.cells, *self.seq_cells]: yield from cell.edges
 
-def _resample(self: SuperNet):
+@patch
+def resample(self: SuperNet):
     "Draw this step's path on every edge (torch's global RNG): one op (`sample`), or all but `n_drop` (`dropout`)."
     for m in self._mixed_ops():
         n = len(m.names)
@@ -324,7 +346,6 @@ def _resample(self: SuperNet):
         elif self.path_mode == "sample": m.active = [int(torch.randint(n, ()).item())]
         else: m.active = sorted(torch.randperm(n)[self.n_drop:].tolist())
     return self
-SuperNet._mixed_ops, SuperNet.resample = _mixed_ops, _resample
 
 # %% ../nbs/api/11_supernet.ipynb #b3bded54
 CHECKPOINT_FROM = 2 ** 22  # values per sample of the first CNN cell's edge outputs from which SuperNet checkpoints
@@ -338,38 +359,46 @@ def edge_maps(self: SuperNet) -> int:
     return len(cell.edges) * len(self.space.cnn_ops) * cell.preproc1[1].out_channels * Fq * T
 
 # %% ../nbs/api/11_supernet.ipynb #e0f22677
-def _get_checkpoint(self: SuperNet) -> bool: return any(m.checkpoint for m in self._mixed_ops())
-def _set_checkpoint(self: SuperNet, on: bool):
+@patch(as_prop=True)
+def checkpoint(self: SuperNet) -> bool: return any(m.checkpoint for m in self._mixed_ops())
+
+@patch(set_prop=True)
+def checkpoint(self: SuperNet, on: bool):
     "Checkpoint every mixed edge, CNN and sequential (on), or none (off)."
     for m in self._mixed_ops(): m.checkpoint = bool(on)
-SuperNet.checkpoint = property(_get_checkpoint, _set_checkpoint)
 
 # %% ../nbs/api/11_supernet.ipynb #ad4bef7e
-def _set_path_mode(self: SuperNet, mode: str, n_drop: int | None = None):
-    "'softmax' (DARTS, all ops), 'sample' (one uniform op per edge), 'dropout' (mask `n_drop` ops per edge); then resample."
+@patch
+def set_path_mode(self: SuperNet, mode: str, n_drop: int | None = None):
+    "'softmax' (DARTS: all ops), 'sample' (one uniform op per edge), 'dropout' (mask `n_drop` per edge); then resample."
     if mode not in ("softmax", "sample", "dropout"):
         raise BadInputError(f"path mode {mode!r}", "unknown", "use 'softmax', 'sample' or 'dropout'")
     if mode == "dropout":
         n_min = min(len(self.op_names(c)) for c in self.cell_types())
         if n_drop is None or not 1 <= n_drop < n_min:
-            raise BadInputError(f"n_drop={n_drop}", f"must be between 1 and {n_min - 1}", "the fewest ops on an edge minus one")
+            raise BadInputError(f"n_drop={n_drop}", f"must be between 1 and {n_min - 1}",
+                                "the fewest ops on an edge minus one")
     self.path_mode, self.n_drop = mode, n_drop or 0
     return self.resample()
-SuperNet.set_path_mode = _set_path_mode
 
 # %% ../nbs/api/11_supernet.ipynb #4088e2aa
-def _get_fixed(self: SuperNet) -> dict: return dict(self._fixed)
-def _set_fixed(self: SuperNet, fixed: dict | None):
+@patch(as_prop=True)
+def fixed_ops(self: SuperNet) -> dict: return dict(self._fixed)
+
+@patch(set_prop=True)
+def fixed_ops(self: SuperNet, fixed: dict | None):
     "Force edges to one op: {(cell, 'i->j'): op name}; other edges stay mixed. `{}` or None clears."
     fixed = dict(fixed or {})
     for (c, e), op in fixed.items():
         if c not in self.cell_types() or e not in self.edge_labels(c):
-            raise BadInputError(f"fixed_ops key {(c, e)!r}", "no such edge", f"cells {self.cell_types()}, edges like '0->2'")
-        if op not in self.op_names(c): raise BadInputError(f"fixed_ops[{(c, e)!r}]={op!r}", f"not an op of the {c} cells")
+            raise BadInputError(f"fixed_ops key {(c, e)!r}", "no such edge",
+                                f"cells {self.cell_types()}, edges like '0->2'")
+        if op not in self.op_names(c):
+            raise BadInputError(f"fixed_ops[{(c, e)!r}]={op!r}", f"not an op of the {c} cells")
     self._fixed = fixed
-SuperNet.fixed_ops = property(_get_fixed, _set_fixed)
 
-def _fix_genotype(self: SuperNet, genotype: Genotype | None):
+@patch
+def fix_genotype(self: SuperNet, genotype: Genotype | None):
     "Fix every edge to the genotype: its chosen op on a chosen edge, `none` elsewhere (None clears)."
     fixed = {}
     for c in (self.cell_types() if genotype is not None else []):
@@ -377,9 +406,9 @@ def _fix_genotype(self: SuperNet, genotype: Genotype | None):
         fixed.update({(c, f"{j}->{i}"): chosen.get((j, i), "none") for j, i in cell_edges(self.n_nodes(c))})
     self.fixed_ops = fixed
     return self
-SuperNet.fix_genotype = _fix_genotype
 
 # %% ../nbs/api/11_supernet.ipynb #2719bf57
+@patch
 def _cell_kw(self: SuperNet, ctype: str) -> dict:
     names, labels = self.op_names(ctype), self.edge_labels(ctype)
     fixed = [names.index(self._fixed[(ctype, e)]) if (ctype, e) in self._fixed else None for e in labels]
@@ -388,11 +417,13 @@ def _cell_kw(self: SuperNet, ctype: str) -> dict:
     kw["aux"] = self.aux_skip                                  # DARTS-: on every edge, CNN and sequential
     return kw
 
-def _forward(self: SuperNet, x):
+@patch
+def forward(self: SuperNet, x):
     "x (B, 1, F, T) or (B, F, T) -> logits (B, n_classes)."
     if x.dim() == 3: x = x.unsqueeze(1)
     if x.shape[-2] != self.input_shape[0]:
-        raise BadInputError(f"input of shape {tuple(x.shape)}", f"has F={x.shape[-2]}, the network was built for F={self.input_shape[0]}",
+        raise BadInputError(f"input of shape {tuple(x.shape)}",
+                            f"has F={x.shape[-2]}, the network was built for F={self.input_shape[0]}",
                             "build the network with the features' input_shape")
     kw = {c: self._cell_kw(c) for c in self.cell_types()}
     s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)  # (B, 3C, F, T)
@@ -401,7 +432,6 @@ def _forward(self: SuperNet, x):
     h0 = h1 = self.to_seq(s1.permute(0, 3, 1, 2).reshape(B, T, C * Fq))  # (B, T', d)
     for cell in self.seq_cells: h0, h1 = h1, cell(h0, h1, **kw["seq"])
     return self.classifier(h1.mean(1))                         # mean over time -> (B, n_classes)
-SuperNet._cell_kw, SuperNet.forward = _cell_kw, _forward
 
 # %% ../nbs/api/11_supernet.ipynb #85048cf6
 def random_genotype(space: SpaceConfig, k: int = 2, generator: torch.Generator | None = None) -> Genotype:
