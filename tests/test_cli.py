@@ -148,3 +148,44 @@ def test_readme_demo_ends_without_a_collapsed_cell(emodarts_cmd, tmp_path):
     seq = {op.split("×")[0]: int(op.split("×")[1]) for op in cells["S"].split()}
     assert sum(n for op, n in seq.items() if op.startswith(("lstm", "gru", "rnn"))) >= 2, line
     assert (tmp_path / "runs" / "demo" / "genotype.json").exists()
+
+
+def readme_commands() -> list[str]:
+    "The `emodarts ...` lines of the README's 'From the command line' block, comments dropped."
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = text.split("## From the command line", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    return [l.split("#", 1)[0].strip() for l in block.splitlines() if l.strip().startswith("emodarts ")]
+
+
+def as_run_here(line: str, prev_search: str, wavs: list[str], cache) -> list[str]:
+    "A README command as written, on the built-in corpus where it names one, with the tiny presets where it would take long."
+    line = line.replace("emodb path/to/emodb", "synthetic").replace("~/.cache/emodarts_nb/features", str(cache))
+    line = line.replace("some.wav other.flac", " ".join(wavs))
+    if line.startswith("emodarts search ..."): line = prev_search + line[len("emodarts search ..."):]   # `...`: same flags
+    args = line.split()[1:]
+    if args[0] in ("search", "retrain"): args += ["--preset", "tiny", "--epochs", "1"]
+    if args[0] == "experiment": args += ["--search-preset", "tiny", "--train-preset", "tiny", "--search-epochs", "1",
+                                         "--train-epochs", "1", "--folds", "0", "--quiet"]
+    if args[0] in ("search", "retrain", "experiment", "features") and "--cache" not in args: args += ["--cache", str(cache)]
+    if args[0] in ("search", "retrain", "features"): args += ["--quiet"]
+    return args
+
+
+def test_every_readme_command_runs(emodarts_cmd, tmp_path, monkeypatch):
+    "Each line of the README's command block, in order, in a fresh folder: exit status 0 (77af34e: retrain --run failed)."
+    import soundfile as sf
+    env = {"EMODARTS_DATA": str(tmp_path / "data")}
+    src = _synthetic_wavs(monkeypatch, tmp_path / "data", n=2)
+    x, sr = sf.read(src[0])
+    sf.write(tmp_path / "some.wav", x, sr)
+    sf.write(tmp_path / "other.flac", sf.read(src[1])[0], sr)
+    lines = readme_commands()
+    assert len(lines) >= 9 and any(l.startswith("emodarts retrain --run") for l in lines), lines
+    prev_search = ""
+    for line in lines:
+        args = as_run_here(line, prev_search, ["some.wav", "other.flac"], tmp_path / "cache")
+        r = run(emodarts_cmd, *args, cwd=tmp_path, env=env)
+        assert r.returncode == 0, f"{line}\n-> emodarts {' '.join(args)}\n{r.stderr[-3000:]}"
+        if args[0] == "search" and "--resume" not in args: prev_search = line.replace("emodb path/to/emodb", "synthetic")
+    assert (tmp_path / "exported").is_dir() and any((tmp_path / "exported").iterdir())
