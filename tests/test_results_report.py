@@ -56,3 +56,20 @@ def test_readme_egemaps_figures_match_their_results_csv():
     assert len(per) == 10
     want = f"**{pct(per.ua.mean())} ± {pct(per.ua.std())} UA (pooled {pooled})**"
     assert want in (ROOT / "README.md").read_text(), want
+
+
+def test_readme_report_command_runs(emodb, tmp_path):
+    "The README's reproduce command, as written, on one fold with the tiny presets (the full run takes an hour)."
+    import os, shlex, subprocess, sys
+    text = (ROOT / "README.md").read_text()
+    line = next(l for l in text.split("## Results on EmoDB", 1)[1].splitlines() if "bench/emodb_report.py" in l)
+    env_part, cmd = line.split(".venv/bin/python ", 1)
+    args = shlex.split(cmd) + ["--emodb", str(emodb), "--folds", "0", "--search-preset", "tiny", "--train-preset", "tiny",
+                               "--search-epochs", "1", "--train-epochs", "1", "--max-steps", "2", "--random-n", "1",
+                               "--out", str(tmp_path / "exp"), "--results", str(tmp_path / "res"), "--name", "smoke",
+                               "--cache", str(tmp_path / "cache")]
+    env = {**os.environ, **dict(kv.split("=") for kv in env_part.split()), "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = read_results(tmp_path / "res" / "smoke.csv")
+    assert set(res.method) == {"searched", "random", "baseline"} and "## Goals and cost" in (tmp_path / "res" / "smoke.md").read_text()
