@@ -26,6 +26,7 @@ CNN_OPS: dict = {}  # name -> factory(C, stride, affine) -> nn.Module on (B, C, 
 SEQ_OPS: dict = {}  # name -> factory(d) -> nn.Module on (B, T, d) -> (B, T, d)
 _REGISTRIES = {"cnn": CNN_OPS, "seq": SEQ_OPS}
 
+# %% ../nbs/api/10_ops.ipynb #a3327161
 def register_op(kind: str, name: str, overwrite: bool = False):
     "Decorator: register `factory` as operation `name` of `kind` ('cnn' or 'seq')."
     if kind not in _REGISTRIES: raise BadInputError(f"kind={kind!r}", "unknown operation kind", "use 'cnn' or 'seq'")
@@ -46,6 +47,7 @@ class Zero(nn.Module):
         if self.stride == 1: return x.mul(0.)
         return x[:, :, ::self.stride, ::self.stride].mul(0.)  # (B, C, ceil(F/2), ceil(T/2))
 
+# %% ../nbs/api/10_ops.ipynb #b063d030
 class Identity(nn.Identity):
     "The `skip_connect` operation at stride 1."
 
@@ -55,6 +57,7 @@ def _like(t):
     cl = t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last)
     return torch.channels_last if cl else torch.contiguous_format
 
+# %% ../nbs/api/10_ops.ipynb #cb7d4f9c
 class EvenGrid(torch.autograd.Function):
     "x[:, :, o::2, o::2], whose backward gives a gradient in x's memory format (slicing's own gives NCHW)."
     @staticmethod
@@ -67,6 +70,7 @@ class EvenGrid(torch.autograd.Function):
         gx[:, :, ctx.o::2, ctx.o::2] = g
         return gx, None
 
+# %% ../nbs/api/10_ops.ipynb #334340ca
 def grid2(x, o: int = 0):
     "Rows and columns o, o+2, ... of x (B, C, F, T): (B, C, ceil((F-o)/2), ceil((T-o)/2))."
     if torch.jit.is_tracing(): return x[:, :, o::2, o::2]      # export traces plain ops (TorchScript, ONNX)
@@ -82,6 +86,7 @@ class ChannelCat(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g): return tuple(c.contiguous(memory_format=f) for c, f in zip(g.split(ctx.sizes, 1), ctx.fmts))
 
+# %% ../nbs/api/10_ops.ipynb #a264ebe7
 def cat_channels(xs) -> torch.Tensor:
     "Concatenate maps (B, C_i, F, T) along the channels; in backward each gets a dense channels_last gradient."
     if torch.jit.is_tracing(): return torch.cat(xs, 1)          # export traces plain ops (TorchScript, ONNX)
@@ -108,6 +113,7 @@ class StdConv(nn.Sequential):
         super().__init__(nn.ReLU(), nn.Conv2d(C_in, C_out, kernel_size, stride, padding, bias=False),
                          nn.BatchNorm2d(C_out, affine=affine))
 
+# %% ../nbs/api/10_ops.ipynb #e545ada8
 class PoolBN(nn.Module):
     "Max or average pooling (average: `count_include_pad=False`), then BN, as pt.darts defines it."
     def __init__(self, pool_type, C, kernel_size, stride, padding, affine=True):
@@ -136,6 +142,7 @@ class DilConv(nn.Sequential):
         relu, dw, pw, bn = self
         return bn(pw(strided_dilated(dw, relu(x))))
 
+# %% ../nbs/api/10_ops.ipynb #1cd221c4
 class SepConv(nn.Sequential):
     "Depthwise-separable conv applied twice (DilConv with dilation 1, twice; stride on the first)."
     def __init__(self, C_in, C_out, kernel_size, stride, padding, affine=True):
@@ -187,6 +194,7 @@ def _fusable(rnn: nn.RNNBase) -> bool:
     plain = type(rnn) is nn.RNN and rnn.nonlinearity == "tanh" and rnn.bias and rnn.batch_first
     return plain and not rnn.bidirectional and (rnn.dropout == 0 or not rnn.training or rnn.num_layers == 1)
 
+# %% ../nbs/api/10_ops.ipynb #b3dd2fcc
 def run_rnn(rnn: nn.RNNBase, x):
     "Outputs (B, T, h) of batch-first `rnn` from zero state; a unidirectional tanh RNN runs as `TanhRNN` per layer."
     if not _fusable(rnn) or torch.jit.is_tracing(): return rnn(x)[0]   # export traces the library kernel
@@ -197,6 +205,7 @@ def run_rnn(rnn: nn.RNNBase, x):
 # %% ../nbs/api/10_ops.ipynb #11359ae3
 RNN_CLASSES = {"lstm": nn.LSTM, "rnn": nn.RNN, "gru": nn.GRU}
 
+# %% ../nbs/api/10_ops.ipynb #24224e19
 class SeqRNN(nn.Module):
     "k stacked unidirectional LSTM/RNN/GRU layers, hidden = d: (B, T, d) -> (B, T, d)."
     def __init__(self, kind: str, d: int, k: int):
@@ -210,6 +219,7 @@ def additive_scores(q, k, v):
     "e_ts = v . tanh(q_t + k_s): q, k (B, T, a), v (1, a) -> (B, T, T), through a (B, T, T, a) intermediate."
     return (torch.tanh(q[:, :, None] + k[:, None]) @ v.t()).squeeze(-1)
 
+# %% ../nbs/api/10_ops.ipynb #79f1fbdd
 class AdditiveAttention(nn.Module):
     "Bahdanau attention of every step over all steps: h (B, T, D) -> context (B, T, D)."
     def __init__(self, D: int, a: int):
@@ -222,6 +232,7 @@ class AdditiveAttention(nn.Module):
         else: e = additive_scores(q, k, self.v.weight)
         return torch.softmax(e, dim=-1) @ h                  # c_t = sum_s a_ts h_s: (B, T, D)
 
+# %% ../nbs/api/10_ops.ipynb #0251f2fd
 class SeqAttRNN(nn.Module):
     "Bidirectional k-layer LSTM/RNN (dropout 0.3 between layers), additive attention, projection to d."
     def __init__(self, kind: str, d: int, k: int, dropout: float = 0.3):
@@ -251,11 +262,13 @@ _seq_ops()
 # %% ../nbs/api/10_ops.ipynb #81719fe7
 _FAMILY = re.compile(r"^(lstm|rnn|gru)_(\d+)$")
 
+# %% ../nbs/api/10_ops.ipynb #6ccfaa90
 def stack_family(name: str):
     "`('lstm', 3)` for 'lstm_3' (an op that is the first k layers of a stack), else None."
     m = _FAMILY.match(name)
     return (m.group(1), int(m.group(2))) if m else None
 
+# %% ../nbs/api/10_ops.ipynb #8e02a29b
 class RNNStack(nn.Module):
     "n single layers of one kind; `forward(x, upto)` returns the outputs of layers 1..upto."
     def __init__(self, kind: str, d: int, n: int):
