@@ -22,7 +22,8 @@ from .audio import read_clip
 from .features import FeatureConfig, extract_waves, n_features, n_frames
 
 # %% auto #0
-__all__ = ['FEATURES_VERSION', 'NOT_IN_KEY', 'default_cache_dir', 'cache_key', 'FeatureCache', 'Features', 'extract_corpus']
+__all__ = ['FEATURES_VERSION', 'NOT_IN_KEY', 'default_cache_dir', 'cache_key', 'FeatureCache', 'load_entry', 'Features',
+           'extract_corpus']
 
 # %% ../nbs/api/03_cache.ipynb #0ec9b355
 FEATURES_VERSION = 1   # bump when the front-end's numbers change: every cached array is then recomputed
@@ -58,19 +59,22 @@ class FeatureCache:
                 and bool(np.isfinite(a).all()))
 
 # %% ../nbs/api/03_cache.ipynb #af7f1833
-@patch
-def load(self: FeatureCache, sha: str) -> np.ndarray | None:
-    "The cached array, or None when absent or damaged (damaged ones are reported and removed)."
-    p = self.path(sha)
+def load_entry(p: Path, valid: Callable, what: str, repaired: list) -> np.ndarray | None:
+    "The array in cache file `p`, or None when absent or damaged (reported, removed and listed in `repaired`)."
     if not p.exists(): return None
     try: a = np.load(p, allow_pickle=False)
     except Exception as e: a, why = None, f"unreadable ({type(e).__name__}: {e})"
-    else: why = None if self._valid(a) else f"unexpected content {getattr(a, 'dtype', '?')} {getattr(a, 'shape', '?')}"
+    else: why = None if valid(a) else f"unexpected content {getattr(a, 'dtype', '?')} {getattr(a, 'shape', '?')}"
     if why is None: return a
-    warnings.warn(f"{p}: damaged feature cache entry, {why}; recomputing it", stacklevel=2)
+    warnings.warn(f"{p}: damaged {what} cache entry, {why}; recomputing it", stacklevel=3)
     p.unlink(missing_ok=True)
-    self.repaired.append(str(p))
+    repaired.append(str(p))
     return None
+
+@patch
+def load(self: FeatureCache, sha: str) -> np.ndarray | None:
+    "The cached array, or None when absent or damaged (damaged ones are reported and removed)."
+    return load_entry(self.path(sha), self._valid, "feature", self.repaired)
 
 # %% ../nbs/api/03_cache.ipynb #dfcc4a9e
 @dataclass

@@ -19,7 +19,7 @@ from sklearn.svm import LinearSVC
 from tqdm.auto import tqdm
 
 from .audio import audio_problems, read_audio
-from .cache import default_cache_dir
+from .cache import default_cache_dir, load_entry
 from .core import BadInputError, ProblemReport, atomic_write, config_hash, file_sha256, save_json
 from .corpus import Corpus
 from .data import normalise_parts
@@ -75,16 +75,7 @@ def _ok(x) -> bool: return x.dtype == np.float32 and x.shape == (N_EGEMAPS,) and
 @patch
 def load(self: EgemapsCache, sha: str) -> np.ndarray | None:
     "The cached vector, or None when absent or damaged (damaged files are reported and removed)."
-    p = self.path(sha)
-    if not p.exists(): return None
-    try: x = np.load(p, allow_pickle=False)
-    except Exception as e: x, why = None, f"unreadable ({type(e).__name__}: {e})"
-    else: why = None if _ok(x) else f"unexpected content {x.dtype} {x.shape}"
-    if why is None: return x
-    warnings.warn(f"{p}: damaged eGeMAPS cache entry, {why}; recomputing it", stacklevel=2)
-    p.unlink(missing_ok=True)
-    self.repaired.append(str(p))
-    return None
+    return load_entry(self.path(sha), _ok, "eGeMAPS", self.repaired)
 
 # %% ../nbs/api/45_egemaps.ipynb #ae09d76d
 @dataclass
