@@ -10,7 +10,7 @@ import errno, hashlib, json, os, random, re, stat, tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, fields, is_dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, get_type_hints
 
 import numpy as np
 import torch
@@ -191,12 +191,15 @@ def _tuples(v):
     return v
 
 def from_plain(cls, d: dict, what: str = "configuration"):
-    "The dataclass `cls` from the plain dict `d` (lists become tuples, in dicts too); unknown keys: `BadInputError`."
-    names = sorted(f.name for f in fields(cls))
+    "The dataclass `cls` from the plain dict `d` (lists → tuples, nested dataclasses rebuilt); unknown keys: `BadInputError`."
+    names, hints = sorted(f.name for f in fields(cls)), get_type_hints(cls)
     if bad := sorted(set(d) - set(names)):
         raise BadInputError(f"{what} keys {bad}", f"not a {cls.__name__} field",
                             f"fields are: {', '.join(names)}; was it written by a newer emodarts_nb?")
-    return cls(**{k: _tuples(v) for k, v in d.items()})
+    def value(k, v):
+        sub = hints.get(k)
+        return from_plain(sub, v, f"{what}.{k}") if is_dataclass(sub) and isinstance(v, dict) else _tuples(v)
+    return cls(**{k: value(k, v) for k, v in d.items()})
 
 # %% ../nbs/api/00_core.ipynb #4d83fee1
 def file_sha256(path, chunk: int = 1 << 20) -> str:
