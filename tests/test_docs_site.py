@@ -1,4 +1,4 @@
-"""The documentation site, checked in a real browser.
+r"""The documentation site, checked in a real browser.
 
 Builds the site with `tools/docs.sh` (or uses one already built: set EMODARTS_DOCS_SITE to its folder), serves it
 on 127.0.0.1 and opens every page in Debian's headless Chromium through Playwright. What it verifies:
@@ -285,3 +285,26 @@ def test_api_pages_have_parameter_tables(site, visited):
         heads = [t["head"] for t in visited[page]["tables"]]
         assert any("Default" in h or "Details" in h or "Type" in h for h in heads), f"{page}: no parameter table ({heads[:5]})"
     assert checked or site[1] != ".*"
+
+
+def test_a_failing_notebook_cell_fails_the_build(tmp_path):
+    "The docs build is where CI runs the notebooks as tests: a cell that raises fails it, naming notebook, cell and error."
+    import nbformat
+    src = tmp_path / "nbs"
+    (src / "tutorials").mkdir(parents=True)
+    for f in ("nbdev.yml", "_quarto.yml", "sidebar.yml"): (src / f).write_text((ROOT / "nbs" / f).read_text())
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Broken\n\n> a page whose second cell raises"),
+                                         nbformat.v4.new_code_cell("x = 1"),
+                                         nbformat.v4.new_code_cell("raise ValueError('this cell is broken')"),
+                                         nbformat.v4.new_code_cell("#| slow\nraise RuntimeError('a slow cell is not run')")])
+    nbformat.write(nb, src / "tutorials" / "99_broken.ipynb")
+    ok = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Fine\n\n> runs"),
+                                         nbformat.v4.new_code_cell("#| slow\nraise RuntimeError('a slow cell is not run')"),
+                                         nbformat.v4.new_code_cell("assert 1 + 1 == 2")])
+    nbformat.write(ok, src / "tutorials" / "98_fine.ipynb")
+    r = subprocess.run([str(Path(os.sys.executable)), "tools/docs_build.py", "proc", str(src), str(tmp_path / "proc")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0, r.stdout
+    assert "tutorials/99_broken.ipynb" in r.stderr and "this cell is broken" in r.stderr and "ValueError" in r.stderr
+    assert "a slow cell is not run" not in r.stderr                     # flagged cells are skipped, as nbdev-test does
+    assert "98_fine.ipynb" in r.stdout and "98_fine.ipynb: 0 s FAILED" not in r.stdout and (tmp_path / "proc" / "tutorials" / "98_fine.ipynb").exists()

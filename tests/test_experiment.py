@@ -78,6 +78,7 @@ def test_resume_after_kill_between_jobs(syn, grid, tmp_path):
     pd.testing.assert_frame_equal(df[SAME], grid[0][SAME])
 
 
+@pytest.mark.xdist_group("ray")   # one local Ray cluster at a time: two starting at once time out on 2 cores
 def test_ray_local_two_workers_same_table(syn, grid, tmp_path):
     import ray                                                     # part of the dev install: a missing one is a failure
     corpus, cache = syn

@@ -1,5 +1,6 @@
 """The EmoDB figures written by hand in the README (from nbs/index.ipynb) agree with the committed results file."""
 import re
+import pytest
 from pathlib import Path
 
 from emodarts_nb.experiment import read_results, paired_comparison, SUMMARY_FOLDS
@@ -58,6 +59,7 @@ def test_readme_egemaps_figures_match_their_results_csv():
     assert want in (ROOT / "README.md").read_text(), want
 
 
+@pytest.mark.xdist_group("ray")   # one local Ray cluster at a time (see test_experiment)
 def test_readme_report_command_runs(emodb, tmp_path):
     "The README's reproduce command, as written, on one fold with the tiny presets (the full run takes an hour)."
     import os, shlex, subprocess, sys

@@ -128,9 +128,8 @@ def own_links(cell):
 def make_procs():
     from fastcore.nbio import does_cell_eval, fm_default_eval
     from fastcore.basics import str2bool
-    from nbdev.config import get_config
     from nbdev.processors import FilterDefaults, exec_show_docs, add_links
-    flags = set(str(get_config().get("tst_flags", "") or "").split())
+    flags = page["flags"]
 
     class exec_all(exec_show_docs):
         "Like nbdev's `exec_show_docs`, but run every code cell a test run would run; outputs made static."
@@ -174,8 +173,10 @@ def process(src: Path):
 def proc(src: str, dst: str):
     global SRC, PROC
     from nbdev.doclinks import nbglob
+    from nbdev.config import get_config
     SRC, PROC = Path(src).resolve(), Path(dst).resolve()
-    page.update(url=site_url(), pages=module_pages(SRC), plain=unlinked_names())
+    page.update(url=site_url(), pages=module_pages(SRC), plain=unlinked_names(),
+                flags=set(str(get_config().get("tst_flags", "") or "").split()))   # read here, from the project's pyproject
     if PROC.exists(): shutil.rmtree(PROC)
     for f in SRC.rglob("*"):            # configuration, styles, images: as nbdev-proc-nbs copies them
         rel = f.relative_to(SRC)

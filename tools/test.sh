@@ -12,7 +12,7 @@ if [ -z "${EMODARTS_SHARED_DATA:-}" ] && [ -d "$ROOT/../shared/data" ]; then
 fi
 step() { printf '\n=== %s\n' "$*"; }
 
-step "1/4 notebooks, package and README in sync (nbdev-export, nbdev-clean, tools/readme.py change nothing)"
+step "1/3 notebooks, package and README in sync (nbdev-export, nbdev-clean, tools/readme.py change nothing)"
 snapshot() { git status --porcelain; git diff; }
 before=$(snapshot)
 nbdev-export
@@ -26,19 +26,20 @@ fi
 python tools/readme.py --check
 echo "in sync"
 
-step "2/4 notebooks as tests (nbdev-test)"
-nbdev-test --n-workers 2 --timing
-
-step "3/4 documentation site (tools/docs.sh: every notebook executed, rendered offline into _docs/, KaTeX and plotly bundled)"
+step "2/3 notebooks as tests, and the documentation site (tools/docs.sh)"
+# Every notebook runs once here: the docs build executes each code cell that `nbdev-test` would (same tst_flags,
+# same skip_exec) in a fresh kernel per notebook, and fails on the first cell that raises, naming the notebook, the
+# cell and the error, as nbdev-test does. Running nbdev-test as well would execute every notebook a second time.
+# The site is rendered offline into _docs/, KaTeX and plotly bundled.
 bash tools/docs.sh "$ROOT/_docs"
-# tests/test_docs_site.py (step 4) checks this build in Chromium: links (relative and to the own site) resolve,
+# tests/test_docs_site.py (step 3) checks this build in Chromium: links (relative and to the own site) resolve,
 # nothing loads from another host, maths typeset, no widget repr, every page keeps its opening text, nothing
 # clipped past the content column, padded tables, parameter tables on the API pages
 export EMODARTS_DOCS_SITE="$ROOT/_docs"
 
-step "4/4 pytest tests/"
+step "3/3 pytest tests/ (PYTEST_WORKERS processes, default: one per core; tests that start Ray share one)"
 set +e
-python -m pytest tests/ -q -rs -p no:cacheprovider
+python -m pytest tests/ -q -rs -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" --dist loadgroup --durations 15
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then echo "FAILED: pytest collected no tests (exit 5); tests/ must not be empty."; exit 1; fi
