@@ -34,10 +34,10 @@ def main():
     import torch
     from emodarts_nb.baselines import build_baseline
     from emodarts_nb.network import Network, flop_counter
-    from emodarts_nb.supernet import SpaceConfig, random_genotype
+    from emodarts_nb.supernet import random_genotype
     from emodarts_nb.train import get_train_config
     cfg = get_train_config("cpu")
-    shape, B, space = (64, 100), cfg.batch_size, SpaceConfig(**cfg.space)
+    shape, B, space = (64, 100), cfg.batch_size, cfg.space
     print(f"# reproduce: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '?')} {sys.executable} {' '.join(sys.argv)}")
     torch.manual_seed(0)
     models = {"baseline": build_baseline(cfg.baseline, 4, shape)}

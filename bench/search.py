@@ -89,15 +89,14 @@ def one_case(name: str, steps: int, orders) -> dict:
     "Time this checkout's (or PYTHONPATH's) supernet search steps at case `name`; runs in its own process."
     import torch, torch.nn.functional as F
     import emodarts_nb
-    from emodarts_nb.supernet import SuperNet, SpaceConfig, count_params
+    from emodarts_nb.supernet import SuperNet, count_params
     from emodarts_nb.architect import Architect
     preset, shape, batch, cfg = case_shape(name)
-    space = dict(cfg.space)
     torch.manual_seed(0)
-    model = SuperNet(SpaceConfig(**space), 4, shape)
+    model = SuperNet(cfg.space, 4, shape)  # a SpaceConfig (a dict of its fields in older checkouts)
     w_optim = torch.optim.SGD(model.weights(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
     batch_of = lambda b=batch: (torch.randn(b, 1, *shape), torch.randint(0, 4, (b,)))
-    out = dict(case=name, code=str(Path(emodarts_nb.__file__).parent), input=list(shape), batch=batch, C=space.get("C"),
+    out = dict(case=name, code=str(Path(emodarts_nb.__file__).parent), input=list(shape), batch=batch, C=model.space.C,
                threads=torch.get_num_threads(), weights_M=round(count_params(model) / 1e6, 2))
     def weight_step(b):
         w_optim.zero_grad()
@@ -129,9 +128,8 @@ def official_case(name: str, steps: int, orders, official: str) -> dict:
     sys.path.insert(0, str(Path(official) / "emoDARTS"))
     from models.search_cnn import SearchCNNController  # the official code's names
     from architect import Architect as OfficialArchitect
-    from emodarts_nb.supernet import SpaceConfig
     preset, shape, batch, cfg = case_shape(name)
-    sp = SpaceConfig(**cfg.space)  # its cells reduce at n//3 and 2n//3: ("normal", "reduce", "reduce", "normal") for 4
+    sp = cfg.space  # its cells reduce at n//3 and 2n//3: ("normal", "reduce", "reduce", "normal") for 4
     torch.manual_seed(0)
     model = SearchCNNController(1, sp.C, 4, len(sp.cnn_cells), nn.CrossEntropyLoss(), n_nodes=sp.nodes,
                                 device_ids=[0], n_layers_rnn=sp.seq_cells, n_nodes_rnn=sp.n_seq_nodes)

@@ -7,17 +7,18 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/config.html.md"""
 # %% ../nbs/api/20_config.ipynb #c8e99ff6
 from __future__ import annotations
 import copy
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .core import BadInputError, save_json, load_json, to_plain, from_plain
 from .baselines import BaselineConfig
-from .supernet import SPACES, SpaceConfig
+from .supernet import SpaceConfig, get_space
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig', 'validate', 'get_config',
-           'derive_kw', 'to_dict', 'from_dict', 'save_config', 'load_config', 'aux_skip_weight', 'beta_weight',
-           'TrainConfig', 'validate_train_config', 'get_train_config', 'train_config_dict', 'train_config_from_dict']
+__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig', 'validate', 'with_space',
+           'space_of', 'get_config', 'derive_kw', 'to_dict', 'from_dict', 'save_config', 'load_config', 'saved_form',
+           'aux_skip_weight', 'beta_weight', 'TrainConfig', 'validate_train_config', 'get_train_config',
+           'train_config_dict', 'train_config_from_dict']
 
 # %% ../nbs/api/20_config.ipynb #e797c07b
 STRATEGIES = ("first_order", "second_order", "joint", "sampling", "path_dropout", "random")
@@ -28,7 +29,7 @@ ALPHA_STEPS = ("first_order", "second_order", "joint")  # how alphas learn under
 class SearchConfig:
     "Every setting of one architecture search. Build with `get_config(preset, **overrides)`."
     preset: str = "cpu"
-    space: dict = field(default_factory=dict)  # keyword arguments of `supernet.SpaceConfig`
+    space: SpaceConfig = field(default_factory=SpaceConfig)  # the search space, PC-DARTS's `pc_k` included
     features: str = "cpu"                      # feature preset (`features.get_preset`)
     strategy: str = "first_order"
     alpha_step: str = "first_order"            # alpha updates under `sampling` / `path_dropout`
@@ -50,7 +51,6 @@ class SearchConfig:
     # defences against skip-connection collapse
     darts_minus: float = 0.0                   # DARTS-: auxiliary skip weight, decays linearly to 0 (0 = off)
     beta_darts: float = 0.0                    # beta-DARTS: final weight of the log-sum-exp regulariser (0 = off)
-    pc_k: int = 1                              # PC-DARTS: 1/k of the channels through the mixed op (1 = off)
     skip_stop: int | None = None               # stop when the normal cell keeps >= this many skip connections
     max_skip: int | dict | None = None         # derivation: at most this many skip_connect per cell (None = off)
     min_param: int | dict | None = None        # derivation: at least this many parameterised ops per cell
@@ -65,24 +65,34 @@ class SearchConfig:
 
 # %% ../nbs/api/20_config.ipynb #eba64349
 PRESETS: dict[str, dict] = {
-    "tiny": dict(space=dict(SPACES["tiny"]), features="cpu", epochs=2, batch_size=8, max_steps=3, random_n=2,
+    "tiny": dict(space=get_space("tiny"), features="cpu", epochs=2, batch_size=8, max_steps=3, random_n=2,
                  random_epochs=1),
-    "cpu": dict(space=dict(C=4, nodes=3, cnn_cells=("reduce", "normal", "reduce", "normal"), seq_cells=2, seq_nodes=2,
-                           seq_dim=32,
-                           cnn_ops=("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "dil_conv_3x3",
-                                    "none"),
-                           seq_ops=("lstm_1", "gru_1", "lstm_att_1", "skip_connect", "none")),
+    "cpu": dict(space=SpaceConfig(C=4, nodes=3, cnn_cells=("reduce", "normal", "reduce", "normal"), seq_cells=2,
+                                  seq_nodes=2, seq_dim=32,
+                                  cnn_ops=("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
+                                           "dil_conv_3x3", "none"),
+                                  seq_ops=("lstm_1", "gru_1", "lstm_att_1", "skip_connect", "none")),
                 features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02, batch_size=32, random_n=8, random_epochs=3),
-    "demo": dict(space=dict(SPACES["tiny"]), features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02, beta_darts=5.0,
+    "demo": dict(space=get_space("tiny"), features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02, beta_darts=5.0,
                  batch_size=16, max_skip=2, min_param=2),
-    "emodarts": dict(space=dict(SPACES["emodarts"]), features="emodarts", strategy="second_order", epochs=50,
-                     batch_size=64,
-                     weight_fraction=0.2),
+    "emodarts": dict(space=get_space("emodarts"), features="emodarts", strategy="second_order", epochs=50,
+                     batch_size=64, weight_fraction=0.2),
 }
 
 # %% ../nbs/api/20_config.ipynb #be447d96
 def _check(ok, what, reason, hint=""):
     if not ok: raise BadInputError(what, reason, hint)
+
+# %% ../nbs/api/20_config.ipynb #9ee167bc
+def _check_names(cls, keys, what: str):
+    names = sorted(f.name for f in fields(cls))
+    bad = sorted(set(keys) - set(names))
+    _check(not bad, f"{what} {bad}", f"not a {cls.__name__} field", f"fields are: {', '.join(names)}")
+
+# %% ../nbs/api/20_config.ipynb #0fec3f16
+def _check_space(space):
+    _check(isinstance(space, SpaceConfig), f"space={space!r}", "must be a supernet.SpaceConfig",
+           "build the configuration with get_config(preset, space=dict(...)) or pass space=SpaceConfig(...)")
 
 # %% ../nbs/api/20_config.ipynb #c97b3a27
 def validate(cfg: SearchConfig) -> SearchConfig:
@@ -93,7 +103,7 @@ def validate(cfg: SearchConfig) -> SearchConfig:
            f"use one of {', '.join(ALPHA_STEPS)}")
     _check(0 < cfg.weight_fraction < 1, f"weight_fraction={cfg.weight_fraction}", "must lie strictly between 0 and 1",
            "DARTS uses 0.5, the emoDARTS code 0.2")
-    for f in ("epochs", "batch_size", "pc_k", "topk", "random_n", "random_epochs"):
+    for f in ("epochs", "batch_size", "topk", "random_n", "random_epochs"):
         _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1, f"{f}={getattr(cfg, f)!r}",
                "must be an integer >= 1")
     _check(0 <= cfg.warmup_epochs <= cfg.epochs, f"warmup_epochs={cfg.warmup_epochs}",
@@ -111,21 +121,39 @@ def validate(cfg: SearchConfig) -> SearchConfig:
                               for n in (v.values() if isinstance(v, dict) else [v]))
         _check(ok, f"{f}={v!r}", "must be None, a whole number >= 0, or a dict of them per cell type",
                "for example 2, or {'seq': 2}")
-    _check(isinstance(cfg.space, dict), f"space={cfg.space!r}", "must be a dict of SpaceConfig fields")
-    try: SpaceConfig(**{**cfg.space, "pc_k": cfg.pc_k} if cfg.pc_k != 1 else cfg.space)  # the space checks itself
-    except TypeError as e: raise BadInputError(f"space={cfg.space}", f"not SpaceConfig fields ({e})",
-                                               "see emodarts_nb.supernet.SpaceConfig") from None
+    _check_space(cfg.space)   # a SpaceConfig has checked itself when it was built
     return cfg
+
+# %% ../nbs/api/20_config.ipynb #d3984c2e
+def with_space(space: SpaceConfig, over=None) -> SpaceConfig:
+    "`space` with the fields in the dict `over` replaced (checked again); `over` itself when it is a `SpaceConfig`."
+    if over is None: return space
+    if isinstance(over, SpaceConfig): return over
+    _check(isinstance(over, dict), f"space={over!r}", "must be a SpaceConfig or a dict of its fields",
+           "for example space=dict(C=8)")
+    _check_names(SpaceConfig, over, "space settings")
+    return replace(space, **over)
+
+# %% ../nbs/api/20_config.ipynb #f75a5984
+def _moved_pc_k(d: dict) -> dict:
+    "`d` (overrides, or a config dict of an older version) with a top-level `pc_k` moved into its `space`."
+    if "pc_k" not in d: return d
+    d = dict(d); pc, sp = d.pop("pc_k"), d.get("space") or {}
+    if pc == 1: return d                          # 1 (off) left the space's own pc_k as it was
+    return {**d, "space": replace(sp, pc_k=pc) if isinstance(sp, SpaceConfig) else {**sp, "pc_k": pc}}
+
+# %% ../nbs/api/20_config.ipynb #80c6bb5c
+def space_of(d: dict) -> SpaceConfig:
+    "The `SpaceConfig` of a config dict of any version (older ones kept `pc_k` beside a partial space)."
+    return from_plain(SpaceConfig, _moved_pc_k(d).get("space", {}), "config space")
 
 # %% ../nbs/api/20_config.ipynb #74453288
 def get_config(preset: str = "cpu", **overrides) -> SearchConfig:
-    "The preset's `SearchConfig` with `overrides` applied (`space` overrides are merged), validated."
+    "The preset's `SearchConfig` with `overrides` applied (a `space` dict merges into the preset's space), validated."
     _check(preset in PRESETS, f"preset={preset!r}", "unknown preset", f"use one of {', '.join(PRESETS)}")
-    kw = copy.deepcopy(PRESETS[preset])
-    names = {f.name for f in fields(SearchConfig)}
-    bad = sorted(set(overrides) - names)
-    _check(not bad, f"overrides {bad}", "not a SearchConfig field", f"fields are: {', '.join(sorted(names))}")
-    space = {**kw.pop("space", {}), **(overrides.pop("space", None) or {})}
+    kw, overrides = copy.deepcopy(PRESETS[preset]), _moved_pc_k(overrides)
+    _check_names(SearchConfig, overrides, "overrides")
+    space = with_space(kw.pop("space"), overrides.pop("space", None))
     return validate(SearchConfig(preset=preset, space=space, **{**kw, **overrides}))
 
 # %% ../nbs/api/20_config.ipynb #188fee92
@@ -140,14 +168,23 @@ def to_dict(cfg: SearchConfig) -> dict:
 
 # %% ../nbs/api/20_config.ipynb #49315fe4
 def from_dict(d: dict) -> SearchConfig:
-    "The `SearchConfig` written by `to_dict` (lists become tuples), validated."
-    return validate(from_plain(SearchConfig, d, "config"))
+    "The `SearchConfig` written by `to_dict` (or an older version: `pc_k` beside the space), validated."
+    return validate(from_plain(SearchConfig, _moved_pc_k(d), "config"))
 
 # %% ../nbs/api/20_config.ipynb #3e2a5479
 def save_config(cfg: SearchConfig, path) -> Path: return save_json(to_dict(cfg), path)
 
 # %% ../nbs/api/20_config.ipynb #24e45151
 def load_config(path) -> SearchConfig: return from_dict(load_json(path))
+
+# %% ../nbs/api/20_config.ipynb #c38f7b1b
+def saved_form(d: dict, path) -> dict:
+    "`d` (a config dict) with `space` and `pc_k` as the config.json at `path` wrote them, if it means the same space."
+    saved = load_json(path) if Path(path).exists() else {}
+    if "space" not in saved: return d
+    try: same = space_of(saved) == space_of(d)
+    except (BadInputError, TypeError): return d
+    return {**d, "space": saved["space"], **{k: saved[k] for k in ("pc_k",) if k in saved}} if same else d
 
 # %% ../nbs/api/20_config.ipynb #5fc03b1a
 def aux_skip_weight(cfg: SearchConfig, epoch: int) -> float:
@@ -164,7 +201,7 @@ def beta_weight(cfg: SearchConfig, epoch: int) -> float:
 class TrainConfig:
     "Every setting of one retraining run. Build with `get_train_config(preset, **overrides)`."
     preset: str = "cpu"
-    space: dict = field(default_factory=dict)     # `SpaceConfig` fields: the macro structure a genotype is built into
+    space: SpaceConfig = field(default_factory=SpaceConfig)  # the macro structure a genotype is built into
     baseline: dict = field(default_factory=dict)  # `BaselineConfig` fields, for the "baseline" model
     features: str = "cpu"                         # feature preset (`features.get_preset`)
     epochs: int = 30
@@ -191,12 +228,12 @@ class TrainConfig:
 # %% ../nbs/api/20_config.ipynb #c533121d
 def _train_presets():
     return {
-        "tiny": dict(space=dict(SPACES["tiny"]), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
+        "tiny": dict(space=get_space("tiny"), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
                      epochs=2, batch_size=8, max_steps=3, patience=None),
-        "cpu": dict(space=dict(PRESETS["cpu"]["space"]), baseline=dict(channels=(16, 32, 64), lstm_hidden=64),
+        "cpu": dict(space=PRESETS["cpu"]["space"], baseline=dict(channels=(16, 32, 64), lstm_hidden=64),
                     features="cpu",
                     epochs=20, batch_size=32, patience=10),
-        "emodarts": dict(space=dict(SPACES["emodarts"]), baseline=dict(channels=(32, 64, 128), lstm_hidden=128),
+        "emodarts": dict(space=get_space("emodarts"), baseline=dict(channels=(32, 64, 128), lstm_hidden=128),
                          features="emodarts", epochs=50, batch_size=64, patience=20),
     }
 TRAIN_PRESETS: dict[str, dict] = _train_presets()
@@ -218,9 +255,7 @@ def validate_train_config(cfg: TrainConfig) -> TrainConfig:
                "must be an integer >= 0 (0 = off)")
     _check(0 <= cfg.drop_path < 1, f"drop_path={cfg.drop_path}", "must lie in [0, 1)")
     _check(cfg.select in SELECT, f"select={cfg.select!r}", "unknown", f"use one of {', '.join(SELECT)}")
-    try: SpaceConfig(**cfg.space)
-    except TypeError as e: raise BadInputError(f"space={cfg.space}", f"not SpaceConfig fields ({e})",
-                                               "see emodarts_nb.supernet.SpaceConfig") from None
+    _check_space(cfg.space)
     bad = sorted(set(cfg.baseline) - {f.name for f in fields(BaselineConfig)})
     _check(not bad, f"baseline settings {bad}", "unknown", "see emodarts_nb.baselines.BaselineConfig")
     BaselineConfig(**cfg.baseline)
@@ -228,12 +263,12 @@ def validate_train_config(cfg: TrainConfig) -> TrainConfig:
 
 # %% ../nbs/api/20_config.ipynb #04b167f8
 def get_train_config(preset: str = "cpu", **overrides) -> TrainConfig:
-    "The preset's `TrainConfig` with `overrides` applied (`space` and `baseline` overrides are merged), validated."
+    "The preset's `TrainConfig` with `overrides` applied (`space` and `baseline` dicts are merged), validated."
     _check(preset in TRAIN_PRESETS, f"preset={preset!r}", "unknown preset", f"use one of {', '.join(TRAIN_PRESETS)}")
-    kw, names = copy.deepcopy(TRAIN_PRESETS[preset]), {f.name for f in fields(TrainConfig)}
-    bad = sorted(set(overrides) - names)
-    _check(not bad, f"overrides {bad}", "not a TrainConfig field", f"fields are: {', '.join(sorted(names))}")
-    for k in ("space", "baseline"): kw[k] = {**kw.get(k, {}), **(overrides.pop(k, None) or {})}
+    kw = copy.deepcopy(TRAIN_PRESETS[preset])
+    _check_names(TrainConfig, overrides, "overrides")
+    kw["space"] = with_space(kw["space"], overrides.pop("space", None))
+    kw["baseline"] = {**kw.get("baseline", {}), **(overrides.pop("baseline", None) or {})}
     return validate_train_config(TrainConfig(preset=preset, **{**kw, **overrides}))
 
 # %% ../nbs/api/20_config.ipynb #40db25ab

@@ -14,6 +14,7 @@ from fastcore.basics import patch
 
 from .core import BadInputError, EmodartsError, atomic_write
 from .genotypes import CELL_TYPES, Genotype
+from .supernet import as_space
 
 # %% auto #0
 __all__ = ['INSTALL_HINT', 'NODE_STYLE', 'CELL_TITLES', 'FORMATS', 'GraphvizNotFound', 'check_dot', 'edge_style', 'state_names',
@@ -143,9 +144,8 @@ def _box(g, name, label, color="white", **kw): g.node(name, label, fillcolor=col
 
 # %% ../nbs/api/32_graphs.ipynb #adca14aa
 def network_graph(genotype: Genotype, space=None, input_shape=None, n_classes: int | None = None) -> graphviz.Digraph:
-    "The whole network of `genotype` in `space` (a `supernet.SpaceConfig`, a dict, or None: the default space)."
-    from emodarts_nb.supernet import SpaceConfig
-    space = SpaceConfig(**space) if isinstance(space, dict) else (space or SpaceConfig())
+    "The whole network of `genotype` in `space` (a `supernet.SpaceConfig`, or None: the default space)."
+    space = as_space(space)
     for c in {*space.cnn_cells, *(["seq"] if space.seq_cells else [])}:
         if not getattr(genotype, c):
             raise BadInputError(f"genotype.{c}", "is empty but the space has such cells",

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from .core import BadInputError, load_json, to_plain
 from .genotypes import CELL_TYPES, Genotype, derive_genotype
 from .runs import ALPHA_COLUMNS, ALPHAS, CONFIG, GENOTYPES, HISTORY, SEARCH_FILES, is_done, read_lines, read_table
-from .supernet import SpaceConfig
+from .config import space_of
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'CHANGE_COLUMNS', 'SearchHistory', 'genotype_edges', 'describe_changes', 'is_param_free']
@@ -136,10 +136,8 @@ def ops(self: SearchHistory, cell) -> list[str]: return [str(o) for o in pd.uniq
 # %% ../nbs/api/30_history.ipynb #ad699f4b
 @patch(as_prop=True)
 def space(self: SearchHistory):
-    "The search space (`supernet.SpaceConfig`) of the config, or None without one."
-    if "space" not in self.config: return None
-    pc = self.config.get("pc_k", 1)
-    return SpaceConfig(**{**self.config["space"], **({"pc_k": pc} if pc != 1 else {})})
+    "The search space (`supernet.SpaceConfig`) of the config (of any version), or None without one."
+    return space_of(self.config) if "space" in self.config else None
 
 # %% ../nbs/api/30_history.ipynb #24458301
 @patch

@@ -15,7 +15,7 @@ from fastcore.basics import patch, patch_to
 from .core import BadInputError
 from .ops import CNN_OPS, SEQ_OPS, Identity, StdConv, FactorizedReduce, cat_channels, copy_stack_to
 from .genotypes import Genotype, cell_edges
-from .supernet import SpaceConfig, SuperNet, cnn_plan, input_hw, count_params
+from .supernet import SpaceConfig, SuperNet, as_space, cnn_plan, input_hw, count_params
 
 # %% auto #0
 __all__ = ['drop_path', 'Cell', 'SeqCell', 'Network', 'copy_weights', 'flop_counter', 'count_macs']
@@ -79,10 +79,10 @@ def _check_genotype(genotype: Genotype, space: SpaceConfig):
 # %% ../nbs/api/13_network.ipynb #295f8fa0
 class Network(nn.Module):
     "The discrete network of `genotype` in the macro structure of `space`."
-    def __init__(self, genotype: Genotype, space: SpaceConfig | dict | None = None, n_classes: int = 4,
+    def __init__(self, genotype: Genotype, space: SpaceConfig | None = None, n_classes: int = 4,
                  input_shape=(128, 128)):
         super().__init__()
-        space = SpaceConfig(**space) if isinstance(space, dict) else (space or SpaceConfig())
+        space = as_space(space)
         _check_genotype(genotype, space)
         self.genotype, self.space, self.n_classes, self.input_shape = genotype, space, n_classes, input_hw(input_shape)
         self.drop_path_prob = 0.0  # DARTS drop path on every non-identity edge during retraining

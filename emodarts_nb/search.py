@@ -14,17 +14,18 @@ from typing import Callable
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .core import BadInputError, seed_everything, default_device
-from .config import SearchConfig, get_config, to_dict, aux_skip_weight, beta_weight, derive_kw
+from .core import seed_everything, default_device
+from .config import (SearchConfig, get_config, to_dict, aux_skip_weight, beta_weight, derive_kw,
+                                saved_form)
 from .architect import Architect, beta_regulariser
 from .data import SearchData, load_fold, search_data as fold_search_data
 from .loops import batches, epoch_generators, n_steps, evaluate, check_loss, set_path_mode, SearchDiverged
 from .protocols import Fold, get_fold
 from .random_search import run_random
-from .runs import (CHECKPOINT, Records, SearchResult, fold_identity, is_done, read_result,
+from .runs import (CHECKPOINT, CONFIG, Records, SearchResult, fold_identity, is_done, read_result,
                               load_run_checkpoint, rng_state, save_run_checkpoint, set_rng_state, start_run,
                               write_result)
-from .supernet import SpaceConfig, SuperNet
+from .supernet import SuperNet
 
 # %% auto #0
 __all__ = ['STRATEGY_STEPS', 'LOOPS', 'build_supernet', 'strategy_steps', 'SearchState', 'setup', 'Step', 'train_epoch',
@@ -32,14 +33,8 @@ __all__ = ['STRATEGY_STEPS', 'LOOPS', 'build_supernet', 'strategy_steps', 'Searc
 
 # %% ../nbs/api/22_search.ipynb #7fe2db76
 def build_supernet(cfg: SearchConfig, n_classes: int, input_shape):
-    "The supernet of `cfg.space` (with `cfg.pc_k`) for `n_classes` and inputs (F, T)."
-    space = dict(cfg.space)
-    if cfg.pc_k != 1: space["pc_k"] = cfg.pc_k
-    try: sc = SpaceConfig(**space)
-    except TypeError as e:
-        raise BadInputError(f"space={space}", f"not valid SpaceConfig fields ({e})",
-                            "see emodarts_nb.supernet.SpaceConfig") from None
-    return SuperNet(sc, n_classes, tuple(input_shape))
+    "The supernet of `cfg.space` for `n_classes` and inputs (F, T)."
+    return SuperNet(cfg.space, n_classes, tuple(input_shape))
 
 # %% ../nbs/api/22_search.ipynb #937e829d
 STRATEGY_STEPS = {                # strategy: (alpha step, weight-path mode); None: the configuration's alpha_step
@@ -231,7 +226,8 @@ def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, pr
               until: int | None = None, callback: Callable | None = None,
               fold: dict | None = None) -> SearchResult | None:
     "The DARTS loop on prepared `data`, writing and resuming the run folder `out` (see `run_search`)."
-    run = start_run(out, "search", resume, config=to_dict(cfg), fold=fold, data=data.summary())
+    config = saved_form(to_dict(cfg), Path(out)/CONFIG)   # a folder of an older version keeps its config.json
+    run = start_run(out, "search", resume, config=config, fold=fold, data=data.summary())
     if resume and is_done(run): return read_result(run)
     st, t0 = setup(cfg, data, model_fn), time.time()
     start, best, stopped, rec = _start(cfg, st, run, resume)

@@ -6,7 +6,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/supernet.html.md"""
 
 # %% ../nbs/api/11_supernet.ipynb #6da159a4
 from __future__ import annotations
-import math
+import math, numbers
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields, replace
 
@@ -23,8 +23,8 @@ from .ops import CNN_OPS, SEQ_OPS, Zero, StdConv, FactorizedReduce, RNNStack, ca
 from .genotypes import Genotype, cell_edges, derive_genotype
 
 # %% auto #0
-__all__ = ['CNN_DEFAULT', 'SEQ_DEFAULT', 'SPACES', 'CHECKPOINT_FROM', 'SpaceConfig', 'get_space', 'channel_shuffle', 'MixedOp',
-           'frozen_stats', 'run_dag', 'SearchCell', 'SeqSearchCell', 'input_hw', 'cnn_plan', 'SuperNet',
+__all__ = ['CNN_DEFAULT', 'SEQ_DEFAULT', 'SPACES', 'CHECKPOINT_FROM', 'SpaceConfig', 'get_space', 'as_space', 'channel_shuffle',
+           'MixedOp', 'frozen_stats', 'run_dag', 'SearchCell', 'SeqSearchCell', 'input_hw', 'cnn_plan', 'SuperNet',
            'random_genotype', 'count_params']
 
 # %% ../nbs/api/11_supernet.ipynb #5c29e10e
@@ -67,7 +67,8 @@ def _validate_space(s: SpaceConfig):
     if wrong := [t for t in s.cnn_cells if t not in ("normal", "reduce")]:
         bad("cnn_cells", f"unknown cell types {wrong}", "use 'normal' or 'reduce'")
     for f in ("C", "stem_multiplier", "nodes", "seq_dim", "pc_k", "n_seq_nodes"):
-        if getattr(s, f) < 1: bad(f, f"is {getattr(s, f)}, must be at least 1")
+        v = getattr(s, f)
+        if not isinstance(v, numbers.Integral) or v < 1: bad(f, f"is {v!r}, must be a whole number of at least 1")
     if s.seq_cells < 0: bad("seq_cells", f"is {s.seq_cells}, must be 0 or more")
     if s.C % s.pc_k: bad("pc_k", f"{s.pc_k} does not divide C={s.C}", "pick a divisor of C")
 
@@ -83,6 +84,15 @@ def get_space(name: str, **overrides) -> SpaceConfig:
     "The named `SpaceConfig` ('tiny', 'cpu', 'emodarts') with `overrides`."
     if name not in SPACES: raise BadInputError(f"space {name!r}", "unknown", f"use one of {list(SPACES)}")
     return SpaceConfig(**{**SPACES[name], **overrides})
+
+# %% ../nbs/api/11_supernet.ipynb #5d48fb25
+def as_space(space: SpaceConfig | None) -> SpaceConfig:
+    "`space`, or the default `SpaceConfig` for None; anything else is a `BadInputError` that says how to build one."
+    if space is None: return SpaceConfig()
+    if not isinstance(space, SpaceConfig):
+        raise BadInputError(f"space={space!r}", "must be a SpaceConfig",
+                            "build one with get_space(name, **fields) or SpaceConfig(**fields)")
+    return space
 
 # %% ../nbs/api/11_supernet.ipynb #9ca2a1f2
 def channel_shuffle(x, groups: int):
@@ -236,9 +246,9 @@ def cnn_plan(space: SpaceConfig, Fq: int, concat: dict | None = None):
 # %% ../nbs/api/11_supernet.ipynb #92920720
 class SuperNet(nn.Module):
     "The emoDARTS supernet: stem, CNN search cells, maps -> time steps, sequential search cells, time mean, classifier."
-    def __init__(self, space: SpaceConfig | dict | None = None, n_classes: int = 4, input_shape=(128, 128)):
+    def __init__(self, space: SpaceConfig | None = None, n_classes: int = 4, input_shape=(128, 128)):
         super().__init__()
-        space = SpaceConfig(**space) if isinstance(space, dict) else (space or SpaceConfig())
+        space = as_space(space)
         self.space, self.n_classes, self.input_shape = space, n_classes, input_hw(input_shape)
         plan, C_out, F_out = cnn_plan(space, self.input_shape[0])
         C0 = space.stem_multiplier * space.C

@@ -175,3 +175,35 @@ def test_a_checkpoint_from_another_run_is_refused(tmp_path):
     (tmp_path / "a" / "checkpoint.pt").write_bytes(b"cut")
     with pytest.raises(BadInputError, match="delete this file to run this folder again"):
         run_search(get_config("tiny", epochs=3), data, tmp_path / "a", resume=True, progress=False, model_fn=toy_model)
+
+
+def _as_older_version(run, space_keys):
+    "Rewrite `run`'s config.json as versions before the typed space wrote it (a partial space, `pc_k` beside it) and re-key its checkpoint."
+    from emodarts_nb.core import load_json, save_json
+    from emodarts_nb.runs import save_run_checkpoint
+    d = load_json(run / "config.json")
+    d["pc_k"] = d["space"].pop("pc_k")
+    d["space"] = {k: v for k, v in d["space"].items() if k in space_keys}
+    save_json(d, run / "config.json")
+    if (run / "checkpoint.pt").exists():
+        save_run_checkpoint(run, **{k: v for k, v in load_checkpoint(run / "checkpoint.pt").items() if k != "key"})
+    return d
+
+
+def test_a_run_folder_of_an_older_version_loads_and_resumes_to_the_same_search(tmp_path):
+    "config.json with `pc_k` at the top and a partial space: from_dict, SearchHistory and resume read it as today's config."
+    from emodarts_nb.config import from_dict
+    from emodarts_nb.core import load_json
+    from emodarts_nb.history import SearchHistory
+    from emodarts_nb.supernet import SPACES
+    cfg, data = get_config("tiny", epochs=2, space=dict(pc_k=2)), toy_search_data(shape=(16, 12))
+    full = run_search(cfg, data, tmp_path / "full", progress=False)
+    assert run_search(cfg, data, tmp_path / "old", progress=False, until=1) is None
+    old = _as_older_version(tmp_path / "old", SPACES["tiny"])
+    assert from_dict(old) == cfg and SearchHistory.from_run(tmp_path / "old").space == cfg.space
+    res = run_search(cfg, data, tmp_path / "old", resume=True, progress=False)
+    assert res.genotype == full.genotype
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "old" / "alphas.csv"), pd.read_csv(tmp_path / "full" / "alphas.csv"))
+    assert load_json(tmp_path / "old" / "config.json") == old          # the folder keeps the file it was made with
+    with pytest.raises(Exception, match="pc_k"):                        # another pc_k is still another run
+        run_search(get_config("tiny", epochs=2), data, tmp_path / "old", resume=True, progress=False)

@@ -250,7 +250,9 @@ def test_one_hot_supernet_equals_network(seed, share):
 def test_dataclass_space_and_device():
     sp = SpaceConfig(**{**tiny().to_dict(), "cnn_cells": ["normal", "reduce"]})  # lists, as from JSON
     assert sp == tiny()
-    net = SuperNet(sp.to_dict(), 3, (1, *SHAPE)).to("cpu")
+    with pytest.raises(BadInputError, match="build one with get_space"):
+        SuperNet(sp.to_dict(), 3, (1, *SHAPE))                      # a dict of fields is not a space
+    net = SuperNet(sp, 3, (1, *SHAPE)).to("cpu")
     assert net(torch.randn(1, 1, *SHAPE)).shape == (1, 3)
     if torch.cuda.is_available():
         net = net.cuda(); net.set_path_mode("sample")

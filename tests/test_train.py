@@ -6,7 +6,7 @@ import numpy as np, pandas as pd, pytest, torch
 
 from emodarts_nb.data import Part
 from emodarts_nb.runs import load_checkpoint
-from emodarts_nb.supernet import SpaceConfig, random_genotype
+from emodarts_nb.supernet import random_genotype
 from emodarts_nb.testing import toy_fold_data
 from emodarts_nb.predict import load_model, predict_arrays
 from emodarts_nb.train import get_train_config, run_retrain, part_probs, retrain
@@ -19,16 +19,16 @@ SCRIPT = textwrap.dedent("""
     import os, sys, torch
     from emodarts_nb.testing import toy_fold_data
     from emodarts_nb.train import get_train_config, run_retrain
-    from emodarts_nb.supernet import SpaceConfig, random_genotype
+    from emodarts_nb.supernet import random_genotype
     cfg = get_train_config("tiny", epochs=6, max_steps=None, batch_size=8)
     fd = toy_fold_data(shape=(16, 12), n=(36, 9, 9), segments=2)
-    spec = "baseline" if sys.argv[2] == "baseline" else random_genotype(SpaceConfig(**cfg.space), generator=torch.Generator().manual_seed(1))
+    spec = "baseline" if sys.argv[2] == "baseline" else random_genotype(cfg.space, generator=torch.Generator().manual_seed(1))
     run_retrain(spec, cfg, fd, sys.argv[1], resume="--resume" in sys.argv and os.path.isdir(sys.argv[1]), progress=False)  # killed before any folder: start
 """)
 
 
 def _genotype(cfg, seed=1):
-    return random_genotype(SpaceConfig(**cfg.space), generator=torch.Generator().manual_seed(seed))
+    return random_genotype(cfg.space, generator=torch.Generator().manual_seed(seed))
 
 
 def _same_weights(a, b):
@@ -175,3 +175,22 @@ def test_cli_retrain_baseline_on_the_synthetic_corpus(tmp_path, emodarts_cmd):
     r = subprocess.run([emodarts_cmd, "retrain", "--genotype", str(tmp_path / "nope.json"), "--corpus", "synthetic"],
                        env=ENV, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert r.returncode == 2 and "neither 'baseline'" in r.stderr
+
+
+def test_a_retraining_folder_of_an_older_version_resumes_and_loads(tmp_path):
+    "config.json with a partial space (versions before the typed space): resume returns the same run, load_model rebuilds it."
+    from emodarts_nb.core import load_json, save_json
+    from emodarts_nb.runs import save_run_checkpoint
+    from emodarts_nb.supernet import SPACES
+    from emodarts_nb.synthetic import make_synthetic
+    syn = make_synthetic(tmp_path / "syn", n_speakers=4, n_per_class=2, classes=("neutral", "angry"), seconds=(0.5, 1.0))
+    cfg, run = get_train_config("tiny", cache_dir=str(tmp_path / "cache")), tmp_path / "run"
+    first = retrain(_genotype(cfg), cfg, syn, 0, run, progress=False)
+    old = load_json(run / "config.json")
+    old["space"] = {k: v for k, v in old["space"].items() if k in SPACES["tiny"]}
+    save_json(old, run / "config.json")
+    save_run_checkpoint(run, **{k: v for k, v in load_checkpoint(run / "checkpoint.pt").items() if k != "key"})
+    again = retrain(_genotype(cfg), cfg, syn, 0, run, resume=True, progress=False)
+    assert again.metrics == first.metrics and load_json(run / "config.json") == old
+    tm = load_model(run)
+    assert tm.labels == ("neutral", "angry") and tm.model.space == cfg.space   # weights loaded into the same network
