@@ -20,6 +20,7 @@ RECIPES = {                                     # name: fields of the `cpu` feat
     "cpu": {},                                                              # first 3 s of each utterance
     "whole": dict(max_seconds=None, segment_seconds=3.0, segment_hop_seconds=1.5),   # every 3-s segment, averaged
     "whole_d2": dict(max_seconds=None, segment_seconds=3.0, segment_hop_seconds=1.5, deltas=2),  # + Δ, ΔΔ
+    "whole_d2_40": dict(max_seconds=None, segment_seconds=3.0, segment_hop_seconds=1.5, deltas=2, n_mels=40),  # as ACRNN
     "whole_2s": dict(max_seconds=None, segment_seconds=2.0, segment_hop_seconds=1.0),
 }
 
