@@ -13,11 +13,11 @@ import torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .core import seed_everything, default_device
-from .config import SearchConfig, saved_form, to_dict
+from .config import SearchConfig, from_dict, to_dict
 from .data import SearchData
 from .loops import batches, check_loss, epoch_generators, evaluate, n_steps
 from .network import Network
-from .runs import (CANDIDATE_COLUMNS, CHECKPOINT, CONFIG, GENOTYPES, HISTORY, SearchResult, is_done,
+from .runs import (CANDIDATE_COLUMNS, CHECKPOINT, GENOTYPES, HISTORY, SearchResult, is_done,
                               load_run_checkpoint,
                               read_result, save_run_checkpoint, start_run, write_lines, write_result, write_table)
 from .supernet import random_genotype
@@ -80,8 +80,7 @@ def _save_candidates(cfg, run, rows, i):
 def run_random(cfg: SearchConfig, data: SearchData, out, resume: bool = False, progress: bool = True, net_fn=None,
                fold: dict | None = None) -> SearchResult:
     "Random search: `random_n` uniform candidates, each trained briefly; the best on the valid part wins."
-    config = saved_form(to_dict(cfg), Path(out)/CONFIG)   # a folder of an older version keeps its config.json
-    run = start_run(out, "search", resume, config=config, fold=fold, data=data.summary())
+    run = start_run(out, "search", resume, from_dict, config=to_dict(cfg), fold=fold, data=data.summary())
     if resume and is_done(run): return read_result(run)
     rows = load_run_checkpoint(run)["rows"] if resume and (run/CHECKPOINT).exists() else []
     t0 = time.time()

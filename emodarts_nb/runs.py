@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib, json, random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np, pandas as pd, torch
 from fastcore.basics import patch
 
-from .core import BadInputError, atomic_write, save_json, load_json
+from .core import BadInputError, atomic_write, save_json, load_json, to_plain
 from .features import NormStats
 from .genotypes import Genotype
 
@@ -122,11 +123,25 @@ def _short(v) -> str:
 # %% ../nbs/api/15_runs.ipynb #a2253b69
 def differences(saved: dict, given: dict, ignore=()) -> list[tuple]:
     "(field, saved value, given value) of every field both dicts hold with different values, `ignore` left out."
-    given = _plain(given)
-    return [(k, saved[k], v) for k, v in given.items() if k not in ignore and k in saved and saved[k] != v]
+    given, out = _plain(given), []
+    for k, v in given.items():
+        if k in ignore or k not in saved or saved[k] == v: continue
+        if isinstance(v, dict) and isinstance(saved[k], dict):          # a nested setting: name it as space.pc_k
+            out += [(f"{k}.{f}", old, new) for f, old, new in differences(saved[k], v)]
+        else: out.append((k, saved[k], v))
+    return out
+
+# %% ../nbs/api/15_runs.ipynb #00926902
+def _read_config(read_config: Callable | None, d: dict, path) -> dict:
+    "`d` as `read_config` reads it, back as plain data (`d` itself without a reader); an unreadable saved file named."
+    if read_config is None: return _plain(d)
+    try: return to_plain(read_config(d))
+    except BadInputError as e:
+        raise BadInputError(path, f"cannot be read as a configuration of this version ({e})",
+                            "start a new run folder (--out)") from None
 
 # %% ../nbs/api/15_runs.ipynb #42d63530
-def check_resume(run, kind: str, resume: bool, **given):
+def check_resume(run, kind: str, resume: bool, read_config: Callable | None = None, **given):
     "Refuse to start over a run, to resume what is not there, or to resume with a change to what is computed."
     run = Path(run)
     if resume and not run.is_dir():
@@ -138,20 +153,25 @@ def check_resume(run, kind: str, resume: bool, **given):
     for stem, new in given.items():
         path = run/f"{stem}.json"
         if not resume or new is None or not path.exists(): continue
-        for k, old, v in differences(load_json(path), new, UNCOMPUTED if stem == "config" else ()):
+        read = (lambda d: _read_config(read_config, d, path)) if stem == "config" else _plain
+        for k, old, v in differences(read(load_json(path)), read(new), UNCOMPUTED if stem == "config" else ()):
             raise BadInputError(path,
                                 f"the {kind} was made with {k}={_short(old)}; resuming it with {k}={_short(v)} would "
                                 f"mix two runs",
                                 f"resume with {k}={_short(old)}, or start a new run folder (--out) for {k}={_short(v)}")
 
 # %% ../nbs/api/15_runs.ipynb #6e3a049c
-def start_run(run, kind: str, resume: bool, **given) -> Path:
+def start_run(run, kind: str, resume: bool, read_config: Callable | None = None, **given) -> Path:
     "`check_resume`, then create the folder and write each of `given` as `<name>.json` (config, fold, data)."
-    check_resume(run, kind, resume, **given)
+    check_resume(run, kind, resume, read_config, **given)
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
     for stem, d in given.items():
-        if d is not None: save_json(_plain(d), run/f"{stem}.json")
+        if d is None: continue
+        d, path = _plain(d), run/f"{stem}.json"
+        if resume and path.exists():          # it means the same: keep its wording, and so the key of its checkpoints
+            d = {**load_json(path), **{k: d[k] for k in UNCOMPUTED if k in d}}
+        save_json(d, path)
     return run
 
 # %% ../nbs/api/15_runs.ipynb #b5e84c36

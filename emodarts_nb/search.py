@@ -15,14 +15,14 @@ import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .core import seed_everything, default_device
-from .config import (SearchConfig, get_config, to_dict, aux_skip_weight, beta_weight, derive_kw,
-                                saved_form)
+from .config import (SearchConfig, get_config, to_dict, from_dict, aux_skip_weight, beta_weight,
+                                derive_kw)
 from .architect import Architect, beta_regulariser
 from .data import SearchData, load_fold, search_data as fold_search_data
 from .loops import batches, epoch_generators, n_steps, evaluate, check_loss, set_path_mode, SearchDiverged
 from .protocols import Fold, get_fold
 from .random_search import run_random
-from .runs import (CHECKPOINT, CONFIG, Records, SearchResult, fold_identity, is_done, read_result,
+from .runs import (CHECKPOINT, Records, SearchResult, fold_identity, is_done, read_result,
                               load_run_checkpoint, rng_state, save_run_checkpoint, set_rng_state, start_run,
                               write_result)
 from .supernet import SuperNet
@@ -226,8 +226,7 @@ def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, pr
               until: int | None = None, callback: Callable | None = None,
               fold: dict | None = None) -> SearchResult | None:
     "The DARTS loop on prepared `data`, writing and resuming the run folder `out` (see `run_search`)."
-    config = saved_form(to_dict(cfg), Path(out)/CONFIG)   # a folder of an older version keeps its config.json
-    run = start_run(out, "search", resume, config=config, fold=fold, data=data.summary())
+    run = start_run(out, "search", resume, from_dict, config=to_dict(cfg), fold=fold, data=data.summary())
     if resume and is_done(run): return read_result(run)
     st, t0 = setup(cfg, data, model_fn), time.time()
     start, best, stopped, rec = _start(cfg, st, run, resume)

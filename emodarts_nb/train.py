@@ -16,13 +16,13 @@ from tqdm.auto import tqdm
 from .core import BadInputError, EmodartsError, save_json, load_json, to_plain, from_plain, seed_everything, default_device
 from .baselines import build_baseline
 from .config import (SELECT, TRAIN_PRESETS, TrainConfig, get_train_config, train_config_dict,
-                                train_config_from_dict, validate_train_config, saved_form)
+                                train_config_from_dict, validate_train_config)
 from .data import FoldData, class_weights, load_fold
 from .genotypes import Genotype, parse_genotype
 from .metrics import evaluate_predictions, wa, ua, model_size
 from .network import Network
 from .protocols import Fold, get_fold
-from .runs import (CHECKPOINT, CONFIG, DATA, HISTORY, METRICS, MODEL, MODEL_INFO, PREDICTIONS, TRAIN_COLUMNS,
+from .runs import (CHECKPOINT, DATA, HISTORY, METRICS, MODEL, MODEL_INFO, PREDICTIONS, TRAIN_COLUMNS,
                               TrainResult,
                               fold_identity, is_done, load_run_checkpoint, norm_to_dict, read_train_result,
                               rng_state, save_checkpoint, save_run_checkpoint, set_rng_state, start_run, write_done,
@@ -305,8 +305,8 @@ def run_retrain(model_spec, cfg: TrainConfig, fd, out, resume: bool = False, pro
     _check(len(fd["train"]) > 0, f"fold {fd.fold.name!r}", "has an empty train part")
     _check(len(fd["valid"]) > 0, f"fold {fd.fold.name!r}", "has no valid part: model selection needs one",
            "use a protocol with valid speakers (valid_speakers >= 1)")
-    config = saved_form(train_config_dict(cfg), Path(out)/CONFIG)   # a folder of an older version keeps its config.json
-    run = start_run(out, "retraining run", resume, config=config, fold=fold, data=_part_sizes(fd))
+    run = start_run(out, "retraining run", resume, train_config_from_dict, config=train_config_dict(cfg), fold=fold,
+                    data=_part_sizes(fd))
     if resume and is_done(run): return read_train_result(run)
     save_json(_model_info(spec, cfg, fd, norm if norm is not None else fd.norm), run/MODEL_INFO)
     st, t0 = setup_training(spec, cfg, fd), time.time()
