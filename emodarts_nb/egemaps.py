@@ -15,7 +15,6 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from fastcore.basics import patch
-from sklearn.svm import LinearSVC
 from tqdm.auto import tqdm
 
 from .audio import audio_problems, read_audio
@@ -158,6 +157,7 @@ REFITS = ("train", "train+valid")
 
 def linear_svm(C: float, seed: int = 0) -> LinearSVC:
     "A class-balanced linear SVM (scikit-learn's `LinearSVC`: one-vs-rest, squared hinge)."
+    from sklearn.svm import LinearSVC   # here, not at the top: importing scikit-learn takes seconds
     return LinearSVC(C=C, class_weight="balanced", max_iter=10_000, random_state=seed)
 
 def choose_C(train: XY, valid: XY, grid=C_GRID, seed: int = 0) -> tuple[float, dict]:

@@ -7,7 +7,6 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/metrics.html.md"""
 # %% ../nbs/api/40_metrics.ipynb #6b3bc83e
 from __future__ import annotations
 import numpy as np, pandas as pd, torch
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 
 from .core import BadInputError
 
@@ -25,18 +24,21 @@ def _arrays(y, p):
 
 def wa(y, p) -> float:
     "Weighted accuracy: the share of correct predictions (overall accuracy)."
+    from sklearn.metrics import accuracy_score   # on first use: it takes seconds to import
     y, p = _arrays(y, p)
     return float(accuracy_score(y, p))
 
 # %% ../nbs/api/40_metrics.ipynb #f99f3a3e
 def recalls(y, p, labels=None) -> dict:
     "{class: recall} over `labels` (default: the classes present in y); a listed class absent from y gets 0."
+    from sklearn.metrics import recall_score   # on first use: it takes seconds to import
     y, p = _arrays(y, p)
     ks = np.unique(y) if labels is None else list(labels)
     return {k: float(r) for k, r in zip(ks, recall_score(y, p, labels=ks, average=None, zero_division=0))}
 
 def ua(y, p, labels=None) -> float:
     "Unweighted accuracy: the mean per-class recall over the whole part (classes present in y, or `labels`)."
+    from sklearn.metrics import recall_score   # on first use: it takes seconds to import
     y, p = _arrays(y, p)
     ks = np.unique(y) if labels is None else list(labels)
     return float(recall_score(y, p, labels=ks, average="macro", zero_division=0))
@@ -44,6 +46,7 @@ def ua(y, p, labels=None) -> float:
 # %% ../nbs/api/40_metrics.ipynb #be1a12f2
 def confusion(y, p, n_classes: int | None = None) -> np.ndarray:
     "Confusion matrix (n, n) of int64: rows true class, columns predicted class (integer labels 0..n-1)."
+    from sklearn.metrics import confusion_matrix   # on first use: it takes seconds to import
     y, p = _arrays(y, p)
     n = int(max(y.max(), p.max()) + 1) if n_classes is None else n_classes
     if y.min() < 0 or p.min() < 0 or max(y.max(), p.max()) >= n:
@@ -52,6 +55,7 @@ def confusion(y, p, n_classes: int | None = None) -> np.ndarray:
 
 def macro_f1(y, p, labels=None) -> float:
     "Mean F1 over `labels` (default: the classes present in y or p); 0 where precision and recall are both 0."
+    from sklearn.metrics import f1_score   # on first use: it takes seconds to import
     y, p = _arrays(y, p)
     ks = np.union1d(np.unique(y), np.unique(p)) if labels is None else list(labels)
     return float(f1_score(y, p, labels=ks, average="macro", zero_division=0))
