@@ -16,7 +16,7 @@ from .supernet import SpaceConfig, get_space
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'ALPHA_STEPS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig', 'validate', 'with_space',
-           'space_of', 'get_config', 'derive_kw', 'to_dict', 'from_dict', 'save_config', 'load_config', 'saved_form',
+           'space_of', 'get_config', 'derive_kw', 'to_dict', 'from_dict', 'save_config', 'load_config',
            'aux_skip_weight', 'beta_weight', 'TrainConfig', 'validate_train_config', 'get_train_config',
            'train_config_dict', 'train_config_from_dict']
 
@@ -176,15 +176,6 @@ def save_config(cfg: SearchConfig, path) -> Path: return save_json(to_dict(cfg),
 
 # %% ../nbs/api/20_config.ipynb #24e45151
 def load_config(path) -> SearchConfig: return from_dict(load_json(path))
-
-# %% ../nbs/api/20_config.ipynb #c38f7b1b
-def saved_form(d: dict, path) -> dict:
-    "`d` (a config dict) with `space` and `pc_k` as the config.json at `path` wrote them, if it means the same space."
-    saved = load_json(path) if Path(path).exists() else {}
-    if "space" not in saved: return d
-    try: same = space_of(saved) == space_of(d)
-    except (BadInputError, TypeError): return d
-    return {**d, "space": saved["space"], **{k: saved[k] for k in ("pc_k",) if k in saved}} if same else d
 
 # %% ../nbs/api/20_config.ipynb #5fc03b1a
 def aux_skip_weight(cfg: SearchConfig, epoch: int) -> float:
