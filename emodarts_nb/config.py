@@ -73,8 +73,8 @@ PRESETS: dict[str, dict] = {
                                            "dil_conv_3x3", "none"),
                                   seq_ops=("lstm_1", "gru_1", "lstm_att_1", "skip_connect", "none")),
                 features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02, batch_size=32, random_n=8, random_epochs=3),
-    "demo": dict(space=get_space("tiny"), features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02, beta_darts=5.0,
-                 batch_size=16, max_skip=2, min_param=2),
+    "demo": dict(space=get_space("tiny", C=8), features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02,
+                 beta_darts=5.0, batch_size=8, max_skip=2, min_param=2),
     "emodarts": dict(space=get_space("emodarts"), features="emodarts", strategy="second_order", epochs=50,
                      batch_size=64, weight_fraction=0.2),
 }
