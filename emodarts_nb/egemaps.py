@@ -155,8 +155,9 @@ def fold_matrices(corpus: Corpus, fold: Fold, feats: dict, strict: bool = True) 
 C_GRID = tuple(float(c) for c in np.logspace(-3, 1, 9))   # 0.001, 0.0032, 0.01, ... 10
 REFITS = ("train", "train+valid")
 
-def linear_svm(C: float, seed: int = 0) -> LinearSVC:
-    "A class-balanced linear SVM (scikit-learn's `LinearSVC`: one-vs-rest, squared hinge)."
+def linear_svm(C: float, seed: int = 0):
+    "A class-balanced linear SVM, an unfitted `sklearn.svm.LinearSVC` (one-vs-rest, squared hinge)."
+    # no return annotation: scikit-learn is imported on first use, and show_doc resolves annotations
     from sklearn.svm import LinearSVC   # here, not at the top: importing scikit-learn takes seconds
     return LinearSVC(C=C, class_weight="balanced", max_iter=10_000, random_state=seed)
 
@@ -191,7 +192,7 @@ def egemaps_fold(corpus: Corpus, fold: Fold, cache_dir=None, strict: bool = True
     return parts
 
 # %% ../nbs/api/45_egemaps.ipynb #68693357
-def refit_and_predict(parts: dict, C: float, seed: int = 0, refit: str = "train") -> tuple[LinearSVC, dict]:
+def refit_and_predict(parts: dict, C: float, seed: int = 0, refit: str = "train") -> tuple:
     "The SVM with this C fitted on `refit` ('train' or 'train+valid'), and its predictions {valid, test}."
     if refit not in REFITS: raise BadInputError(f"refit={refit!r}", "unknown", f"use one of {REFITS}")
     fit = [parts[p] for p in refit.split("+")]
@@ -199,7 +200,7 @@ def refit_and_predict(parts: dict, C: float, seed: int = 0, refit: str = "train"
     return clf, {p: clf.predict(parts[p].x) for p in ("valid", "test")}
 
 # %% ../nbs/api/45_egemaps.ipynb #de954d8e
-def _metrics(corpus: Corpus, parts: dict, pred: dict, clf: LinearSVC, C: float, scores: dict, refit: str) -> dict:
+def _metrics(corpus: Corpus, parts: dict, pred: dict, clf, C: float, scores: dict, refit: str) -> dict:
     "What metrics.json holds."
     ev = {p: evaluate_predictions(parts[p].y, pred[p], corpus.labels) for p in pred}
     return dict(method="egemaps_svm", select="valid_ua", C=C, valid_ua={f"{c:g}": s for c, s in scores.items()},
