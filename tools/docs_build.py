@@ -182,7 +182,10 @@ def proc(src: str, dst: str):
         rel = f.relative_to(SRC)
         if f.is_file() and f.suffix != ".ipynb" and not any(p[0] == "." or p in ("_proc", "_docs", "_site") for p in rel.parts):
             (PROC/rel).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(f, PROC/rel)
-    nbs = sorted(nbglob(SRC, func=Path, skip_folder_re=r"^[_.]"))
+    # the long ones first (the tutorials, last first, then the explanations), so that the short API notebooks fill
+    # the other workers' time instead of one worker running the longest notebook alone at the end
+    group = lambda p: 0 if "tutorials" in p.parts else 1 if "explanations" in p.parts else 2
+    nbs = sorted(sorted(nbglob(SRC, func=Path, skip_folder_re=r"^[_.]"), reverse=True), key=group)
     # one fresh process per notebook (forked: nothing is imported twice); one that dies fails the build, never hangs it
     ctx, jobs = mp.get_context("fork"), int(os.environ.get("DOCS_JOBS", "2"))
     def child(nb, w): w.send(process(nb)); w.close()
