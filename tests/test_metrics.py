@@ -88,10 +88,10 @@ def test_equal_to_scikit_learn(seed):
 
 
 def test_the_package_calls_scikit_learn(monkeypatch):
-    "WA, UA, recalls and macro-F1 come from sklearn.metrics: a stubbed library shows through."
-    import emodarts_nb.metrics as M
-    monkeypatch.setattr(M, "accuracy_score", lambda y, p: 0.125)
-    monkeypatch.setattr(M, "recall_score", lambda y, p, **k: 0.25 if k["average"] == "macro" else np.full(len(k["labels"]), .5))
-    monkeypatch.setattr(M, "f1_score", lambda y, p, **k: 0.75)
+    "WA, UA, recalls and macro-F1 come from sklearn.metrics (imported on first use): a stubbed library shows through."
+    import sklearn.metrics as S, emodarts_nb.metrics as M
+    monkeypatch.setattr(S, "accuracy_score", lambda y, p: 0.125)
+    monkeypatch.setattr(S, "recall_score", lambda y, p, **k: 0.25 if k["average"] == "macro" else np.full(len(k["labels"]), .5))
+    monkeypatch.setattr(S, "f1_score", lambda y, p, **k: 0.75)
     y, p = [0, 1, 1], [0, 1, 0]
     assert (M.wa(y, p), M.ua(y, p), M.macro_f1(y, p), M.recalls(y, p)) == (0.125, 0.25, 0.75, {0: 0.5, 1: 0.5})
