@@ -41,7 +41,6 @@ def test_mixdown_is_channel_mean(tmp_path):
 
 
 @pytest.mark.parametrize("sr0,sr", [(8000, 16000), (44100, 16000), (16000, 32750), (48000, 22050), (22050, 22050)])
-@pytest.mark.xdist_group("librosa")   # librosa's first call takes ~17 s: one worker pays it (test_features)
 def test_resampling_matches_librosa_load(tmp_path, sr0, sr):
     librosa = pytest.importorskip("librosa")
     p = tmp_path / "r.wav"
@@ -52,7 +51,6 @@ def test_resampling_matches_librosa_load(tmp_path, sr0, sr):
     np.testing.assert_allclose(ours, ref, atol=1e-6)
 
 
-@pytest.mark.xdist_group("librosa")   # librosa's first call takes ~17 s: one worker pays it (test_features)
 def test_real_emodb_file_equals_librosa_load(emodb):
     librosa = pytest.importorskip("librosa")
     p = sorted(emodb.glob("*.wav"))[0]

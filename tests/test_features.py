@@ -7,7 +7,6 @@ from emodarts_nb.features import (FeatureConfig, apply_norm, cut_segments, delta
                                   get_preset, mel_filterbank, n_features, n_frames, power_spectrogram, power_to_db, vowel)
 
 librosa = pytest.importorskip("librosa")
-pytestmark = pytest.mark.xdist_group("librosa")   # with test_audio's librosa tests: its first resampling call takes ~17 s, paid by one worker
 
 
 @pytest.mark.parametrize("sr,n_fft,n_mels,fmin,fmax", [(32750, 2048, 128, 0, None), (16000, 512, 64, 50, 8000),
