@@ -186,6 +186,11 @@ def proc(src: str, dst: str):
     # the other workers' time instead of one worker running the longest notebook alone at the end
     group = lambda p: 0 if "tutorials" in p.parts else 1 if "explanations" in p.parts else 2
     nbs = sorted(sorted(nbglob(SRC, func=Path, skip_folder_re=r"^[_.]"), reverse=True), key=group)
+    # imported once here, before forking, so that each notebook's process starts with them loaded
+    import importlib, pkgutil, emodarts_nb, IPython.core.interactiveshell, torch, pandas, plotly.graph_objects  # noqa
+    for m in pkgutil.iter_modules(emodarts_nb.__path__):
+        try: importlib.import_module(f"emodarts_nb.{m.name}")
+        except Exception: pass                  # the notebook that imports it reports the error
     # one fresh process per notebook (forked: nothing is imported twice); one that dies fails the build, never hangs it
     ctx, jobs = mp.get_context("fork"), int(os.environ.get("DOCS_JOBS", "2"))
     def child(nb, w): w.send(process(nb)); w.close()
