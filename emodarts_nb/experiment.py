@@ -21,7 +21,6 @@ from .corpus import Corpus, load_corpus
 from .egemaps import egemaps_job
 from .metrics import summarise_folds, summary_table
 from .protocols import get_fold, make_folds
-from scipy.stats import permutation_test
 
 from .runs import DONE, METRICS, PREDICTIONS, is_done
 from .search import search, short_genotype
@@ -318,6 +317,7 @@ def read_results(path) -> pd.DataFrame:
 # %% ../nbs/api/43_experiment.ipynb #9a40b6d8
 def sign_flip_p(d, exact_max: int = 16, draws: int = 1 << 16, seed: int = 0) -> float:
     "Two-sided sign-flip permutation p-value of mean(d) = 0 for paired differences `d` (exact up to `exact_max` pairs)."
+    from scipy.stats import permutation_test      # here, not at import: scipy.stats adds ~0.9 s to every `emodarts` command
     d = np.asarray(d, float)
     if len(d) < 2: return 1.0 if len(d) else float("nan")       # one pair: both signs are as extreme
     r = permutation_test((d,), np.mean, permutation_type="samples", alternative="two-sided",

@@ -119,10 +119,22 @@ def test_resume_is_locked_to_what_the_run_computes(emodarts_cmd, tmp_path, comma
     (["export", "{tmp}", "--out", "{file}/x"], "which is a file"),
     (["search", "--corpus", "synthetic", "/some/path", "--preset", "tiny", "--out", "{tmp}/r"], "takes no path"),
 ])
-def test_bad_values_get_one_line(emodarts_cmd, tmp_path, args, says):
+def test_bad_values_get_one_line(tmp_path, monkeypatch, capsys, args, says):
+    "In this process (`cli.main`, the console script's entry point): each case would otherwise pay ~3 s of imports;"
+    " `test_bad_value_in_the_console_script` runs one through the installed command."
+    from emodarts_nb.cli import main
     (tmp_path / "f").write_text("x")
-    r = run(emodarts_cmd, *[a.format(file=tmp_path / "f", tmp=tmp_path) for a in args], env={"EMODARTS_DATA": str(tmp_path / "d")})
-    assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+    monkeypatch.setenv("EMODARTS_DATA", str(tmp_path / "d"))
+    try: rc = main([a.format(file=tmp_path / "f", tmp=tmp_path) for a in args])
+    except SystemExit as e: rc = e.code                    # argparse's own errors exit here
+    err = capsys.readouterr().err
+    assert rc == 2 and says in err and "Traceback" not in err, err
+
+
+def test_bad_value_in_the_console_script(emodarts_cmd, tmp_path):
+    (tmp_path / "f").write_text("x")
+    r = run(emodarts_cmd, "search", "--corpus", "synthetic", "--out", tmp_path / "f" / "run", env={"EMODARTS_DATA": str(tmp_path / "d")})
+    assert r.returncode == 2 and "which is a file" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
 def test_closed_pipe_is_no_traceback(emodarts_cmd, tmp_path):

@@ -27,6 +27,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+# One worker runs them all: the session fixture `visited` opens every page in Chromium (~35 s), once per worker.
+pytestmark = pytest.mark.xdist_group("docs_site")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DEFAULT_RE = r"tutorials/0[12]_|explanations/"
