@@ -19,10 +19,24 @@ sys.path.insert(0, str(ROOT))
 RECIPES = {                                     # name: fields of the `cpu` feature preset that change
     "cpu": {},                                                              # first 3 s of each utterance
     "whole": dict(max_seconds=None, segment_seconds=3.0, segment_hop_seconds=1.5),   # every 3-s segment, averaged
-    "whole_d2": dict(max_seconds=None, segment_seconds=3.0, segment_hop_seconds=1.5, deltas=2),  # + Δ, ΔΔ
-    "whole_d2_40": dict(max_seconds=None, segment_seconds=3.0, segment_hop_seconds=1.5, deltas=2, n_mels=40),  # as ACRNN
+    "whole_d2": dict(max_seconds=None, segment_seconds=3.0, segment_hop_seconds=1.5, deltas=2),  # + Δ, ΔΔ as channels
     "whole_2s": dict(max_seconds=None, segment_seconds=2.0, segment_hop_seconds=1.0),
+    "whole_2s_d2": dict(max_seconds=None, segment_seconds=2.0, segment_hop_seconds=1.0, deltas=2),
 }
+# Up to 4f6b830 the models saw Δ and ΔΔ stacked on the feature axis (192 rows, ~5x the time per fold); those rows,
+# whole_d2 and whole_d2_40 (40 mels), are kept in bench/results/recipe_study_stacked.csv.
+
+
+def write(rows, path):
+    import pandas as pd
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        f.write(f"# command: EMODARTS_SHARED_DATA=../shared/data OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} "
+                f"python bench/recipe_study.py {shlex.join(sys.argv[1:])}\n"
+                "# baseline (hand-designed CNN-LSTM), cpu retraining preset, seed 0, EmoDB LOSO; valid_ua on the fold's "
+                "validation speaker (used to choose), test_ua on its test speaker (reported only)\n"
+                "# seconds: wall per job, including feature extraction on a recipe's first fold; not a speed figure\n")
+        pd.DataFrame(rows).to_csv(f, index=False)
 
 
 def main(argv=None):
@@ -60,9 +74,8 @@ def main(argv=None):
             rows.append(dict(recipe=name, fold=f, valid_ua=m["valid"]["ua"], test_ua=m["test"]["ua"],
                              seconds=round(time.perf_counter() - t0, 1)))
             print(rows[-1], flush=True)
+            write(rows, a.results)                   # after every job: a stopped study keeps what it finished
     df = pd.DataFrame(rows)
-    Path(a.results).parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(a.results, index=False)
     s = df.groupby("recipe", sort=False).agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"),
                                              test_std=("test_ua", "std"), folds=("fold", "count"), seconds=("seconds", "sum"))
     print((s * [100, 100, 100, 1, 1]).round(1).to_string())

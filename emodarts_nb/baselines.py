@@ -10,6 +10,7 @@ from dataclasses import dataclass, asdict, fields
 import torch, torch.nn as nn
 
 from .core import BadInputError
+from .features import as_maps, input_chw
 
 # %% auto #0
 __all__ = ['BaselineConfig', 'conv_block', 'AttentionPool', 'CNNLSTM', 'build_baseline']
@@ -57,10 +58,10 @@ class CNNLSTM(nn.Module):
     "Conv blocks over (F, T), then a (bi)LSTM over time, time pooling, linear classifier -> logits (B, n_classes)."
     def __init__(self, cfg: BaselineConfig, n_classes: int, input_shape):
         super().__init__()
-        self.cfg, self.n_classes, self.input_shape = cfg, n_classes, tuple(input_shape)
-        chans = (1, *cfg.channels)
+        self.cfg, self.n_classes, self.input_shape = cfg, n_classes, input_chw(input_shape)   # (C, F, T)
+        chans = (self.input_shape[0], *cfg.channels)
         self.cnn = nn.Sequential(*[conv_block(a, b, cfg.pool) for a, b in zip(chans, chans[1:])])
-        Fq = self.input_shape[0]
+        Fq = self.input_shape[1]
         for _ in cfg.channels: Fq = -(-Fq // cfg.pool[0])                       # ceil-mode pooling
         self.lstm = nn.LSTM(cfg.channels[-1] * Fq, cfg.lstm_hidden, cfg.lstm_layers, batch_first=True,
                             bidirectional=cfg.bidirectional)
@@ -69,11 +70,7 @@ class CNNLSTM(nn.Module):
         self.classifier = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(d, n_classes))
 
     def forward(self, x):
-        if x.dim() == 3: x = x.unsqueeze(1)                                     # (B, 1, F, T)
-        if x.shape[-2] != self.input_shape[0]:
-            raise BadInputError(f"input of shape {tuple(x.shape)}",
-                                f"has F={x.shape[-2]}, the baseline was built for F={self.input_shape[0]}")
-        z = self.cnn(x)                                                          # (B, C, F', T')
+        z = self.cnn(as_maps(x, self.input_shape, "baseline"))                   # (B, C, F', T')
         B, C, Fq, T = z.shape
         h, _ = self.lstm(z.permute(0, 3, 1, 2).reshape(B, T, C * Fq))           # (B, T', d): one step per frame
         h = self.pool(h) if self.pool is not None else h.mean(1)                 # (B, d)

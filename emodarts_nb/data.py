@@ -17,7 +17,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from .core import BadInputError, ProblemReport
 from .corpus import Corpus
-from .features import FeatureConfig, NormStats, apply_norm, cut_segments, fit_norm, get_preset, segment_frames
+from .features import (FeatureConfig, NormStats, apply_norm, cut_segments, fit_norm, get_preset,
+                                  model_input_shape, segment_frames)
 from .cache import extract_corpus
 from .protocols import PARTS, Fold
 
@@ -128,7 +129,9 @@ class FoldData:
     @property
     def n_classes(self) -> int: return len(self.labels)
     @property
-    def input_shape(self) -> tuple[int, int]: return tuple(self.parts["train"].x.shape[1:])   # (F, T)
+    def input_shape(self) -> tuple: return model_input_shape(self.channels, *self.parts["train"].x.shape[1:])  # (F, T) or (C, F, T)
+    @property
+    def channels(self) -> int: return 1 + (self.cfg.deltas if self.cfg is not None else 0)   # Δ, ΔΔ: channels
     def __getitem__(self, part: str) -> Part: return self.parts[part]
 
 # %% ../nbs/api/08_data.ipynb #78983928
@@ -229,8 +232,9 @@ class SearchData:
     split: str
     n_classes: int
     labels: tuple = ()
+    channels: int = 1                  # feature blocks (static, Δ, ΔΔ) stacked on F, which a model sees as channels
     @property
-    def input_shape(self): return tuple(self.train_x.shape[-2:])  # (F, T)
+    def input_shape(self): return model_input_shape(self.channels, *self.train_x.shape[-2:])  # (F, T) or (C, F, T)
     def summary(self) -> dict:
         return dict(train=len(self.train_y), weight=len(self.weight_idx), alpha=len(self.alpha_idx),
                     valid=len(self.valid_y),
@@ -238,13 +242,12 @@ class SearchData:
 
 # %% ../nbs/api/08_data.ipynb #b84dc009
 def make_search_data(train_x, train_y, valid_x, valid_y, speakers, n_classes, weight_fraction=0.5, seed=0, joint=False,
-                     labels=()) -> SearchData:
+                     labels=(), channels: int = 1) -> SearchData:
     "`SearchData` with the training part split by `split_train` (`joint`: every item trains both)."
     if joint: wi, ai, how = np.arange(len(train_y)), np.arange(len(train_y)), "none (single level)"
     else: wi, ai, how = split_train(speakers, np.asarray(train_y), weight_fraction, seed)
     return SearchData(train_x, torch.as_tensor(train_y), valid_x, torch.as_tensor(valid_y), np.asarray(speakers), wi,
-                      ai, how,
-                      n_classes, tuple(labels))
+                      ai, how, n_classes, tuple(labels), channels)
 
 # %% ../nbs/api/08_data.ipynb #ddbec99b
 def search_data(fd: FoldData, weight_fraction: float = 0.5, seed: int = 0, joint: bool = False) -> SearchData:
@@ -255,4 +258,4 @@ def search_data(fd: FoldData, weight_fraction: float = 0.5, seed: int = 0, joint
     x = lambda p: torch.from_numpy(np.ascontiguousarray(p.x)).unsqueeze(1)  # (N, 1, F, T)
     return make_search_data(x(tr), torch.from_numpy(tr.y), x(va), torch.from_numpy(va.y),
                             np.asarray(tr.speakers)[tr.utt_index],
-                            fd.n_classes, weight_fraction, seed, joint=joint, labels=fd.labels)
+                            fd.n_classes, weight_fraction, seed, joint=joint, labels=fd.labels, channels=fd.channels)

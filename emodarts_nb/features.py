@@ -17,10 +17,10 @@ import torch.nn.functional as F
 from .core import BadInputError, default_device
 
 # %% auto #0
-__all__ = ['KINDS', 'NORMS', 'WINDOWS', 'PRESETS', 'FeatureConfig', 'n_features', 'n_frames', 'segment_frames', 'get_preset',
-           'stft_window', 'power_spectrogram', 'hz_to_mel', 'mel_to_hz', 'mel_filterbank', 'power_to_db', 'dct_matrix',
-           'delta', 'pad_crop', 'time_pool', 'extract_waves', 'vowel', 'cut_segments', 'NormStats', 'fit_norm',
-           'apply_norm']
+__all__ = ['KINDS', 'NORMS', 'WINDOWS', 'PRESETS', 'FeatureConfig', 'n_features', 'n_frames', 'segment_frames',
+           'model_input_shape', 'input_chw', 'as_maps', 'get_preset', 'stft_window', 'power_spectrogram', 'hz_to_mel',
+           'mel_to_hz', 'mel_filterbank', 'power_to_db', 'dct_matrix', 'delta', 'pad_crop', 'time_pool',
+           'extract_waves', 'vowel', 'cut_segments', 'NormStats', 'fit_norm', 'apply_norm']
 
 # %% ../nbs/api/02_features.ipynb #597eae6b
 KINDS, NORMS, WINDOWS = ("spec", "logmel", "mfcc"), ("utterance", "speaker", "train", None), ("hann", "hamming")
@@ -40,7 +40,7 @@ class FeatureConfig:
     fmin: float = 0.0
     fmax: float | None = None
     top_db: float | None = 80.0  # fmax None: sr/2
-    deltas: int = 0                      # 0: none; 1: + Δ; 2: + Δ and ΔΔ (stacked on the feature axis)
+    deltas: int = 0                      # 0: none; 1: + Δ; 2: + Δ and ΔΔ (stacked on F; channels to a model)
     max_seconds: float | None = None     # pad with zeros / crop to this length; None keeps each length
     time_pool: int = 1                   # max-pool the time axis by this factor (windows that do not fit are dropped)
     segment_seconds: float | None = None
@@ -78,6 +78,29 @@ def segment_frames(cfg: FeatureConfig) -> tuple[int, int] | None:
     if cfg.segment_seconds is None: return None
     fps = cfg.sr / cfg.hop_length / cfg.time_pool                   # output frames per second
     return round(cfg.segment_seconds * fps), round((cfg.segment_hop_seconds or cfg.segment_seconds) * fps)
+
+# %% ../nbs/api/02_features.ipynb #43bb576a
+def model_input_shape(channels: int, rows: int, T: int) -> tuple:
+    "A model's input shape for feature arrays of `rows` stacking `channels` blocks: (F, T) or (C, rows // C, T)."
+    if channels == 1: return (int(rows), int(T))
+    if rows % channels: raise BadInputError(f"feature arrays with F={rows} rows", f"do not split into {channels} blocks")
+    return (int(channels), int(rows) // channels, int(T))
+
+def input_chw(input_shape) -> tuple[int, int, int]:
+    "(C, F, T) of a model input shape (F, T) or (C, F, T)."
+    if len(input_shape) not in (2, 3): raise BadInputError(f"input_shape={tuple(input_shape)}", "expected (F, T) or (C, F, T)")
+    return tuple(int(v) for v in ((1, *input_shape) if len(input_shape) == 2 else input_shape))
+
+def as_maps(x: torch.Tensor, input_shape, what: str = "network") -> torch.Tensor:
+    "(B, F, T), (B, 1, C·F, T) or (B, C, F, T) -> (B, C, F, T) for a model built for `input_shape`."
+    C, Fq, _ = input_chw(input_shape)
+    if x.dim() == 3: x = x.unsqueeze(1)
+    if x.dim() == 4 and C > 1 and x.shape[1] == 1 and x.shape[-2] == C * Fq: x = x.unflatten(2, (C, Fq)).squeeze(1)
+    if x.dim() != 4 or x.shape[1] != C or x.shape[-2] != Fq:
+        built = f"F={Fq}" if C == 1 else f"{C} channels of F={Fq} (or F={C * Fq} rows)"
+        raise BadInputError(f"input of shape {tuple(x.shape)}", f"has F={x.shape[-2]}, the {what} was built for {built}",
+                            "build the network with the features' input_shape")
+    return x
 
 # %% ../nbs/api/02_features.ipynb #85e70d71
 PRESETS: dict[str, FeatureConfig] = {

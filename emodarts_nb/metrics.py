@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np, pandas as pd, torch
 
 from .core import BadInputError
+from .features import input_chw
 
 # %% auto #0
 __all__ = ['METRICS', 'wa', 'recalls', 'ua', 'confusion', 'macro_f1', 'evaluate_predictions', 'model_size', 'fold_metrics',
@@ -74,11 +75,11 @@ def evaluate_predictions(y, p, labels) -> dict:
 
 # %% ../nbs/api/40_metrics.ipynb #6b79912b
 def model_size(model: torch.nn.Module, input_shape) -> dict:
-    "{'params': trainable + fixed parameters, 'macs': multiply-accumulates of one forward pass on one (1, F, T) input}."
+    "{'params': trainable + fixed parameters, 'macs': multiply-accumulates of one forward pass on one input of `input_shape` ((F, T) or (C, F, T))}."
     from emodarts_nb.network import count_macs
     from emodarts_nb.supernet import count_params
     was = model.training; model.eval()
-    try: macs = count_macs(model, torch.zeros(1, 1, *input_shape, device=next(model.parameters()).device))
+    try: macs = count_macs(model, torch.zeros(1, *input_chw(input_shape), device=next(model.parameters()).device))
     finally: model.train(was)
     return dict(params=count_params(model, "all"), macs=int(macs))
 

@@ -15,7 +15,8 @@ from fastcore.basics import patch, patch_to
 from .core import BadInputError
 from .ops import CNN_OPS, SEQ_OPS, Identity, StdConv, FactorizedReduce, cat_channels, copy_stack_to
 from .genotypes import Genotype, cell_edges
-from .supernet import SpaceConfig, SuperNet, as_space, cnn_plan, input_hw, count_params
+from .features import as_maps, input_chw
+from .supernet import SpaceConfig, SuperNet, as_space, cnn_plan, count_params
 
 # %% auto #0
 __all__ = ['drop_path', 'Cell', 'SeqCell', 'Network', 'copy_weights', 'flop_counter', 'count_macs']
@@ -84,13 +85,14 @@ class Network(nn.Module):
         super().__init__()
         space = as_space(space)
         _check_genotype(genotype, space)
-        self.genotype, self.space, self.n_classes, self.input_shape = genotype, space, n_classes, input_hw(input_shape)
+        self.genotype, self.space, self.n_classes = genotype, space, n_classes
+        self.input_shape = input_chw(input_shape)                                 # (C, F, T)
         self.drop_path_prob = 0.0  # DARTS drop path on every non-identity edge during retraining
         self.memory_format = torch.channels_last  # of the CNN maps (faster convolutions and pools on the CPU)
         C0 = space.stem_multiplier * space.C
-        self.stem = nn.Sequential(nn.Conv2d(1, C0, 3, 1, 1, bias=False), nn.BatchNorm2d(C0))
+        self.stem = nn.Sequential(nn.Conv2d(self.input_shape[0], C0, 3, 1, 1, bias=False), nn.BatchNorm2d(C0))
         concat = {t: getattr(genotype, f"{t}_concat") for t in set(space.cnn_cells)}
-        plan, C_out, F_out = cnn_plan(space, self.input_shape[0], concat)
+        plan, C_out, F_out = cnn_plan(space, self.input_shape[1], concat)
         self.cells = nn.ModuleList(Cell(getattr(genotype, t), concat[t], *p) for t, p in zip(space.cnn_cells, plan))
         self.to_seq = nn.Linear(C_out * F_out, space.seq_dim)
         self.seq_cells = nn.ModuleList(SeqCell(genotype.seq, genotype.seq_concat, space.seq_dim)
@@ -100,11 +102,8 @@ class Network(nn.Module):
 # %% ../nbs/api/13_network.ipynb #d916c0e9
 @patch
 def forward(self: Network, x):
-    "x (B, 1, F, T) or (B, F, T) -> logits (B, n_classes)."
-    if x.dim() == 3: x = x.unsqueeze(1)
-    if x.shape[-2] != self.input_shape[0]:
-        raise BadInputError(f"input of shape {tuple(x.shape)}",
-                            f"has F={x.shape[-2]}, the network was built for F={self.input_shape[0]}")
+    "x (B, C, F, T), (B, 1, C·F, T) or (B, F, T) -> logits (B, n_classes)."
+    x = as_maps(x, self.input_shape)
     s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)    # (B, 3C, F, T)
     for cell in self.cells: s0, s1 = s1, cell(s0, s1, self.drop_path_prob)
     B, C, Fq, T = s1.shape

@@ -16,7 +16,8 @@ from fastcore.basics import patch
 
 from .audio import read_clip
 from .core import BadInputError, EmodartsError, save_json, load_json, default_device
-from .features import FeatureConfig, NormStats, get_preset, extract_waves, cut_segments, segment_frames, apply_norm
+from .features import (FeatureConfig, NormStats, get_preset, extract_waves, cut_segments, segment_frames,
+                                  apply_norm, input_chw)
 from .runs import MODEL, MODEL_INFO, load_checkpoint, norm_from_dict, norm_to_dict, read_model_info
 from .train import build_model, resolve_spec, train_config_from_dict
 
@@ -245,7 +246,7 @@ def export_run(run, out=None, formats=("torchscript", "onnx"), check: bool = Tru
     formats = parse_formats(formats)
     p = load_predictor(run)
     shape = tuple(load_json(Path(p.source)/MODEL_INFO)["input_shape"])
-    x = torch.randn(2, 1, *shape, generator=torch.Generator().manual_seed(0))       # (B, 1, F, T)
+    x = torch.randn(2, *input_chw(shape), generator=torch.Generator().manual_seed(0))  # (B, C, F, T)
     out, paths = Path(out or Path(p.source)/"export"), {}
     for f in formats:
         name, fn = _FORMATS[f]

@@ -19,12 +19,13 @@ from torch.func import functional_call
 from torch.utils.checkpoint import checkpoint
 
 from .core import BadInputError
+from .features import as_maps, input_chw
 from .ops import CNN_OPS, SEQ_OPS, Zero, StdConv, FactorizedReduce, RNNStack, cat_channels, stack_family
 from .genotypes import Genotype, cell_edges, derive_genotype
 
 # %% auto #0
 __all__ = ['CNN_DEFAULT', 'SEQ_DEFAULT', 'SPACES', 'CHECKPOINT_FROM', 'SpaceConfig', 'get_space', 'as_space', 'channel_shuffle',
-           'MixedOp', 'frozen_stats', 'run_dag', 'SearchCell', 'SeqSearchCell', 'input_hw', 'cnn_plan', 'SuperNet',
+           'MixedOp', 'frozen_stats', 'run_dag', 'SearchCell', 'SeqSearchCell', 'cnn_plan', 'SuperNet',
            'random_genotype', 'count_params']
 
 # %% ../nbs/api/11_supernet.ipynb #5c29e10e
@@ -227,11 +228,6 @@ class SeqSearchCell(nn.Module):
         return self.drop(self.out(torch.cat(states[2:], dim=-1)))  # (B, T, d)
 
 # %% ../nbs/api/11_supernet.ipynb #7894c9e9
-def input_hw(input_shape) -> tuple[int, int]:
-    "(F, T) of an input shape (F, T) or (1, F, T)."
-    if len(input_shape) not in (2, 3): raise BadInputError(f"input_shape={input_shape}", "expected (F, T) or (1, F, T)")
-    return int(input_shape[-2]), int(input_shape[-1])
-
 def cnn_plan(space: SpaceConfig, Fq: int, concat: dict | None = None):
     "Per CNN cell (C_pp, C_p, C, reduction_p, reduction), output channels and height; `concat`: nodes kept per type."
     plan, C_pp = [], space.stem_multiplier * space.C
@@ -249,10 +245,10 @@ class SuperNet(nn.Module):
     def __init__(self, space: SpaceConfig | None = None, n_classes: int = 4, input_shape=(128, 128)):
         super().__init__()
         space = as_space(space)
-        self.space, self.n_classes, self.input_shape = space, n_classes, input_hw(input_shape)
-        plan, C_out, F_out = cnn_plan(space, self.input_shape[0])
+        self.space, self.n_classes, self.input_shape = space, n_classes, input_chw(input_shape)   # (C, F, T)
+        plan, C_out, F_out = cnn_plan(space, self.input_shape[1])
         C0 = space.stem_multiplier * space.C
-        self.stem = nn.Sequential(nn.Conv2d(1, C0, 3, 1, 1, bias=False), nn.BatchNorm2d(C0))
+        self.stem = nn.Sequential(nn.Conv2d(self.input_shape[0], C0, 3, 1, 1, bias=False), nn.BatchNorm2d(C0))
         self.cells = nn.ModuleList(SearchCell(space, *p) for p in plan)
         self.to_seq = nn.Linear(C_out * F_out, space.seq_dim)  # each time step: C'F' -> d
         self.seq_cells = nn.ModuleList(SeqSearchCell(space) for _ in range(space.seq_cells))
@@ -364,7 +360,7 @@ CHECKPOINT_FROM = 2 ** 22  # values per sample of the first CNN cell's edge outp
 def edge_maps(self: SuperNet) -> int:
     "Values per sample that the first CNN cell's edges produce: edges x operations x (C, F', T') of its output."
     if not self.cells: return 0
-    cell, (Fq, T) = self.cells[0], self.input_shape
+    cell, (_, Fq, T) = self.cells[0], self.input_shape
     if cell.ctype == "reduce": Fq, T = math.ceil(Fq / 2), math.ceil(T / 2)
     return len(cell.edges) * len(self.space.cnn_ops) * cell.preproc1[1].out_channels * Fq * T
 
@@ -429,12 +425,8 @@ def _cell_kw(self: SuperNet, ctype: str) -> dict:
 
 @patch
 def forward(self: SuperNet, x):
-    "x (B, 1, F, T) or (B, F, T) -> logits (B, n_classes)."
-    if x.dim() == 3: x = x.unsqueeze(1)
-    if x.shape[-2] != self.input_shape[0]:
-        raise BadInputError(f"input of shape {tuple(x.shape)}",
-                            f"has F={x.shape[-2]}, the network was built for F={self.input_shape[0]}",
-                            "build the network with the features' input_shape")
+    "x (B, C, F, T), (B, 1, C·F, T) or (B, F, T) -> logits (B, n_classes)."
+    x = as_maps(x, self.input_shape)
     kw = {c: self._cell_kw(c) for c in self.cell_types()}
     s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)  # (B, 3C, F, T)
     for cell in self.cells: s0, s1 = s1, cell(s0, s1, **kw[cell.ctype])

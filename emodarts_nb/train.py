@@ -91,7 +91,7 @@ class Trainee(nn.Module):
             cell = cells[min(2 * len(cells) // 3, len(cells) - 1)]
             cell.register_forward_hook(lambda m, i, o: setattr(self, "_z", o))
             net.eval()
-            with torch.no_grad(): net(torch.zeros(1, 1, *net.input_shape))        # find the cell's channels
+            with torch.no_grad(): net(torch.zeros(1, *net.input_shape))           # find the cell's channels
             net.train()
             self.aux = AuxHead(self._z.shape[1], net.n_classes)
     def forward(self, x):
