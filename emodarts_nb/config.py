@@ -30,7 +30,7 @@ class SearchConfig:
     "Every setting of one architecture search. Build with `get_config(preset, **overrides)`."
     preset: str = "cpu"
     space: SpaceConfig = field(default_factory=SpaceConfig)  # the search space, PC-DARTS's `pc_k` included
-    features: str = "cpu"                      # feature preset (`features.get_preset`)
+    features: str = "cpu_whole"                # feature preset (`features.get_preset`)
     strategy: str = "first_order"
     alpha_step: str = "first_order"            # alpha updates under `sampling` / `path_dropout`
     epochs: int = 10
@@ -72,7 +72,8 @@ PRESETS: dict[str, dict] = {
                                   cnn_ops=("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
                                            "dil_conv_3x3", "none"),
                                   seq_ops=("lstm_1", "gru_1", "lstm_att_1", "skip_connect", "none")),
-                features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02, batch_size=32, random_n=8, random_epochs=3),
+                features="cpu_whole", epochs=8, warmup_epochs=2, alpha_lr=0.02, beta_darts=5.0, batch_size=32,
+                max_skip=2, min_param=2, random_n=8, random_epochs=3),
     "demo": dict(space=get_space("tiny", C=8), features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02,
                  beta_darts=5.0, batch_size=8, max_skip=2, min_param=2),
     "emodarts": dict(space=get_space("emodarts"), features="emodarts", strategy="second_order", epochs=50,
@@ -194,7 +195,7 @@ class TrainConfig:
     preset: str = "cpu"
     space: SpaceConfig = field(default_factory=SpaceConfig)  # the macro structure a genotype is built into
     baseline: dict = field(default_factory=dict)  # `BaselineConfig` fields, for the "baseline" model
-    features: str = "cpu"                         # feature preset (`features.get_preset`)
+    features: str = "cpu_whole"                   # feature preset (`features.get_preset`)
     epochs: int = 30
     batch_size: int = 32
     max_steps: int | None = None                  # cap on steps per epoch (None: one pass over the train part)
@@ -222,7 +223,7 @@ def _train_presets():
         "tiny": dict(space=get_space("tiny"), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
                      epochs=2, batch_size=8, max_steps=3, patience=None),
         "cpu": dict(space=PRESETS["cpu"]["space"], baseline=dict(channels=(16, 32, 64), lstm_hidden=64),
-                    features="cpu",
+                    features="cpu_whole",
                     epochs=20, batch_size=32, patience=10),
         "emodarts": dict(space=get_space("emodarts"), baseline=dict(channels=(32, 64, 128), lstm_hidden=128),
                          features="emodarts", epochs=50, batch_size=64, patience=20),

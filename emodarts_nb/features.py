@@ -111,6 +111,8 @@ PRESETS: dict[str, FeatureConfig] = {
     "cpu": FeatureConfig(sr=16000, kind="logmel", n_fft=512, win_length=400, hop_length=160, n_mels=64,
                          fmin=50.0, fmax=8000.0, top_db=80.0, max_seconds=3.0, time_pool=3, norm="speaker", name="cpu"),
 }
+PRESETS["cpu_whole"] = replace(PRESETS["cpu"], max_seconds=None, segment_seconds=3.0, segment_hop_seconds=1.5, deltas=2,
+                               name="cpu_whole")
 
 def get_preset(preset: str = "cpu", /, **overrides) -> FeatureConfig:
     "The preset named `preset`, with any field (`name` included) replaced by `overrides`."
