@@ -64,12 +64,21 @@ def _cmd_demo(a):
     f = extract_corpus(c, get_preset(a.preset), cache_dir=a.cache, progress=not a.quiet)
     print(f"features '{a.preset}': computed {f.computed}, from cache {f.cached}, "
           f"shape {next(iter(f.feats.values())).shape}; {time.perf_counter()-t0:.1f} s so far")
-    if (run := _demo_search(a, c)) is not None: print(run)
+    print(_demo_search(a, c))
+    print(_demo_retrain(a, c))
 
 # %% ../nbs/api/50_cli.ipynb #c203c165
 def _demo_search(a, corpus):
     "The short demo search (see `search.demo_search`)."
     return demo_search(corpus, preset=a.preset, out=a.out, epochs=a.epochs, progress=not a.quiet)
+
+def _demo_retrain(a, corpus):
+    "Retrain the demo search's genotype from scratch (the `demo` retraining preset) and test it once."
+    cfg, out = get_train_config("demo", features=a.preset), Path(f"{a.out}_retrain")
+    r = retrain(a.out, cfg, corpus, 0, out, resume=(out/"config.json").exists(), progress=not a.quiet)
+    v, t = r.metrics["valid"], r.metrics["test"]
+    return (f"retrained: {cfg.epochs} epochs from scratch, valid accuracy {v['wa']:.2f}, test accuracy {t['wa']:.2f} "
+            f"(chance {1/len(corpus.labels):.2f}), {r.metrics['params']} parameters\nrun folder: {out}")
 
 # %% ../nbs/api/50_cli.ipynb #af9986eb
 def _typed(check):

@@ -222,6 +222,8 @@ def _train_presets():
     return {
         "tiny": dict(space=get_space("tiny"), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
                      epochs=2, batch_size=8, max_steps=3, patience=None),
+        "demo": dict(space=get_space("tiny"), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
+                     epochs=10, batch_size=16, patience=None),
         "cpu": dict(space=PRESETS["cpu"]["space"], baseline=dict(channels=(16, 32, 64), lstm_hidden=64),
                     features="cpu_whole",
                     epochs=20, batch_size=32, patience=10),
