@@ -3,11 +3,13 @@ import re
 import pytest
 from pathlib import Path
 
-from emodarts_nb.experiment import read_results, paired_comparison, SUMMARY_FOLDS
+from emodarts_nb.experiment import read_results, paired_comparison, REPORT_METHODS, SUMMARY_FOLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 CSV = ROOT / "bench" / "results" / "emodb_loso.csv"
-NAMES = {"searched": "searched", "random search": "random", "hand-designed CNN-LSTM": "baseline"}
+NAMES = {"searched": "searched", "random search": "random", "hand-designed CNN-LSTM": "baseline",
+         "eGeMAPS + linear SVM": "egemaps_svm"}
+REFERENCES = ("baseline", "egemaps_svm")   # the README pairs every other method against each
 
 
 def readme_rows() -> dict:
@@ -26,23 +28,25 @@ def test_readme_table_matches_results_csv():
     res = read_results(CSV)
     per = res[~res.fold.isin(SUMMARY_FOLDS)]
     summ = res[res.fold.isin(SUMMARY_FOLDS)].set_index(["method", "fold"])
-    pc = paired_comparison(per).set_index("method")
+    pcs = {ref: paired_comparison(per, ref).set_index("method") for ref in REFERENCES}
     rows = readme_rows()
     assert set(rows) == set(per.method), f"README methods {sorted(rows)} != results {sorted(set(per.method))}"
-    for m, (ua, ua_pooled, wa, paired, params) in rows.items():
+    for m, (ua, ua_pooled, wa, *paired, params) in rows.items():
         assert ua == f"{pct(summ.loc[(m, 'mean'), 'ua'])} ± {pct(summ.loc[(m, 'std'), 'ua'])}", (m, ua)
         assert ua_pooled == pct(summ.loc[(m, "pooled"), "ua"]), (m, ua_pooled)
         assert wa == f"{pct(summ.loc[(m, 'mean'), 'wa'])} ± {pct(summ.loc[(m, 'std'), 'wa'])}", (m, wa)
         assert params == f"{per[per.method == m].params.median() / 1000:.0f} k", (m, params)
-        if m == "baseline": assert paired == "", paired; continue
-        r = pc.loc[m]
-        want = f"{100 * r.diff_mean:+.1f} points; {r.wins} won, {r.losses} lost; p = {r.p:.2f}".replace("-", "−")
-        assert paired == want, (m, paired, want)
+        assert len(paired) == len(REFERENCES), paired
+        for ref, cell in zip(REFERENCES, paired):
+            if m == ref: assert cell == "", (m, ref, cell); continue
+            r = pcs[ref].loc[m]
+            want = f"{100 * r.diff_mean:+.1f} points; {r.wins} won, {r.losses} lost; p = {r.p:.2f}".replace("-", "−")
+            assert cell == want, (m, ref, cell, want)
 
 
 def test_readme_wall_time_matches_results_md():
     md = (ROOT / "bench" / "results" / "emodb_loso.md").read_text()
-    minutes = re.search(r"10 folds within 90 min on 2 cores: ([\d.]+) min", md).group(1)
+    minutes = re.search(r"10 folds within 45 min on 2 cores: ([\d.]+) min", md).group(1)
     readme = (ROOT / "README.md").read_text()
     assert f"{float(minutes):.0f} minutes on 2 cores" in readme and f"{minutes} min on 2 cores" in readme, minutes
 
@@ -74,4 +78,4 @@ def test_readme_report_command_runs(emodb, tmp_path):
     r = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
     res = read_results(tmp_path / "res" / "smoke.csv")
-    assert set(res.method) == {"searched", "random", "baseline"} and "## Goals and cost" in (tmp_path / "res" / "smoke.md").read_text()
+    assert set(res.method) == set(REPORT_METHODS) and "## Goals and cost" in (tmp_path / "res" / "smoke.md").read_text()
