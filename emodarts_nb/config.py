@@ -1,4 +1,4 @@
-"""`SearchConfig` and `TrainConfig`: one dataclass per stage, each with its presets (`tiny`, `cpu`, `demo` for search, `emodarts`), validated once.
+"""`SearchConfig` and `TrainConfig`: one dataclass per stage, each with its presets (`tiny`, `demo`, `cpu`, `emodarts`), validated once.
 
 Docs: https://emodarts-nb.github.io/emodarts_nb/api/config.html.md"""
 
