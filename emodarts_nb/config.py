@@ -224,7 +224,7 @@ def _train_presets():
                      epochs=2, batch_size=8, max_steps=3, patience=None),
         "demo": dict(space=get_space("tiny"), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
                      epochs=10, batch_size=16, patience=None),
-        "cpu": dict(space=PRESETS["cpu"]["space"], baseline=dict(channels=(16, 32, 64), lstm_hidden=64),
+        "cpu": dict(space=replace(PRESETS["cpu"]["space"], C=8), baseline=dict(channels=(16, 32, 64), lstm_hidden=64),
                     features="cpu_whole",
                     epochs=20, batch_size=32, patience=10),
         "emodarts": dict(space=get_space("emodarts"), baseline=dict(channels=(32, 64, 128), lstm_hidden=128),
