@@ -4,7 +4,7 @@
 
 DARTS searches a narrow supernet and retrains the genotype it found wider (C 16 -> 36 on CIFAR-10). For each
 fold of an `emodb_report.py` run folder (--runs), this reads the `searched` job's own retraining (the genotype
-best on the valid part, at the `cpu` preset's C; <runs>/searched/<fold>/seed<seed>/train) and retrains the same
+best on the valid part, at the C its config.json names; <runs>/searched/<fold>/seed<seed>/train) and retrains the same
 genotype with the same preset and seed at each width C of --widths. It compares the utterance UA on the fold's
 validation speaker (used to choose) and reports the one on its test speaker (never used to choose).
 Resumable: finished jobs are read back from --out. Writes bench/results/width_study.csv after every job. Prints
@@ -48,12 +48,12 @@ def main(argv=None):
     corpus = load_corpus("emodb", d)
     names = [f.name for f in make_folds(corpus, "loso")]
     rows = []
-    cfg = get_train_config("cpu", seed=a.seed)
     for fold in a.folds.split(","):
         job = Path(a.runs) / "searched" / fold / f"seed{a.seed}"
         geno = Genotype.from_dict(load_json(job / "search" / "genotype.json")["best"], what=str(job))
         m = load_json(job / "train" / "metrics.json")
-        rows.append(dict(fold=fold, C=cfg.space.C, params=m["params"], valid_ua=m["valid"]["ua"], test_ua=m["test"]["ua"],
+        C0 = load_json(job / "train" / "config.json")["space"]["C"]    # the width the report retrained at
+        rows.append(dict(fold=fold, C=C0, params=m["params"], valid_ua=m["valid"]["ua"], test_ua=m["test"]["ua"],
                          seconds=train_seconds(job / "train")))                # the report's own retraining
         for C in (int(c) for c in a.widths.split(",")):
             run = Path(a.out) / fold / f"C{C}"

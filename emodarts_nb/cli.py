@@ -312,7 +312,8 @@ def make_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the main job on the built-in synthetic corpus")
     d.add_argument("--preset", default="cpu")
     d.add_argument("--cache", default=None, type=folder_arg)
-    d.add_argument("--out", default="runs/demo", type=folder_arg, help="run folder of the demo search")
+    d.add_argument("--out", default="runs/demo", type=folder_arg,
+                   help="run folder of the demo search (its retraining goes to <out>_retrain)")
     d.add_argument("--epochs", type=int, default=None, help="search epochs (default: the demo's own)")
     d.add_argument("--quiet", action="store_true")
     d.set_defaults(func=_cmd_demo)
