@@ -11,7 +11,8 @@ from pathlib import Path
 
 from . import __version__
 from .cache import extract_corpus
-from .config import PRESETS as SEARCH_PRESETS, STRATEGIES, TRAIN_PRESETS, get_config, get_train_config
+from .config import (PRESETS as SEARCH_PRESETS, SELECTIONS, STRATEGIES, TRAIN_PRESETS, get_config,
+                                get_train_config)
 from .core import BadInputError, EmodartsError, check_out_dir, check_seed, default_device
 from .corpus import load_corpus
 from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, parse_list, run_experiment
@@ -131,7 +132,8 @@ def _overrides(**kw) -> dict: return {k: v for k, v in kw.items() if v is not No
 
 # %% ../nbs/api/50_cli.ipynb #36ac9ffa
 def _cmd_search(a):
-    kw = _overrides(strategy=a.strategy, epochs=a.epochs, seed=a.seed, device=a.device, cache_dir=a.cache)
+    kw = _overrides(strategy=a.strategy, select=a.select, epochs=a.epochs, seed=a.seed, device=a.device,
+                    cache_dir=a.cache)
     res = search(get_config(a.preset, **kw), corpus_arg(a), a.fold, a.out, resume=a.resume, progress=not a.quiet,
                  protocol=a.protocol)
     print(f"genotype: {res.genotype}\nbest (epoch {res.best_epoch}): {res.best_genotype}\nrun folder: {res.run_dir}"
@@ -144,6 +146,9 @@ def add_search_command(sub):
     p = sub.add_parser("search", help="search an architecture on one fold of a corpus")
     add_run_flags(p, "search", SEARCH_PRESETS, "runs/search")
     p.add_argument("--strategy", default=None, choices=STRATEGIES, help="default: the preset's")
+    p.add_argument("--select", default=None, choices=SELECTIONS,
+                   help="how the genotype is read off the supernet: alphas (DARTS) or perturbation (DARTS-PT); "
+                        "default: the preset's")
     p.set_defaults(func=_cmd_search)
 
 # %% ../nbs/api/50_cli.ipynb #d0886fd1

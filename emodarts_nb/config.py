@@ -15,14 +15,15 @@ from .baselines import BaselineConfig
 from .supernet import SpaceConfig, get_space
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig', 'validate', 'with_space',
-           'space_of', 'get_config', 'derive_kw', 'to_dict', 'from_dict', 'save_config', 'load_config',
+__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'SELECTIONS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig', 'validate',
+           'with_space', 'space_of', 'get_config', 'derive_kw', 'to_dict', 'from_dict', 'save_config', 'load_config',
            'aux_skip_weight', 'beta_weight', 'TrainConfig', 'validate_train_config', 'get_train_config',
            'train_config_dict', 'train_config_from_dict']
 
 # %% ../nbs/api/20_config.ipynb #e797c07b
 STRATEGIES = ("first_order", "second_order", "joint", "sampling", "path_dropout", "random")
 ALPHA_STEPS = ("first_order", "second_order", "joint")  # how alphas learn under `sampling` / `path_dropout`
+SELECTIONS = ("alphas", "perturbation")  # how the genotype is read off the supernet (`SearchConfig.select`)
 
 # %% ../nbs/api/20_config.ipynb #5848c2ed
 @dataclass
@@ -60,6 +61,7 @@ class SearchConfig:
     seed: int = 0
     device: str | None = None                  # None: CUDA when available, else CPU
     topk: int = 2                              # incoming edges kept per node in the genotype
+    select: str = "alphas"                     # derivation: 'alphas' (DARTS) or 'perturbation' (DARTS-PT, after the search)
     cache_dir: str | None = None               # feature cache (None: the cache module's default)
     num_workers: int = 0
 
@@ -102,6 +104,8 @@ def validate(cfg: SearchConfig) -> SearchConfig:
            f"use one of {', '.join(STRATEGIES)}")
     _check(cfg.alpha_step in ALPHA_STEPS, f"alpha_step={cfg.alpha_step!r}", "unknown alpha step",
            f"use one of {', '.join(ALPHA_STEPS)}")
+    _check(cfg.select in SELECTIONS, f"select={cfg.select!r}", "unknown way to derive the genotype",
+           f"use one of {', '.join(SELECTIONS)}")
     _check(0 < cfg.weight_fraction < 1, f"weight_fraction={cfg.weight_fraction}", "must lie strictly between 0 and 1",
            "DARTS uses 0.5, the emoDARTS code 0.2")
     for f in ("epochs", "batch_size", "topk", "random_n", "random_epochs"):

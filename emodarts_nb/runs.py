@@ -19,17 +19,18 @@ from .features import NormStats
 from .genotypes import Genotype
 
 # %% auto #0
-__all__ = ['CONFIG', 'FOLD', 'DATA', 'CHECKPOINT', 'DONE', 'HISTORY', 'ALPHAS', 'GENOTYPES', 'GENOTYPE', 'MODEL', 'MODEL_INFO',
-           'METRICS', 'PREDICTIONS', 'SEARCH_FILES', 'SEARCH_COLUMNS', 'CANDIDATE_COLUMNS', 'TRAIN_COLUMNS',
-           'ALPHA_COLUMNS', 'UNCOMPUTED', 'write_table', 'read_table', 'write_lines', 'read_lines', 'rng_state',
-           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'fold_identity', 'differences', 'check_resume',
-           'start_run', 'run_key', 'save_run_checkpoint', 'load_run_checkpoint', 'Records', 'SearchResult',
-           'write_done', 'is_done', 'write_result', 'read_result', 'TrainResult', 'read_train_result', 'norm_to_dict',
-           'norm_from_dict', 'read_model_info']
+__all__ = ['CONFIG', 'FOLD', 'DATA', 'CHECKPOINT', 'DONE', 'HISTORY', 'ALPHAS', 'GENOTYPES', 'GENOTYPE', 'PERTURBATION', 'MODEL',
+           'MODEL_INFO', 'METRICS', 'PREDICTIONS', 'SEARCH_FILES', 'SEARCH_COLUMNS', 'CANDIDATE_COLUMNS',
+           'TRAIN_COLUMNS', 'ALPHA_COLUMNS', 'PERTURBATION_COLUMNS', 'UNCOMPUTED', 'write_table', 'read_table',
+           'write_lines', 'read_lines', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
+           'fold_identity', 'differences', 'check_resume', 'start_run', 'run_key', 'save_run_checkpoint',
+           'load_run_checkpoint', 'Records', 'SearchResult', 'write_done', 'is_done', 'write_result', 'read_result',
+           'TrainResult', 'read_train_result', 'norm_to_dict', 'norm_from_dict', 'read_model_info']
 
 # %% ../nbs/api/15_runs.ipynb #26434fc5
 CONFIG, FOLD, DATA, CHECKPOINT, DONE = "config.json", "fold.json", "data.json", "checkpoint.pt", "done.json"
 HISTORY, ALPHAS, GENOTYPES, GENOTYPE = "history.csv", "alphas.csv", "genotypes.jsonl", "genotype.json"
+PERTURBATION = "perturbation.csv"                            # a search with select='perturbation': its scores
 MODEL, MODEL_INFO, METRICS, PREDICTIONS = "model.pt", "model.json", "metrics.json", "predictions.csv"
 SEARCH_FILES = (CONFIG, ALPHAS, HISTORY, GENOTYPES)          # what a DARTS search folder holds from epoch 0 on
 
@@ -40,6 +41,7 @@ CANDIDATE_COLUMNS = ["candidate", "train_loss", "train_acc", "valid_loss", "vali
 TRAIN_COLUMNS = ["epoch", "lr", "drop_path", "train_loss", "train_acc", "valid_loss", "valid_acc", "valid_ua",
                  "selected", "seconds"]
 ALPHA_COLUMNS = ["epoch", "cell", "edge", "operation", "probability"]
+PERTURBATION_COLUMNS = ["cell", "edge", "operation", "loss_rise"]
 
 # %% ../nbs/api/15_runs.ipynb #c85e070f
 def write_table(path, rows, columns=None) -> Path:

@@ -22,14 +22,16 @@ from .data import SearchData, load_fold, search_data as fold_search_data
 from .loops import batches, epoch_generators, n_steps, evaluate, check_loss, set_path_mode, SearchDiverged
 from .protocols import Fold, get_fold
 from .random_search import run_random
-from .runs import (CHECKPOINT, Records, SearchResult, fold_identity, is_done, read_result,
-                              load_run_checkpoint, rng_state, save_run_checkpoint, set_rng_state, start_run,
-                              write_result)
+from .genotypes import derive_genotype
+from .runs import (CHECKPOINT, PERTURBATION, PERTURBATION_COLUMNS, Records, SearchResult, fold_identity,
+                              is_done, read_result, load_run_checkpoint, rng_state, save_run_checkpoint,
+                              set_rng_state, start_run, write_result, write_table)
 from .supernet import SuperNet
 
 # %% auto #0
 __all__ = ['STRATEGY_STEPS', 'LOOPS', 'build_supernet', 'strategy_steps', 'SearchState', 'setup', 'Step', 'train_epoch',
-           'skip_count', 'short_genotype', 'run_darts', 'run_search', 'search', 'demo_search']
+           'skip_count', 'short_genotype', 'perturbation_scores', 'perturbation_table', 'perturbation_genotype',
+           'run_darts', 'run_search', 'search', 'demo_search']
 
 # %% ../nbs/api/22_search.ipynb #7fe2db76
 def build_supernet(cfg: SearchConfig, n_classes: int, input_shape):
@@ -221,6 +223,37 @@ def _epoch(cfg, st, data, epoch, run, bar, best) -> tuple:
     bar.set_description(f"epoch {epoch}/{cfg.epochs} valid acc {row['valid_acc']:.2f} {short_genotype(g)}")
     return row, best, stopped
 
+# %% ../nbs/api/22_search.ipynb #b4e2f70a
+def perturbation_scores(model, x, y, batch_size: int = 64, device=None) -> dict:
+    "Per cell type, (n_edges, n_ops): how much the mean cross-entropy on (`x`, `y`) rises without each op (`none`: 0)."
+    base = evaluate(model, x, y, batch_size, device)[0]
+    out = {}
+    for c in model.cell_types():
+        a, names = model.arch[c], model.op_names(c)
+        s = torch.zeros(tuple(a.shape))
+        for e in range(a.shape[0]):
+            for j in (j for j, n in enumerate(names) if n != "none"):
+                keep = a.data[e, j].clone()
+                a.data[e, j] = float("-inf")          # its softmax weight is 0; the edge's other ops share the rest
+                try: s[e, j] = evaluate(model, x, y, batch_size, device)[0] - base
+                finally: a.data[e, j] = keep
+        out[c] = s
+    return out
+
+# %% ../nbs/api/22_search.ipynb #10301967
+def perturbation_table(model, scores: dict) -> pd.DataFrame:
+    "Tidy `perturbation_scores`: one row per (cell, edge, operation) other than `none`, with its `loss_rise`."
+    rows = [(c, e, o, s[i, j].item()) for c, s in scores.items() for i, e in enumerate(model.edge_labels(c))
+            for j, o in enumerate(model.op_names(c)) if o != "none"]
+    return pd.DataFrame(rows, columns=PERTURBATION_COLUMNS)
+
+def perturbation_genotype(model, x, y, k: int = 2, max_skip=None, min_param=None, batch_size: int = 64,
+                          device=None) -> tuple:
+    "(genotype, table): the genotype derived from `perturbation_scores` on (`x`, `y`) with the alphas' caps."
+    scores = perturbation_scores(model, x, y, batch_size, device)
+    g = derive_genotype(scores, {c: model.op_names(c) for c in scores}, k, max_skip=max_skip, min_param=min_param)
+    return g, perturbation_table(model, scores)
+
 # %% ../nbs/api/22_search.ipynb #a3ae909c
 def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, progress: bool = True, model_fn=None,
               until: int | None = None, callback: Callable | None = None,
@@ -245,8 +278,15 @@ def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, pr
             bar.close()
             return None
     bar.close()
-    write_result(run, st.model.genotype(**derive_kw(cfg)), best, stopped, epochs=len(rec.history),
-                 seconds=round(time.time() - t0, 2))
+    final, more = st.model.genotype(**derive_kw(cfg)), {}
+    if cfg.select == "perturbation":                     # after the last epoch, on the final supernet (see above)
+        t = time.time()
+        final, table = perturbation_genotype(st.model, data.valid_x, data.valid_y, batch_size=cfg.batch_size,
+                                             device=st.device, **derive_kw(cfg))
+        write_table(run/PERTURBATION, table, PERTURBATION_COLUMNS)
+        best, more = (dict(genotype=final.to_dict(), epoch=len(rec.history), valid_acc=rec.history[-1]["valid_acc"]),
+                      dict(select_seconds=round(time.time() - t, 2)))
+    write_result(run, final, best, stopped, epochs=len(rec.history), seconds=round(time.time() - t0, 2), **more)
     return read_result(run)
 
 # %% ../nbs/api/22_search.ipynb #16c575f5
