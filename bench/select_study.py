@@ -6,7 +6,7 @@ For each fold of an `emodb_report.py` run folder (--runs) whose `searched` jobs 
 this loads the final supernet of the job's search (<runs>/searched/<fold>/seed<seed>/search/checkpoint.pt),
 derives the genotype by perturbation (`search.perturbation_genotype` on the search's valid part, with the
 search's own caps and batch size: what `select="perturbation"` does after the last epoch) and retrains it
-with the `cpu` retraining preset and the same seed. It compares the utterance UA on the fold's validation
+with the `cpu` retraining preset (--train-preset) and the same seed. It compares the utterance UA on the fold's validation
 speaker (used to choose) with that of the job's own retraining of the alphas' genotype, and reports the one
 on the test speaker (never used to choose). Resumable: finished jobs are read back from --out. Writes
 bench/results/select_study.csv after every job. Prints figures; asserts nothing.
@@ -26,6 +26,9 @@ def main(argv=None):
     p.add_argument("--runs", default=str(ROOT / "runs" / "emodb_loso"), help="an emodb_report.py run folder")
     p.add_argument("--folds", required=True, help="comma-separated fold names (test speakers), e.g. 03,08")
     p.add_argument("--seed", type=int, default=0, help="the search seed whose supernet is read")
+    p.add_argument("--train-preset", default="cpu", help="retraining preset of the perturbation genotypes (default cpu)")
+    p.add_argument("--train-epochs", type=int, default=None, help="override the retraining preset's epochs (smoke tests)")
+    p.add_argument("--max-steps", type=int, default=None, help="cap steps per retraining epoch (smoke tests)")
     p.add_argument("--emodb", default=None, help="EmoDB folder (default: $EMODARTS_SHARED_DATA/emodb)")
     p.add_argument("--out", default=str(ROOT / "runs" / "select_study"))
     p.add_argument("--results", default=str(ROOT / "bench" / "results" / "select_study.csv"))
@@ -69,7 +72,8 @@ def main(argv=None):
             save_json(dict(genotype=pg.to_dict(), seconds=round(time.perf_counter() - t, 1)), out / "genotype.json")
         saved = load_json(out / "genotype.json")
         pg = Genotype.from_dict(saved["genotype"], what=str(out / "genotype.json"))
-        r = retrain(pg, get_train_config("cpu", seed=a.seed), corpus, names.index(fold), out / "train",
+        over = {k: v for k, v in dict(epochs=a.train_epochs, max_steps=a.max_steps).items() if v is not None}
+        r = retrain(pg, get_train_config(a.train_preset, seed=a.seed, **over), corpus, names.index(fold), out / "train",
                     resume=(out / "train").exists(), progress=False)
         rows.append(dict(fold=fold, select="perturbation", genotype=short_genotype(pg), params=r.metrics["params"],
                          valid_ua=r.metrics["valid"]["ua"], test_ua=r.metrics["test"]["ua"], select_s=saved["seconds"],
