@@ -76,7 +76,9 @@ def main(argv=None):
     d = Path(a.emodb) if a.emodb else Path(shared) / "emodb" if shared else ROOT.parent / "shared" / "data" / "emodb"
     if not d.is_dir(): sys.exit(f"EmoDB not found at {d}: give its folder with --emodb PATH")
     corpus = load_corpus("emodb", d)
-    read_back = len(list(Path(a.out).glob("*/*/seed*/done.json")))   # finished jobs of an earlier invocation
+    from emodarts_nb.experiment import parse_list
+    read_back = sum(len(list(Path(a.out).glob(f"{m}/*/seed{s}/done.json")))        # finished jobs of an earlier
+                    for m in parse_list(a.methods or REPORT_METHODS) for s in parse_list(a.seeds, int))   # invocation
     t0 = time.perf_counter()
     df = run_experiment(corpus, "loso", a.methods or REPORT_METHODS, folds=a.folds, seeds=a.seeds, out=a.out, search_preset=a.search_preset,
                         train_preset=a.train_preset, ray=a.ray, workers=a.workers, cache_dir=a.cache, command=command,
