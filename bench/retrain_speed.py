@@ -36,8 +36,10 @@ def main():
     from emodarts_nb.network import Network, flop_counter
     from emodarts_nb.supernet import random_genotype
     from emodarts_nb.train import get_train_config
+    from emodarts_nb.features import input_chw
+    from search import preset_input_shape  # bench/search.py
     cfg = get_train_config("cpu")
-    shape, B, space = (64, 100), cfg.batch_size, cfg.space
+    shape, B, space = preset_input_shape(cfg.features), cfg.batch_size, cfg.space
     print(f"# reproduce: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '?')} {sys.executable} {' '.join(sys.argv)}")
     torch.manual_seed(0)
     models = {"baseline": build_baseline(cfg.baseline, 4, shape)}
@@ -45,6 +47,7 @@ def main():
     if a.before:
         sys.path.insert(0, a.before)
         from emodarts_old.network import Network as old_network
+        from emodarts_old.supernet import SpaceConfig as OldSpace
     for s in range(a.genotypes):
         g = random_genotype(space, generator=torch.Generator().manual_seed(s))
         torch.manual_seed(s)
@@ -52,11 +55,11 @@ def main():
         net.drop_path_prob = cfg.drop_path
         models[f"searched_{s}"] = net
         if old_network is not None:
-            old = old_network(g, space.to_dict(), 4, shape)
+            old = old_network(g, OldSpace(**space.to_dict()), 4, shape)
             old.load_state_dict(net.state_dict())
             old.drop_path_prob = cfg.drop_path
             models[f"searched_{s}_before"] = old
-    x, y = torch.randn(B, 1, *shape), torch.randint(0, 4, (B,))
+    x, y = torch.randn(B, *input_chw(shape)), torch.randint(0, 4, (B,))
     opts = {k: torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9, weight_decay=3e-4) for k, m in models.items()}
     macs = {}
     for k, m in models.items():

@@ -62,13 +62,17 @@ def flop_counter():
 def case_shape(name: str):
     "Search preset, input (F, T), batch and config of a case."
     from emodarts_nb.config import get_config
-    from emodarts_nb.features import get_preset
     preset, shape, batch, space = CASES[name]
     cfg = get_config(preset, space=space or None)
-    if shape is None:  # the cpu preset's own input: its feature preset's (F, T)
-        f = get_preset(cfg.features)
-        shape = (f.n_mels, int(f.max_seconds * f.sr / f.hop_length + 1) // f.time_pool)
-    return preset, tuple(shape), batch or cfg.batch_size, cfg
+    return preset, tuple(shape or preset_input_shape(cfg.features)), batch or cfg.batch_size, cfg
+
+
+def preset_input_shape(features: str) -> tuple:
+    "What a model sees of one training example of feature preset `features`: (F, T), or (C, F, T) with Δ channels."
+    from emodarts_nb.features import get_preset, model_input_shape, n_features, n_frames, segment_frames
+    f = get_preset(features)
+    T = segment_frames(f)[0] if segment_frames(f) else n_frames(f)  # a training segment, or the fixed length
+    return model_input_shape(1 + f.deltas, n_features(f), T)
 
 
 def time_steps(alpha_step, weight_step, batch_of, steps: int) -> dict:
@@ -91,11 +95,12 @@ def one_case(name: str, steps: int, orders) -> dict:
     import emodarts_nb
     from emodarts_nb.supernet import SuperNet, count_params
     from emodarts_nb.architect import Architect
+    from emodarts_nb.features import input_chw
     preset, shape, batch, cfg = case_shape(name)
     torch.manual_seed(0)
     model = SuperNet(cfg.space, 4, shape)  # a SpaceConfig (a dict of its fields in older checkouts)
     w_optim = torch.optim.SGD(model.weights(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
-    batch_of = lambda b=batch: (torch.randn(b, 1, *shape), torch.randint(0, 4, (b,)))
+    batch_of = lambda b=batch: (torch.randn(b, *input_chw(shape)), torch.randint(0, 4, (b,)))
     out = dict(case=name, code=str(Path(emodarts_nb.__file__).parent), input=list(shape), batch=batch, C=model.space.C,
                threads=torch.get_num_threads(), weights_M=round(count_params(model) / 1e6, 2))
     def weight_step(b):
@@ -128,6 +133,7 @@ def official_case(name: str, steps: int, orders, official: str) -> dict:
     sys.path.insert(0, str(Path(official) / "emoDARTS"))
     from models.search_cnn import SearchCNNController  # the official code's names
     from architect import Architect as OfficialArchitect
+    from emodarts_nb.features import input_chw
     preset, shape, batch, cfg = case_shape(name)
     sp = cfg.space  # its cells reduce at n//3 and 2n//3: ("normal", "reduce", "reduce", "normal") for 4
     torch.manual_seed(0)
@@ -135,7 +141,7 @@ def official_case(name: str, steps: int, orders, official: str) -> dict:
                                 device_ids=[0], n_layers_rnn=sp.seq_cells, n_nodes_rnn=sp.n_seq_nodes)
     w_optim = torch.optim.SGD(model.weights(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
     a_optim = torch.optim.Adam(model.alphas(), cfg.alpha_lr, betas=(0.5, 0.999), weight_decay=1e-3)
-    batch_of = lambda b=batch: (torch.randn(b, 1, *shape), torch.randint(0, 4, (b,)))
+    batch_of = lambda b=batch: (torch.randn(b, *input_chw(shape)), torch.randint(0, 4, (b,)))
     out = dict(case=name, code=f"official: {official}", input=list(shape), batch=batch, C=sp.C,
                threads=torch.get_num_threads(),
                weights_M=round(sum(p.numel() for p in model.weights()) / 1e6, 2))

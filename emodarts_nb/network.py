@@ -104,7 +104,8 @@ class Network(nn.Module):
 def forward(self: Network, x):
     "x (B, C, F, T), (B, 1, C·F, T) or (B, F, T) -> logits (B, n_classes)."
     x = as_maps(x, self.input_shape)
-    s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)    # (B, 3C, F, T)
+    x = x.contiguous(memory_format=self.memory_format)  # the few input channels, not the stem's 3C, are reordered
+    s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)    # (B, 3C, F, T); a no-op unless C_in = 1
     for cell in self.cells: s0, s1 = s1, cell(s0, s1, self.drop_path_prob)
     B, C, Fq, T = s1.shape
     h0 = h1 = self.to_seq(s1.permute(0, 3, 1, 2).reshape(B, T, C * Fq))    # (B, T', d)

@@ -63,10 +63,10 @@ class EvenGrid(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, o: int = 0):
         ctx.shape, ctx.o, ctx.fmt = x.shape, o, _like(x)
-        return x[:, :, o::2, o::2]
+        return x[:, :, o::2, o::2].contiguous(memory_format=ctx.fmt)  # dense: a conv on it copies nothing, nor in backward
     @staticmethod
     def backward(ctx, g):
-        gx = g.new_zeros(ctx.shape).contiguous(memory_format=ctx.fmt)
+        gx = torch.empty(ctx.shape, dtype=g.dtype, device=g.device, memory_format=ctx.fmt).zero_()  # no NCHW copy
         gx[:, :, ctx.o::2, ctx.o::2] = g
         return gx, None
 
@@ -101,8 +101,9 @@ class FactorizedReduce(nn.Module):
         self.conv1 = nn.Conv2d(C_in, C_out // 2, 1, bias=False)  # 1x1 at stride 2 = 1x1 on every other row and column
         self.conv2 = nn.Conv2d(C_in, C_out - C_out // 2, 1, bias=False)
         self.bn = nn.BatchNorm2d(C_out, affine=affine)
-    def forward(self, x):
-        x = self.relu(x)
+    starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
+    def forward(self, x, relu_done: bool = False):
+        x = x if relu_done else self.relu(x)
         shifted = F.pad(grid2(x, 1), (0, x.shape[-1] % 2, 0, x.shape[-2] % 2))  # one step right/down, zero-padded
         return self.bn(cat_channels([self.conv1(grid2(x)), self.conv2(shifted)]))  # (B, C, ceil(F/2), ceil(T/2))
 
@@ -138,9 +139,10 @@ class DilConv(nn.Sequential):
         super().__init__(nn.ReLU(),
             nn.Conv2d(C_in, C_in, kernel_size, stride, padding, dilation=dilation, groups=C_in, bias=False),
             nn.Conv2d(C_in, C_out, 1, bias=False), nn.BatchNorm2d(C_out, affine=affine))
-    def forward(self, x):
+    starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
+    def forward(self, x, relu_done: bool = False):
         relu, dw, pw, bn = self
-        return bn(pw(strided_dilated(dw, relu(x))))
+        return bn(pw(strided_dilated(dw, x if relu_done else relu(x))))
 
 # %% ../nbs/api/10_ops.ipynb #1cd221c4
 class SepConv(nn.Sequential):
@@ -148,6 +150,8 @@ class SepConv(nn.Sequential):
     def __init__(self, C_in, C_out, kernel_size, stride, padding, affine=True):
         super().__init__(DilConv(C_in, C_in, kernel_size, stride, padding, 1, affine),
                          DilConv(C_in, C_out, kernel_size, 1, padding, 1, affine))
+    starts_with_relu = True
+    def forward(self, x, relu_done: bool = False): return self[1](self[0](x, relu_done))
 
 # %% ../nbs/api/10_ops.ipynb #2eb91f30
 _cnn = {
@@ -164,15 +168,17 @@ for _n, _f in _cnn.items(): register_op("cnn", _n, overwrite=True)(_f)
 
 # %% ../nbs/api/10_ops.ipynb #e3036355
 class TanhRNN(torch.autograd.Function):
-    "One unidirectional tanh RNN layer from h0 = 0 on (B, T, n) -> (B, T, h), without per-step graph nodes."
+    "One tanh RNN layer (one direction) from h0 = 0 on (B, T, n) -> (B, T, h), without per-step graph nodes."
     @staticmethod
-    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh):
+    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, reverse: bool = False):
         B, T, _ = x.shape
         xt = x.transpose(0, 1).reshape(T * B, -1)                             # (T*B, n), time-major
         xw = torch.addmm(b_ih + b_hh, xt, w_ih.t()).view(T, B, -1)            # W_ih x_t + b for every t: (T, B, h)
         hs, h = torch.empty_like(xw), x.new_zeros(B, xw.shape[-1])
-        for t in range(T): h = torch.tanh(torch.addmm(xw[t], h, w_hh.t()), out=hs[t])  # h_t
+        for t in (reversed(range(T)) if reverse else range(T)):                # the reverse direction: t = T-1 .. 0
+            h = torch.tanh(torch.addmm(xw[t], h, w_hh.t()), out=hs[t])         # h_t
         ctx.save_for_backward(xt, w_ih, w_hh, hs)
+        ctx.reverse = reverse
         return hs.transpose(0, 1)                                              # (B, T, h)
     @staticmethod
     @once_differentiable
@@ -181,25 +187,31 @@ class TanhRNN(torch.autograd.Function):
         T, B, H = hs.shape
         g, dz, dh = g.transpose(0, 1), torch.empty_like(hs), None
         dtanh = 1 - hs * hs
-        for t in reversed(range(T)):  # δ_t = (g_t + W_hh^T δ_{t+1}) ⊙ (1 - h_t²)
+        for t in (range(T) if ctx.reverse else reversed(range(T))):  # δ_t = (g_t + W_hh^T δ_next) ⊙ (1 - h_t²)
             torch.mul(g[t] if dh is None else g[t] + dh, dtanh[t], out=dz[t])
             dh = dz[t] @ w_hh
+        zero = hs.new_zeros(1, B, H)                                           # the state before the first step
+        h_prev = (torch.cat([hs[1:], zero]) if ctx.reverse else torch.cat([zero, hs[:-1]])).view(T * B, H)
         dz = dz.view(T * B, H)
-        h_prev = torch.cat([hs.new_zeros(1, B, H), hs[:-1]]).view(T * B, H)     # h_{t-1}, h_{-1} = 0
         gb = dz.sum(0)
-        return (dz @ w_ih).view(T, B, -1).transpose(0, 1), dz.t() @ xt, dz.t() @ h_prev, gb, gb
+        return (dz @ w_ih).view(T, B, -1).transpose(0, 1), dz.t() @ xt, dz.t() @ h_prev, gb, gb, None
 
 # %% ../nbs/api/10_ops.ipynb #eec573fb
 def _fusable(rnn: nn.RNNBase) -> bool:
-    plain = type(rnn) is nn.RNN and rnn.nonlinearity == "tanh" and rnn.bias and rnn.batch_first
-    return plain and not rnn.bidirectional and (rnn.dropout == 0 or not rnn.training or rnn.num_layers == 1)
+    return type(rnn) is nn.RNN and rnn.nonlinearity == "tanh" and rnn.bias and rnn.batch_first
 
 # %% ../nbs/api/10_ops.ipynb #b3dd2fcc
 def run_rnn(rnn: nn.RNNBase, x):
-    "Outputs (B, T, h) of batch-first `rnn` from zero state; a unidirectional tanh RNN runs as `TanhRNN` per layer."
+    "Outputs (B, T, h or 2h) of batch-first `rnn` from zero state; a tanh RNN runs as `TanhRNN` per layer and direction."
     if not _fusable(rnn) or torch.jit.is_tracing(): return rnn(x)[0]   # export traces the library kernel
+    weights = lambda i, sfx: (getattr(rnn, f"{w}_l{i}{sfx}") for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
     for i in range(rnn.num_layers):
-        x = TanhRNN.apply(x, *(getattr(rnn, f"{w}_l{i}") for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")))
+        if i: x = F.dropout(x, rnn.dropout, rnn.training)            # between layers, as nn.RNN does
+        ys = [TanhRNN.apply(x, *weights(i, ""))]
+        if rnn.bidirectional: ys.append(TanhRNN.apply(x, *weights(i, "_reverse"), True))
+        if rnn.bidirectional:  # (B, T, 2h): forward, then reverse; in time-major memory, as nn.RNN gives it
+            x = torch.cat([y.transpose(0, 1) for y in ys], -1).transpose(0, 1)
+        else: x = ys[0]
     return x
 
 # %% ../nbs/api/10_ops.ipynb #11359ae3
@@ -244,7 +256,7 @@ class SeqAttRNN(nn.Module):
         self.att = AdditiveAttention(2 * h, h)
         self.out = nn.Linear(4 * h, d)
     def forward(self, x):
-        h = self.rnn(x)[0]                                  # (B, T, 2h) = (B, T, d)
+        h = run_rnn(self.rnn, x)                            # (B, T, 2h) = (B, T, d)
         return self.out(torch.cat([h, self.att(h)], -1))  # W_o [h_t; c_t]: (B, T, d)
 
 # %% ../nbs/api/10_ops.ipynb #dfeadc26

@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from torch.func import functional_call
+from torch.autograd.function import once_differentiable
 from torch.utils.checkpoint import checkpoint
 
 from .core import BadInputError
@@ -25,8 +26,8 @@ from .genotypes import Genotype, cell_edges, derive_genotype
 
 # %% auto #0
 __all__ = ['CNN_DEFAULT', 'SEQ_DEFAULT', 'SPACES', 'CHECKPOINT_FROM', 'SpaceConfig', 'get_space', 'as_space', 'channel_shuffle',
-           'MixedOp', 'frozen_stats', 'run_dag', 'SearchCell', 'SeqSearchCell', 'cnn_plan', 'SuperNet',
-           'random_genotype', 'count_params']
+           'MixedOp', 'WeightedSum', 'weighted_sum', 'frozen_stats', 'run_dag', 'SearchCell', 'SeqSearchCell',
+           'cnn_plan', 'SuperNet', 'random_genotype', 'count_params']
 
 # %% ../nbs/api/11_supernet.ipynb #5c29e10e
 CNN_DEFAULT = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
@@ -118,16 +119,49 @@ class MixedOp(nn.Module):
 # %% ../nbs/api/11_supernet.ipynb #4c9377b9
 @patch
 def _outputs(self: MixedOp, x, idx) -> dict:
-    "Outputs of the ops `idx` on x; ops of a shared stack run its layers once, up to the deepest one asked."
-    outs, upto = {}, {}
+    "Outputs of the ops `idx` on x; relu(x) and the layers of a shared stack are computed once for the ops that use them."
+    outs, upto, r = {}, {}, None
     for i in idx:
-        if i in self.family: fam, k = self.family[i]; upto[fam] = max(upto.get(fam, 0), k)
-        else: outs[i] = self.ops[self.names[i]](x)
+        op = self.ops[self.names[i]] if i not in self.family else None
+        if op is None: fam, k = self.family[i]; upto[fam] = max(upto.get(fam, 0), k)
+        elif getattr(op, "starts_with_relu", False):  # the convolutions and the reducing skip
+            if r is None: r = F.relu(x)
+            outs[i] = op(r, relu_done=True)
+        else: outs[i] = op(x)
     for fam, n in upto.items():
         layers = self.stacks[fam](x, n)  # outputs of layers 1..n
         for i in idx:
             if self.family.get(i, (None,))[0] == fam: outs[i] = layers[self.family[i][1] - 1]
     return outs
+
+# %% ../nbs/api/11_supernet.ipynb #3dadff5f
+def _dot(a, b):
+    "<a, b> over all elements: one dot product over the memory when both are dense in the same layout, else (a*b).sum()."
+    if a.stride() == b.stride():
+        if a.is_contiguous(): return torch.dot(a.view(-1), b.view(-1))
+        if a.dim() == 4 and a.is_contiguous(memory_format=torch.channels_last):
+            return torch.dot(a.permute(0, 2, 3, 1).reshape(-1), b.permute(0, 2, 3, 1).reshape(-1))  # views
+    return (a * b).sum()
+
+class WeightedSum(torch.autograd.Function):
+    "sum_i w[i] * xs[i] (w 1-d, xs of one shape) into one buffer; backward: xs[i] get w[i] g, w[i] gets <g, xs[i]>."
+    @staticmethod
+    def forward(ctx, w, *xs):
+        out = xs[0] * w[0]
+        for wi, x in zip(w[1:], xs[1:]): out.addcmul_(x, wi)
+        ctx.save_for_backward(w, *xs)
+        return out
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        w, *xs = ctx.saved_tensors
+        gw = torch.stack([_dot(g, x) for x in xs]) if ctx.needs_input_grad[0] else None
+        return gw, *(g * wi if need else None for wi, need in zip(w, ctx.needs_input_grad[1:]))
+
+def weighted_sum(w, xs: list):
+    "sum_i w[i] * xs[i], as `WeightedSum` computes it (plain ops when traced for export)."
+    if torch.jit.is_tracing(): return sum(wi * x for wi, x in zip(w, xs))
+    return WeightedSum.apply(w, *xs)
 
 # %% ../nbs/api/11_supernet.ipynb #c886d224
 @patch
@@ -142,7 +176,7 @@ def mix(self: MixedOp, x, w=None, fixed: int | None = None, aux: float = 0.):
     outs = self._outputs(xa, run)
     if not run: out = Zero(self.stride)(xa)
     elif coef is None: out = outs[fixed]
-    else: out = sum(coef[i] * outs[i] for i in run)
+    else: out = weighted_sum(coef[run], [outs[i] for i in run])
     if self.pc_k > 1:
         xb = x[:, x.shape[1] // self.pc_k:]
         if self.stride > 1: xb = F.max_pool2d(xb, 3, self.stride, 1)
@@ -428,7 +462,8 @@ def forward(self: SuperNet, x):
     "x (B, C, F, T), (B, 1, C·F, T) or (B, F, T) -> logits (B, n_classes)."
     x = as_maps(x, self.input_shape)
     kw = {c: self._cell_kw(c) for c in self.cell_types()}
-    s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)  # (B, 3C, F, T)
+    x = x.contiguous(memory_format=self.memory_format)  # the few input channels, not the stem's 3C, are reordered
+    s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)  # (B, 3C, F, T); a no-op unless C_in = 1
     for cell in self.cells: s0, s1 = s1, cell(s0, s1, **kw[cell.ctype])
     B, C, Fq, T = s1.shape
     h0 = h1 = self.to_seq(s1.permute(0, 3, 1, 2).reshape(B, T, C * Fq))  # (B, T', d)

@@ -362,6 +362,46 @@ def test_fused_tanh_rnn_matches_nn_rnn(k):
         assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("k", [1, 2])
+def test_fused_bidirectional_tanh_rnn_matches_nn_rnn_with_its_dropout(k):
+    from emodarts_nb.ops import SeqAttRNN, TanhRNN, run_rnn
+    torch.manual_seed(0)
+    op, x = SeqAttRNN("rnn", 8, k), torch.randn(3, 9, 8, requires_grad=True)
+    op.train()                                                # dropout 0.3 between the layers when k = 2
+    calls, fwd = [], TanhRNN.forward
+    TanhRNN.forward = staticmethod(lambda *a: calls.append(1) or fwd(*a))
+    try:
+        torch.manual_seed(1); y = run_rnn(op.rnn, x)
+    finally: TanhRNN.forward = staticmethod(fwd)
+    assert len(calls) == 2 * k                                # the fused layer ran, per layer and direction
+    torch.manual_seed(1); y0 = op.rnn(x)[0]                   # the same dropout masks from the same seed
+    assert torch.allclose(y, y0, atol=1e-6)
+    g = torch.randn_like(y)
+    for a, b in zip(torch.autograd.grad(y, [x, *op.rnn.parameters()], g), torch.autograd.grad(y0, [x, *op.rnn.parameters()], g)):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_mixed_edge_is_the_weighted_sum_of_its_ops_with_one_relu(stride, monkeypatch):
+    import torch.nn.functional as F
+    from emodarts_nb.supernet import MixedOp
+    torch.manual_seed(0)
+    m = MixedOp(CNN_DEFAULT, "cnn", 4, stride=stride)
+    x = torch.randn(2, 4, 7, 9).contiguous(memory_format=torch.channels_last).requires_grad_()
+    w = torch.softmax(torch.randn(len(CNN_DEFAULT)), 0).requires_grad_()
+    relus, relu = [], F.relu
+    monkeypatch.setattr(F, "relu", lambda t, *a, **k: relus.append(1) or relu(t, *a, **k))
+    y = m(x, w)
+    monkeypatch.undo()
+    assert len(relus) == 3          # relu(x) once for the 4 convolutions (and the reducing skip), + the 2 SepConvs' second
+    y0 = sum(w[i] * m.ops[n](x) for i, n in enumerate(CNN_DEFAULT) if n != "none")   # each op on its own
+    assert torch.allclose(y, y0, atol=1e-6)
+    g = torch.randn_like(y)
+    ps = [x, w, *m.parameters()]
+    for a, b in zip(torch.autograd.grad(y, ps, g), torch.autograd.grad(y0, ps, g)):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
+
+
 def test_attention_recomputes_its_score_map_and_gives_the_same_gradients():
     from emodarts_nb.ops import AdditiveAttention, additive_scores
     torch.manual_seed(0)
