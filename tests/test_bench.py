@@ -36,3 +36,35 @@ def test_retrain_speed_bench_compares_with_an_earlier_copy(tmp_path):
     assert rows["baseline"]["share_of_baseline"] == 1.0
     assert rows["searched_0"]["mmacs_per_step"] == rows["searched_0_before"]["mmacs_per_step"] > 0   # the same network
     assert all(row["input"] == [3, 64, 100] and row["gmacs_per_s"] > 0 for row in rows.values())
+
+
+def _readme_row(start: str) -> str:
+    rows = [l for l in (ROOT / "README.md").read_text().splitlines() if l.startswith(start)]
+    assert len(rows) == 1, f"the README's Measured table has {len(rows)} rows starting {start!r}"
+    return rows[0]
+
+
+def test_readme_side_by_side_row_matches_the_results_file():
+    "The Measured row of the emodarts shape says what bench/results/search_emodarts_side_by_side.txt holds."
+    official, ours, ratio = _json_lines((ROOT / "bench" / "results" / "search_emodarts_side_by_side.txt").read_text())
+    assert official["code"].startswith("official") and not ours["code"].startswith("official")
+    row = _readme_row("| search step, `emodarts` shape")
+    for who, r in (("official", official), ("ours", ours)):
+        fo = r["first_order"]
+        want = (f"{fo['search_step_s']:.1f} s", f"{r['peak_rss_MB'] / 1000:.1f} GB", f"{fo['gflops']:.1f} GFLOP/s",
+                f"({100 * fo['share_of_gemm_peak']:.1f} %", f"{fo['gflop_per_step']:.0f} GFLOP")
+        for w in want: assert w in row, f"{who}: {w} not in the README row"
+    speed, mem = ratio["ratio_other_over_ours"]["first_order"], ratio["ratio_other_over_ours"]["peak_rss"]
+    assert f"{speed:.2f} times {'faster' if speed >= 1 else 'slower'}" in row or f"{1 / speed:.2f} times slower" in row
+    assert f"{mem:.2f} times less memory" in row
+
+
+def test_readme_retraining_row_matches_the_results_file():
+    "The retraining-throughput row says the median share of the baseline's MAC/s in bench/results/retrain_speed.txt."
+    import statistics
+    rows = _json_lines((ROOT / "bench" / "results" / "retrain_speed.txt").read_text())
+    now = [r["share_of_baseline"] for r in rows if r["model"].startswith("searched") and not r["model"].endswith("_before")]
+    before = [r["share_of_baseline"] for r in rows if r["model"].endswith("_before")]
+    row = _readme_row("| retraining throughput")
+    assert f"median {statistics.median(now):.2f}" in row and f"median {statistics.median(before):.2f}" in row
+    assert f"{sum(s >= 0.5 for s in now)} of {len(now)} at least 0.5" in row
