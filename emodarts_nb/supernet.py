@@ -16,7 +16,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from torch.func import functional_call
-from torch.autograd.function import once_differentiable
 from torch.utils.checkpoint import checkpoint
 
 from .core import BadInputError
@@ -152,8 +151,7 @@ class WeightedSum(torch.autograd.Function):
         ctx.save_for_backward(w, *xs)
         return out
     @staticmethod
-    @once_differentiable
-    def backward(ctx, g):
+    def backward(ctx, g):  # differentiable ops only: a second-order check can backpropagate through it
         w, *xs = ctx.saved_tensors
         gw = torch.stack([_dot(g, x) for x in xs]) if ctx.needs_input_grad[0] else None
         return gw, *(g * wi if need else None for wi, need in zip(w, ctx.needs_input_grad[1:]))
