@@ -207,11 +207,11 @@ def run_rnn(rnn: nn.RNNBase, x):
     weights = lambda i, sfx: (getattr(rnn, f"{w}_l{i}{sfx}") for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
     for i in range(rnn.num_layers):
         if i: x = F.dropout(x, rnn.dropout, rnn.training)            # between layers, as nn.RNN does
-        ys = [TanhRNN.apply(x, *weights(i, ""))]
-        if rnn.bidirectional: ys.append(TanhRNN.apply(x, *weights(i, "_reverse"), True))
+        y = TanhRNN.apply(x, *weights(i, ""))
         if rnn.bidirectional:  # (B, T, 2h): forward, then reverse; in time-major memory, as nn.RNN gives it
-            x = torch.cat([y.transpose(0, 1) for y in ys], -1).transpose(0, 1)
-        else: x = ys[0]
+            r = TanhRNN.apply(x, *weights(i, "_reverse"), True)
+            y = torch.cat([y.transpose(0, 1), r.transpose(0, 1)], -1).transpose(0, 1)
+        x = y
     return x
 
 # %% ../nbs/api/10_ops.ipynb #11359ae3

@@ -121,9 +121,11 @@ def _outputs(self: MixedOp, x, idx) -> dict:
     "Outputs of the ops `idx` on x; relu(x) and the layers of a shared stack are computed once for the ops that use them."
     outs, upto, r = {}, {}, None
     for i in idx:
-        op = self.ops[self.names[i]] if i not in self.family else None
-        if op is None: fam, k = self.family[i]; upto[fam] = max(upto.get(fam, 0), k)
-        elif getattr(op, "starts_with_relu", False):  # the convolutions and the reducing skip
+        if i in self.family:
+            fam, k = self.family[i]; upto[fam] = max(upto.get(fam, 0), k)
+            continue
+        op = self.ops[self.names[i]]
+        if getattr(op, "starts_with_relu", False):  # the convolutions and the reducing skip
             if r is None: r = F.relu(x)
             outs[i] = op(r, relu_done=True)
         else: outs[i] = op(x)
