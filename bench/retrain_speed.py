@@ -5,13 +5,15 @@ against the hand-designed baseline's (emodarts_nb.baselines.build_baseline), at 
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_speed.py --before /tmp/oldpkg  # + an earlier copy, side by side
         # /tmp/oldpkg/emodarts_old: `git archive <commit> emodarts_nb | tar -x -C /tmp/o && mv /tmp/o/emodarts_nb
         #  /tmp/oldpkg/emodarts_old` (its modules import each other relatively, so the copy imports under a new name)
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_speed.py --runs runs/emodb_loso --genotypes 10   # what a report found
 
 A training step is forward, cross-entropy, backward and an SGD step (momentum 0.9, weight decay 3e-4) on a batch
 of the preset's size, in train mode, with drop path at the preset's final probability. Its MACs are counted once
 by emodarts_nb.network.flop_counter (torch's FlopCounterMode plus the fused CPU LSTM kernel; forward and
 backward, FLOPs / 2); its time is the minimum over --steps steps after one warm-up, the models taking turns step
 by step so that the load of a shared machine falls on all of them alike. The searched networks are random
-genotypes of the preset's space (seeds 0..--genotypes-1): the same operations a search picks from. Prints one
+genotypes of the preset's space (seeds 0..--genotypes-1): the same operations a search picks from; or, with --runs,
+the genotypes the searches of an `emodb_report.py` run folder found. Prints one
 JSON line per model and the share of the baseline's MAC/s; asserts nothing.
 """
 from __future__ import annotations
@@ -30,6 +32,8 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--genotypes", type=int, default=3)
     p.add_argument("--before", help="a folder holding emodarts_old, an earlier copy of emodarts_nb")
+    p.add_argument("--runs", help="an emodb_report.py run folder: time the genotypes its searches found "
+                                  "(searched/FOLD/seedS/search/genotype.json, the first --genotypes of them) instead of random ones")
     a = p.parse_args()
     import torch
     from emodarts_nb.baselines import build_baseline
@@ -48,17 +52,27 @@ def main():
         sys.path.insert(0, a.before)
         from emodarts_old.network import Network as old_network
         from emodarts_old.supernet import SpaceConfig as OldSpace
-    for s in range(a.genotypes):
-        g = random_genotype(space, generator=torch.Generator().manual_seed(s))
+    if a.runs:  # the genotypes a report's searches found, named by fold and seed
+        from pathlib import Path
+        from emodarts_nb.core import load_json
+        from emodarts_nb.genotypes import Genotype
+        found = sorted(Path(a.runs).glob("searched/*/seed*/search/genotype.json"))[:a.genotypes]
+        if not found: sys.exit(f"{a.runs}: no searched/FOLD/seedS/search/genotype.json in it; give an emodb_report.py --out folder")
+        genotypes = {f"searched_{f.parents[2].name}_{f.parents[1].name}": Genotype.from_dict(load_json(f)["best"], what=str(f))
+                     for f in found}
+    else:
+        genotypes = {f"searched_{s}": random_genotype(space, generator=torch.Generator().manual_seed(s))
+                     for s in range(a.genotypes)}
+    for s, (name, g) in enumerate(genotypes.items()):
         torch.manual_seed(s)
         net = Network(g, space, 4, shape)
         net.drop_path_prob = cfg.drop_path
-        models[f"searched_{s}"] = net
+        models[name] = net
         if old_network is not None:
             old = old_network(g, OldSpace(**space.to_dict()), 4, shape)
             old.load_state_dict(net.state_dict())
             old.drop_path_prob = cfg.drop_path
-            models[f"searched_{s}_before"] = old
+            models[f"{name}_before"] = old
     x, y = torch.randn(B, *input_chw(shape)), torch.randint(0, 4, (B,))
     opts = {k: torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9, weight_decay=3e-4) for k, m in models.items()}
     macs = {}

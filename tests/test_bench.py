@@ -38,6 +38,26 @@ def test_retrain_speed_bench_compares_with_an_earlier_copy(tmp_path):
     assert all(row["input"] == [3, 64, 100] and row["gmacs_per_s"] > 0 for row in rows.values())
 
 
+def test_retrain_speed_bench_times_the_genotypes_a_report_found(tmp_path):
+    "--runs: the genotypes of an emodb_report.py run folder (searched/FOLD/seedS/search/genotype.json), named so."
+    import torch
+    from emodarts_nb.core import save_json
+    from emodarts_nb.supernet import random_genotype
+    from emodarts_nb.train import get_train_config
+    space = get_train_config("cpu").space
+    for fold, seed in (("03", 0), ("08", 1)):
+        g = random_genotype(space, generator=torch.Generator().manual_seed(seed))
+        (tmp_path / "searched" / fold / f"seed{seed}" / "search").mkdir(parents=True)
+        save_json({"best": g.to_dict()}, tmp_path / "searched" / fold / f"seed{seed}" / "search" / "genotype.json")
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "retrain_speed.py"), "--steps", "1", "--runs", str(tmp_path)],
+                       capture_output=True, text=True, env=ENV, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert [row["model"] for row in _json_lines(r.stdout)] == ["baseline", "searched_03_seed0", "searched_08_seed1"]
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "retrain_speed.py"), "--runs", str(tmp_path / "none")],
+                       capture_output=True, text=True, env=ENV, timeout=600)
+    assert r.returncode != 0 and "no searched/FOLD/seedS/search/genotype.json" in r.stderr
+
+
 def _readme_row(start: str) -> str:
     rows = [l for l in (ROOT / "README.md").read_text().splitlines() if l.startswith(start)]
     assert len(rows) == 1, f"the README's Measured table has {len(rows)} rows starting {start!r}"
@@ -68,3 +88,7 @@ def test_readme_retraining_row_matches_the_results_file():
     row = _readme_row("| retraining throughput")
     assert f"median {statistics.median(now):.2f}" in row and f"median {statistics.median(before):.2f}" in row
     assert f"{sum(s >= 0.5 for s in now)} of {len(now)} at least 0.5" in row
+    found = [r["share_of_baseline"] for r in _json_lines((ROOT / "bench" / "results" / "retrain_speed_found.txt").read_text())
+             if r["model"] != "baseline"]
+    assert (f"the {len(found)} genotypes" in row and f"median {statistics.median(found):.2f}" in row
+            and f"{min(found):.2f}-{max(found):.2f}" in row and f"{sum(s >= 0.5 for s in found)} of {len(found)}" in row)
