@@ -18,6 +18,23 @@ def emodb():
 
 
 @pytest.fixture(scope="session")
+def emodb_subset(emodb, tmp_path_factory):
+    """EmoDB's real files and flat layout, two utterances per speaker and emotion (about a quarter of the corpus),
+    linked from `emodb`: for tests that run a whole command on it, where every speaker and class must be there
+    but not every utterance."""
+    import collections
+    out, kept = tmp_path_factory.mktemp("emodb_subset") / "emodb", collections.Counter()
+    out.mkdir()
+    for p in sorted(emodb.glob("*.wav")):
+        key = (p.name[:2], p.name[5])                  # speaker, emotion letter (SSTTTEV.wav)
+        if kept[key] < 2:
+            kept[key] += 1
+            (out / p.name).symlink_to(p.resolve())
+    assert len(kept) >= 60 and len({s for s, _ in kept}) == 10, f"{emodb}: expected 10 speakers x 7 emotions"
+    return out
+
+
+@pytest.fixture(scope="session")
 def emodarts_cmd():
     "The installed `emodarts` console script of this environment."
     exe = Path(sys.executable).parent / "emodarts"
