@@ -7,15 +7,18 @@ earlier copy of this package (before/after) or with the official emoDARTS code w
     OMP_NUM_THREADS=2 .venv/bin/python bench/search.py --cases emodarts --official /tmp/emoDARTS
                                      # a checkout of jayaneetha/emoDARTS, fetched for the run and never committed
     OMP_NUM_THREADS=2 .venv/bin/python bench/search.py --full               # + a full cpu-preset search on EmoDB fold 0
+    python bench/search.py --device cuda --cases emodarts,emodarts-b64 --official /tmp/emoDARTS   # on a GPU
 
 Each case runs in a fresh subprocess (its peak memory is its own); with --before or --official the two codes run
 one after the other, --rounds times, alternating, and the ratio of their medians is printed. A "search step" is
 one architecture step on an alpha batch plus one weight step on a weight batch, as the search loop does; times
 are medians over --steps steps after one warm-up step. Peak memory is the process's maximum resident set size
-(resource.getrusage ru_maxrss). FLOPs of a step are counted by torch's FlopCounterMode (with the fused CPU LSTM
-kernels added) on a batch-2 step with activation checkpointing off, scaled to the batch: the model's own FLOPs,
+(resource.getrusage ru_maxrss); on a GPU also the peak of torch's CUDA allocator (max_memory_allocated), and
+steps are timed between torch.cuda.synchronize() calls. FLOPs of a step are counted by torch's FlopCounterMode (with the fused CPU LSTM
+and cuDNN RNN kernels added) on a batch-2 step with activation checkpointing off, scaled to the batch: the model's own FLOPs,
 not the recomputation. The GEMM peak is the best of five 2048x2048 fp32 torch.matmul in the same process with the
-same threads. Prints figures only; asserts nothing.
+same threads (8192x8192 on a GPU, TF32 off as torch's matmul default is; cuDNN's convolutions may use TF32, torch's
+default there). Prints figures only; asserts nothing.
 """
 from __future__ import annotations
 import argparse, json, math, os, resource, statistics, subprocess, sys, time
@@ -26,6 +29,7 @@ CASES = {  # name: (search preset, input (F, T), batch, space overrides)
     "emodarts-b8": ("emodarts", (128, 128), 8, {}),
     "emodarts-b4": ("emodarts", (128, 128), 4, {}),
     "emodarts-b2": ("emodarts", (128, 128), 2, {}),
+    "emodarts-b64": ("emodarts", (128, 128), 64, {}),
     "cpu": ("cpu", None, None, {}),
 }
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,19 +38,32 @@ ROOT = Path(__file__).resolve().parents[1]
 def peak_rss_mb() -> float: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def gemm_peak_gflops(n: int = 2048, reps: int = 5) -> float:
-    "Best fp32 GFLOP/s of an n x n matrix product on this machine, with this process's threads."
+def gemm_peak_gflops(device: str = "cpu", reps: int = 5) -> float:
+    "Best fp32 GFLOP/s of an n x n matrix product on `device` (n = 2048 on a CPU, with this process's threads)."
     import torch
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    n = 2048 if device == "cpu" else 8192
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(reps))
+    best = min(_timed(lambda: a @ b, device) for _ in range(reps))
     return 2 * n ** 3 / best / 1e9
 
 
-def _timed(f) -> float:
+def _timed(f, device: str = "cpu") -> float:
+    "Seconds of f(); on a GPU, from an idle device to the end of the kernels f queued."
+    sync = __import__("torch").cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    sync()
     t0 = time.perf_counter()
     f()
+    sync()
     return time.perf_counter() - t0
+
+
+def peak_memory(device: str) -> dict:
+    "Peak resident set of this process; on a GPU also the peak of torch's CUDA allocator."
+    import torch
+    out = dict(peak_rss_MB=round(peak_rss_mb()))
+    if device.startswith("cuda"): out["peak_cuda_MB"] = round(torch.cuda.max_memory_allocated() / 2 ** 20)
+    return out
 
 
 def flop_counter():
@@ -55,7 +72,10 @@ def flop_counter():
     from torch.utils.flop_counter import FlopCounterMode
     fwd = lambda x, w_ih, w_hh, *a, **k: 2 * math.prod(x[:-1]) * (math.prod(w_ih) + math.prod(w_hh))
     bwd = lambda *a, **k: 2 * fwd(*a)  # input and weight gradients
-    fused = {torch.ops.aten.mkldnn_rnn_layer: fwd, torch.ops.aten.mkldnn_rnn_layer_backward: bwd}
+    # cuDNN: all layers and directions in one call; weights [w_ih, w_hh, b_ih, b_hh] per layer and direction
+    cudnn = lambda x, ws, *a, **k: 2 * math.prod(x[:-1]) * sum(math.prod(w) for w in ws if len(w) == 2)
+    fused = {torch.ops.aten.mkldnn_rnn_layer: fwd, torch.ops.aten.mkldnn_rnn_layer_backward: bwd,
+             torch.ops.aten._cudnn_rnn: cudnn, torch.ops.aten._cudnn_rnn_backward: lambda *a, **k: 2 * cudnn(*a)}
     return FlopCounterMode(display=False, custom_mapping=fused)
 
 
@@ -75,13 +95,13 @@ def preset_input_shape(features: str) -> tuple:
     return model_input_shape(1 + f.deltas, n_features(f), T)
 
 
-def time_steps(alpha_step, weight_step, batch_of, steps: int) -> dict:
+def time_steps(alpha_step, weight_step, batch_of, steps: int, device: str = "cpu") -> dict:
     "Median seconds of the alpha step, the weight step and both, over `steps` steps after one warm-up."
     times = []
     for i in range(steps + 1):
         trn, val = batch_of(), batch_of()
-        ta = _timed(lambda: alpha_step(trn, val))
-        tw = _timed(lambda: weight_step(trn))
+        ta = _timed(lambda: alpha_step(trn, val), device)
+        tw = _timed(lambda: weight_step(trn), device)
         if i: times.append((ta, tw))
     return dict(alpha_step_s=round(statistics.median(a for a, _ in times), 3),
                 weight_step_s=round(statistics.median(w for _, w in times), 3),
@@ -89,7 +109,7 @@ def time_steps(alpha_step, weight_step, batch_of, steps: int) -> dict:
                 steps_s=[round(a + w, 3) for a, w in times])
 
 
-def one_case(name: str, steps: int, orders) -> dict:
+def one_case(name: str, steps: int, orders, device: str = "cpu", checkpoint: str = "auto") -> dict:
     "Time this checkout's (or PYTHONPATH's) supernet search steps at case `name`; runs in its own process."
     import torch, torch.nn.functional as F
     import emodarts_nb
@@ -98,11 +118,14 @@ def one_case(name: str, steps: int, orders) -> dict:
     from emodarts_nb.features import input_chw
     preset, shape, batch, cfg = case_shape(name)
     torch.manual_seed(0)
-    model = SuperNet(cfg.space, 4, shape)  # a SpaceConfig (a dict of its fields in older checkouts)
+    model = SuperNet(cfg.space, 4, shape).to(device)  # a SpaceConfig (a dict of its fields in older checkouts)
+    if checkpoint != "auto": model.checkpoint = checkpoint == "all"  # else SuperNet's own rule
+    edges = list(model._mixed_ops())
     w_optim = torch.optim.SGD(model.weights(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
-    batch_of = lambda b=batch: (torch.randn(b, *input_chw(shape)), torch.randint(0, 4, (b,)))
+    batch_of = lambda b=batch: (torch.randn(b, *input_chw(shape), device=device), torch.randint(0, 4, (b,), device=device))
     out = dict(case=name, code=str(Path(emodarts_nb.__file__).parent), input=list(shape), batch=batch, C=model.space.C,
-               threads=torch.get_num_threads(), weights_M=round(count_params(model) / 1e6, 2))
+               threads=torch.get_num_threads(), weights_M=round(count_params(model) / 1e6, 2), **device_info(device),
+               checkpoint=f"{checkpoint}: {sum(m.checkpoint for m in edges)} of {len(edges)} edges")
     def weight_step(b):
         w_optim.zero_grad()
         F.cross_entropy(model(b[0]), b[1]).backward()
@@ -111,8 +134,8 @@ def one_case(name: str, steps: int, orders) -> dict:
     for order in orders:
         arch = Architect(model, order=order)
         alpha_step = lambda t, v: arch.step(t, v, xi=cfg.w_lr, w_optim=w_optim)
-        out[order] = time_steps(alpha_step, weight_step, batch_of, steps)
-    out["peak_rss_MB"] = round(peak_rss_mb())  # before the FLOP count, which runs without checkpointing
+        out[order] = time_steps(alpha_step, weight_step, batch_of, steps, device)
+    out.update(peak_memory(device))  # before the FLOP count, which runs without checkpointing
     for m in getattr(model, "_mixed_ops", lambda: [])(): m.checkpoint = False
     for order in orders:
         arch, small = Architect(model, order=order), 2
@@ -122,12 +145,12 @@ def one_case(name: str, steps: int, orders) -> dict:
             weight_step(t)
         gflop = fc.get_total_flops() / 1e9 * batch / small
         out[order].update(gflop_per_step=round(gflop, 2), gflops=round(gflop / out[order]["search_step_s"], 2))
-    out["gemm_peak_gflops"] = round(gemm_peak_gflops(), 1)
+    out["gemm_peak_gflops"] = round(gemm_peak_gflops(device), 1)
     for order in orders: out[order]["share_of_gemm_peak"] = round(out[order]["gflops"] / out["gemm_peak_gflops"], 3)
     return out
 
 
-def official_case(name: str, steps: int, orders, official: str) -> dict:
+def official_case(name: str, steps: int, orders, official: str, device: str = "cpu") -> dict:
     "The same steps with the official emoDARTS supernet (a checkout of jayaneetha/emoDARTS at `official`)."
     import torch, torch.nn as nn
     sys.path.insert(0, str(Path(official) / "emoDARTS"))
@@ -138,13 +161,13 @@ def official_case(name: str, steps: int, orders, official: str) -> dict:
     sp = cfg.space  # its cells reduce at n//3 and 2n//3: ("normal", "reduce", "reduce", "normal") for 4
     torch.manual_seed(0)
     model = SearchCNNController(1, sp.C, 4, len(sp.cnn_cells), nn.CrossEntropyLoss(), n_nodes=sp.nodes,
-                                device_ids=[0], n_layers_rnn=sp.seq_cells, n_nodes_rnn=sp.n_seq_nodes)
+                                device_ids=[0], n_layers_rnn=sp.seq_cells, n_nodes_rnn=sp.n_seq_nodes).to(device)
     w_optim = torch.optim.SGD(model.weights(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
     a_optim = torch.optim.Adam(model.alphas(), cfg.alpha_lr, betas=(0.5, 0.999), weight_decay=1e-3)
-    batch_of = lambda b=batch: (torch.randn(b, *input_chw(shape)), torch.randint(0, 4, (b,)))
+    batch_of = lambda b=batch: (torch.randn(b, *input_chw(shape), device=device), torch.randint(0, 4, (b,), device=device))
     out = dict(case=name, code=f"official: {official}", input=list(shape), batch=batch, C=sp.C,
                threads=torch.get_num_threads(),
-               weights_M=round(sum(p.numel() for p in model.weights()) / 1e6, 2))
+               weights_M=round(sum(p.numel() for p in model.weights()) / 1e6, 2), **device_info(device))
     def weight_step(b):
         w_optim.zero_grad()
         model.loss(*b).backward()
@@ -157,8 +180,8 @@ def official_case(name: str, steps: int, orders, official: str) -> dict:
             if order == "second_order": arch.unrolled_backward(*t, *v, cfg.w_lr, w_optim)
             else: model.loss(*v).backward()
             a_optim.step()
-        out[order] = time_steps(alpha_step, weight_step, batch_of, steps)
-    out["peak_rss_MB"] = round(peak_rss_mb())
+        out[order] = time_steps(alpha_step, weight_step, batch_of, steps, device)
+    out.update(peak_memory(device))
     for order in orders:
         with flop_counter() as fc:   # at the case's batch: the official attention ops fail on a batch of 2
             t = batch_of(batch)
@@ -167,9 +190,15 @@ def official_case(name: str, steps: int, orders, official: str) -> dict:
             weight_step(t)
         gflop = fc.get_total_flops() / 1e9 * (2.5 if order == "second_order" else 1)
         out[order].update(gflop_per_step=round(gflop, 2), gflops=round(gflop / out[order]["search_step_s"], 2))
-    out["gemm_peak_gflops"] = round(gemm_peak_gflops(), 1)
+    out["gemm_peak_gflops"] = round(gemm_peak_gflops(device), 1)
     for order in orders: out[order]["share_of_gemm_peak"] = round(out[order]["gflops"] / out["gemm_peak_gflops"], 3)
     return out
+
+
+def device_info(device: str) -> dict:
+    "The device a case ran on, named (a GPU by its model)."
+    import torch
+    return dict(device=device) if device == "cpu" else dict(device=device, gpu=torch.cuda.get_device_name(device))
 
 
 def full_search(epochs=None) -> dict:
@@ -194,12 +223,14 @@ def full_search(epochs=None) -> dict:
 
 def run_case(case: str, a, code: str | None = None, official: str | None = None) -> dict:
     "One case in a fresh subprocess: this checkout, the package copy under `code`, or the official code."
-    cmd = [sys.executable, __file__, "--case", case, "--steps", str(a.steps), "--orders", a.orders]
+    cmd = [sys.executable, __file__, "--case", case, "--steps", str(a.steps), "--orders", a.orders, "--device", a.device,
+           "--checkpoint", a.checkpoint]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [code or str(ROOT), os.environ.get("PYTHONPATH")])))
     if official: cmd += ["--official", official]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode:
-        return dict(case=case, code=code or official, error=r.stderr.strip().splitlines()[-1:], rc=r.returncode)
+        who = f"official: {official}" if official else code or str(ROOT / "emodarts_nb")
+        return dict(case=case, code=who, error=r.stderr.strip().splitlines()[-1:], rc=r.returncode)
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
@@ -208,7 +239,9 @@ def ratios(other: list, ours: list, orders) -> dict:
     med = lambda rs, f: statistics.median(f(r) for r in rs)
     out = {o: round(med(other, lambda r: r[o]["search_step_s"]) / med(ours, lambda r: r[o]["search_step_s"]), 2)
            for o in orders if all(o in r for r in other + ours)}
-    out["peak_rss"] = round(med(other, lambda r: r["peak_rss_MB"]) / med(ours, lambda r: r["peak_rss_MB"]), 2)
+    for peak in ("peak_rss", "peak_cuda"):
+        if all(f"{peak}_MB" in r for r in other + ours):
+            out[peak] = round(med(other, lambda r: r[f"{peak}_MB"]) / med(ours, lambda r: r[f"{peak}_MB"]), 2)
     return out
 
 
@@ -219,6 +252,9 @@ def main():
     p.add_argument("--steps", type=int, default=3, help="measured steps per order (after 1 warm-up)")
     p.add_argument("--orders", default="first_order,second_order")
     p.add_argument("--before", help="a folder holding another copy of emodarts_nb, run side by side")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (a GPU: times between synchronisations)")
+    p.add_argument("--checkpoint", default="auto", choices=("auto", "all", "none"),
+                   help="activation checkpointing of our mixed edges: SuperNet's rule, every edge, or none")
     p.add_argument("--official", help="a checkout of jayaneetha/emoDARTS, run side by side (never committed)")
     p.add_argument("--rounds", type=int, default=1, help="alternating rounds of the two codes per case")
     p.add_argument("--full", action="store_true", help="also one full cpu-preset search on EmoDB LOSO fold 0")
@@ -227,7 +263,8 @@ def main():
     a = p.parse_args()
     orders = a.orders.split(",")
     if a.case:
-        r = official_case(a.case, a.steps, orders, a.official) if a.official else one_case(a.case, a.steps, orders)
+        r = (official_case(a.case, a.steps, orders, a.official, a.device) if a.official
+             else one_case(a.case, a.steps, orders, a.device, a.checkpoint))
         print(json.dumps(r))
         return
     threads = os.environ.get("OMP_NUM_THREADS", "?")
