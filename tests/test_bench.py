@@ -92,3 +92,21 @@ def test_readme_retraining_row_matches_the_results_file():
              if r["model"] != "baseline"]
     assert (f"the {len(found)} genotypes" in row and f"median {statistics.median(found):.2f}" in row
             and f"{min(found):.2f}-{max(found):.2f}" in row and f"{sum(s >= 0.5 for s in found)} of {len(found)}" in row)
+
+
+def test_readme_gpu_row_matches_the_results_file():
+    "The GPU row of the Measured table says what bench/results/search_gpu_h200.txt holds, GPU named."
+    rows = {(r["case"], r["code"].startswith("official") or "emoDARTS" in r["code"]): r  # an error line: the path
+            for r in _json_lines((ROOT / "bench" / "results" / "search_gpu_h200.txt").read_text()) if "code" in r}
+    row = _readme_row("| search step on a GPU")
+    official, ours, ours64 = rows["emodarts", True], rows["emodarts", False], rows["emodarts-b64", False]
+    assert {r["gpu"] for r in (official, ours, ours64)} == {"NVIDIA H200"} and "NVIDIA H200" in row
+    for r in (official, ours):
+        assert f"{r['first_order']['search_step_s']:.2f} s" in row and f"{r['second_order']['search_step_s']:.2f} s" in row
+        assert f"{r['peak_cuda_MB'] / 1000:.1f} GB" in row
+    assert f"{official['first_order']['search_step_s'] / ours['first_order']['search_step_s']:.2f} times its speed" in row
+    assert f"{official['peak_cuda_MB'] / ours['peak_cuda_MB']:.1f} times less memory" in row
+    assert f"{ours64['first_order']['search_step_s']:.2f} s, {ours64['peak_cuda_MB'] / 1000:.1f} GB" in row
+    assert "error" in rows["emodarts-b64", True] and "fails at batch 64" in row
+    for r, pct in ((ours, "0.4 %"), (ours64, "1.6 %")):
+        assert f"{100 * r['first_order']['share_of_gemm_peak']:.1f} %" == pct and pct in row
