@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .cache import extract_corpus
-from .config import (PRESETS as SEARCH_PRESETS, SELECTIONS, STRATEGIES, TRAIN_PRESETS, get_config,
+from .config import (CHECKPOINTS, PRESETS as SEARCH_PRESETS, SELECTIONS, STRATEGIES, TRAIN_PRESETS, get_config,
                                 get_train_config)
 from .core import BadInputError, EmodartsError, check_out_dir, check_seed, default_device
 from .corpus import load_corpus
@@ -133,7 +133,7 @@ def _overrides(**kw) -> dict: return {k: v for k, v in kw.items() if v is not No
 # %% ../nbs/api/50_cli.ipynb #36ac9ffa
 def _cmd_search(a):
     kw = _overrides(strategy=a.strategy, select=a.select, epochs=a.epochs, seed=a.seed, device=a.device,
-                    cache_dir=a.cache)
+                    cache_dir=a.cache, checkpoint=a.checkpoint)
     res = search(get_config(a.preset, **kw), corpus_arg(a), a.fold, a.out, resume=a.resume, progress=not a.quiet,
                  protocol=a.protocol)
     print(f"genotype: {res.genotype}\nbest (epoch {res.best_epoch}): {res.best_genotype}\nrun folder: {res.run_dir}"
@@ -149,6 +149,9 @@ def add_search_command(sub):
     p.add_argument("--select", default=None, choices=SELECTIONS,
                    help="how the genotype is read off the supernet: alphas (DARTS) or perturbation (DARTS-PT); "
                         "default: the preset's")
+    p.add_argument("--checkpoint", default=None, choices=CHECKPOINTS,
+                   help="recompute the supernet's mixed edges in the backward pass: auto (every edge where the "
+                        "maps are big), all (least memory), none (fastest); default: the preset's")
     p.set_defaults(func=_cmd_search)
 
 # %% ../nbs/api/50_cli.ipynb #d0886fd1

@@ -108,7 +108,7 @@ def load_checkpoint(path) -> dict:
                             "start") from None
 
 # %% ../nbs/api/15_runs.ipynb #a88c623a
-UNCOMPUTED = ("device", "cache_dir")   # settings that do not change what a run computes
+UNCOMPUTED = ("device", "cache_dir", "checkpoint")   # settings that do not change what a run computes
 
 def fold_identity(corpus, protocol: str, fold) -> dict:
     "What a run on `fold` of `corpus` computes on: corpus name and labels, protocol, fold name, utterances per part."

@@ -295,8 +295,8 @@ class SuperNet(nn.Module):
                 self.arch[f"{c}_edges"] = nn.Parameter(1e-3 * torch.randn(len(cell_edges(self.n_nodes(c)))))
         self.path_mode, self.n_drop, self.aux_skip, self._fixed = "softmax", 0, 0.0, {}
         self.memory_format = torch.channels_last  # of the CNN maps: the CPU's convolutions and pools run 2-4x faster
-        for m in self._mixed_ops():  # recompute the CNN edges in backward when they are big
-            m.checkpoint = m.kind == "cnn" and self.edge_maps() >= CHECKPOINT_FROM
+        big = self.edge_maps() >= CHECKPOINT_FROM
+        for m in self._mixed_ops(): m.checkpoint = big  # recompute every edge in backward when the maps are big
 
 # %% ../nbs/api/11_supernet.ipynb #325e2a49
 @patch
