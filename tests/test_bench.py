@@ -77,6 +77,8 @@ def test_readme_side_by_side_row_matches_the_results_file():
     speed, mem = ratio["ratio_other_over_ours"]["first_order"], ratio["ratio_other_over_ours"]["peak_rss"]
     assert f"{speed:.2f} times {'faster' if speed >= 1 else 'slower'}" in row or f"{1 / speed:.2f} times slower" in row
     assert f"{mem:.2f} times less memory" in row
+    second = _json_lines((ROOT / "bench" / "results" / "search_emodarts_second_order.txt").read_text())[0]
+    assert f"{second['second_order']['search_step_s']:.1f} s per step, {second['peak_rss_MB'] / 1000:.1f} GB" in row
 
 
 def test_readme_retraining_row_matches_the_results_file():
