@@ -202,8 +202,9 @@ def _fusable(rnn: nn.RNNBase) -> bool:
 
 # %% ../nbs/api/10_ops.ipynb #b3dd2fcc
 def run_rnn(rnn: nn.RNNBase, x):
-    "Outputs (B, T, h or 2h) of batch-first `rnn` from zero state; on a CPU a tanh RNN runs as `TanhRNN` per layer and direction."
-    if not _fusable(rnn) or x.device.type != "cpu" or torch.jit.is_tracing(): return rnn(x)[0]  # cuDNN's fused kernel; export traces the library's
+    "Outputs (B, T, h or 2h) of batch-first `rnn` from zero state; on a CPU a tanh RNN runs as `TanhRNN`."
+    if not _fusable(rnn) or x.device.type != "cpu" or torch.jit.is_tracing():
+        return rnn(x)[0]  # the library's kernel: cuDNN's fused one on a GPU; export traces it
     weights = lambda i, sfx: (getattr(rnn, f"{w}_l{i}{sfx}") for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
     for i in range(rnn.num_layers):
         if i: x = F.dropout(x, rnn.dropout, rnn.training)            # between layers, as nn.RNN does
