@@ -14,9 +14,9 @@ one after the other, --rounds times, alternating, and the ratio of their medians
 one architecture step on an alpha batch plus one weight step on a weight batch, as the search loop does; times
 are medians over --steps steps after one warm-up step. Peak memory is the process's maximum resident set size
 (resource.getrusage ru_maxrss); on a GPU also the peak of torch's CUDA allocator (max_memory_allocated), and
-steps are timed between torch.cuda.synchronize() calls. FLOPs of a step are counted by torch's FlopCounterMode (with the fused CPU LSTM
-and cuDNN RNN kernels added) on a batch-2 step with activation checkpointing off, scaled to the batch: the model's own FLOPs,
-not the recomputation. The GEMM peak is the best of five 2048x2048 fp32 torch.matmul in the same process with the
+steps are timed between torch.cuda.synchronize() calls. FLOPs of a step are counted by torch's FlopCounterMode
+(with the fused CPU LSTM and cuDNN RNN kernels added) on a batch-2 step with activation checkpointing off, scaled
+to the batch: the model's own FLOPs, not the recomputation. The GEMM peak is the best of five 2048x2048 fp32 torch.matmul in the same process with the
 same threads (8192x8192 on a GPU, TF32 off as torch's matmul default is; cuDNN's convolutions may use TF32, torch's
 default there). Prints figures only; asserts nothing.
 """
@@ -50,7 +50,8 @@ def gemm_peak_gflops(device: str = "cpu", reps: int = 5) -> float:
 
 def _timed(f, device: str = "cpu") -> float:
     "Seconds of f(); on a GPU, from an idle device to the end of the kernels f queued."
-    sync = __import__("torch").cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    import torch
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     sync()
     t0 = time.perf_counter()
     f()
@@ -120,7 +121,7 @@ def one_case(name: str, steps: int, orders, device: str = "cpu", checkpoint: str
     torch.manual_seed(0)
     model = SuperNet(cfg.space, 4, shape).to(device)  # a SpaceConfig (a dict of its fields in older checkouts)
     if checkpoint != "auto": model.checkpoint = checkpoint == "all"  # else SuperNet's own rule
-    edges = list(model._mixed_ops())
+    edges = list(getattr(model, "_mixed_ops", lambda: [])())  # older copies may have none
     w_optim = torch.optim.SGD(model.weights(), lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
     batch_of = lambda b=batch: (torch.randn(b, *input_chw(shape), device=device), torch.randint(0, 4, (b,), device=device))
     out = dict(case=name, code=str(Path(emodarts_nb.__file__).parent), input=list(shape), batch=batch, C=model.space.C,
@@ -136,7 +137,7 @@ def one_case(name: str, steps: int, orders, device: str = "cpu", checkpoint: str
         alpha_step = lambda t, v: arch.step(t, v, xi=cfg.w_lr, w_optim=w_optim)
         out[order] = time_steps(alpha_step, weight_step, batch_of, steps, device)
     out.update(peak_memory(device))  # before the FLOP count, which runs without checkpointing
-    for m in getattr(model, "_mixed_ops", lambda: [])(): m.checkpoint = False
+    for m in edges: m.checkpoint = False
     for order in orders:
         arch, small = Architect(model, order=order), 2
         with flop_counter() as fc:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .cache import extract_corpus
-from .config import (CHECKPOINTS, PRESETS as SEARCH_PRESETS, SELECTIONS, STRATEGIES, TRAIN_PRESETS, get_config,
+from .config import (PRESETS as SEARCH_PRESETS, SELECTIONS, STRATEGIES, TRAIN_PRESETS, get_config,
                                 get_train_config)
 from .core import BadInputError, EmodartsError, check_out_dir, check_seed, default_device
 from .corpus import load_corpus
@@ -19,6 +19,7 @@ from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, parse_list
 from .features import get_preset
 from .predict import export_run, format_predictions, load_predictor, meta_path, parse_formats, predict
 from .search import demo_search, search
+from .supernet import CHECKPOINTS
 from .train import resolve_spec, retrain
 
 # %% auto #0

@@ -12,19 +12,18 @@ from pathlib import Path
 
 from .core import BadInputError, save_json, load_json, to_plain, from_plain
 from .baselines import BaselineConfig
-from .supernet import SpaceConfig, get_space
+from .supernet import CHECKPOINTS, SpaceConfig, get_space
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'SELECTIONS', 'CHECKPOINTS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig',
-           'validate', 'with_space', 'space_of', 'get_config', 'derive_kw', 'to_dict', 'from_dict', 'save_config',
-           'load_config', 'aux_skip_weight', 'beta_weight', 'TrainConfig', 'validate_train_config', 'get_train_config',
+__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'SELECTIONS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig', 'validate',
+           'with_space', 'space_of', 'get_config', 'derive_kw', 'to_dict', 'from_dict', 'save_config', 'load_config',
+           'aux_skip_weight', 'beta_weight', 'TrainConfig', 'validate_train_config', 'get_train_config',
            'train_config_dict', 'train_config_from_dict']
 
 # %% ../nbs/api/20_config.ipynb #e797c07b
 STRATEGIES = ("first_order", "second_order", "joint", "sampling", "path_dropout", "random")
 ALPHA_STEPS = ("first_order", "second_order", "joint")  # how alphas learn under `sampling` / `path_dropout`
 SELECTIONS = ("alphas", "perturbation")  # how the genotype is read off the supernet (`SearchConfig.select`)
-CHECKPOINTS = ("auto", "all", "none")     # activation checkpointing of the mixed edges (`SearchConfig.checkpoint`)
 
 # %% ../nbs/api/20_config.ipynb #5848c2ed
 @dataclass

@@ -36,9 +36,7 @@ __all__ = ['STRATEGY_STEPS', 'LOOPS', 'build_supernet', 'strategy_steps', 'Searc
 # %% ../nbs/api/22_search.ipynb #7fe2db76
 def build_supernet(cfg: SearchConfig, n_classes: int, input_shape):
     "The supernet of `cfg.space` for `n_classes` and inputs (F, T), its edges checkpointed as `cfg.checkpoint` says."
-    net = SuperNet(cfg.space, n_classes, tuple(input_shape))
-    if cfg.checkpoint != "auto": net.checkpoint = cfg.checkpoint == "all"  # else the supernet's own rule
-    return net
+    return SuperNet(cfg.space, n_classes, tuple(input_shape)).use_checkpointing(cfg.checkpoint)
 
 # %% ../nbs/api/22_search.ipynb #937e829d
 STRATEGY_STEPS = {                # strategy: (alpha step, weight-path mode); None: the configuration's alpha_step

@@ -24,9 +24,9 @@ from .ops import CNN_OPS, SEQ_OPS, Zero, StdConv, FactorizedReduce, RNNStack, ca
 from .genotypes import Genotype, cell_edges, derive_genotype
 
 # %% auto #0
-__all__ = ['CNN_DEFAULT', 'SEQ_DEFAULT', 'SPACES', 'CHECKPOINT_FROM', 'SpaceConfig', 'get_space', 'as_space', 'channel_shuffle',
-           'MixedOp', 'WeightedSum', 'weighted_sum', 'frozen_stats', 'run_dag', 'SearchCell', 'SeqSearchCell',
-           'cnn_plan', 'SuperNet', 'random_genotype', 'count_params']
+__all__ = ['CNN_DEFAULT', 'SEQ_DEFAULT', 'SPACES', 'CHECKPOINT_FROM', 'CHECKPOINTS', 'SpaceConfig', 'get_space', 'as_space',
+           'channel_shuffle', 'MixedOp', 'WeightedSum', 'weighted_sum', 'frozen_stats', 'run_dag', 'SearchCell',
+           'SeqSearchCell', 'cnn_plan', 'SuperNet', 'random_genotype', 'count_params']
 
 # %% ../nbs/api/11_supernet.ipynb #5c29e10e
 CNN_DEFAULT = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
@@ -295,8 +295,7 @@ class SuperNet(nn.Module):
                 self.arch[f"{c}_edges"] = nn.Parameter(1e-3 * torch.randn(len(cell_edges(self.n_nodes(c)))))
         self.path_mode, self.n_drop, self.aux_skip, self._fixed = "softmax", 0, 0.0, {}
         self.memory_format = torch.channels_last  # of the CNN maps: the CPU's convolutions and pools run 2-4x faster
-        big = self.edge_maps() >= CHECKPOINT_FROM
-        for m in self._mixed_ops(): m.checkpoint = big  # recompute every edge in backward when the maps are big
+        self.use_checkpointing("auto")  # recompute every edge in backward when the maps are big
 
 # %% ../nbs/api/11_supernet.ipynb #325e2a49
 @patch
@@ -406,6 +405,15 @@ def checkpoint(self: SuperNet) -> bool: return any(m.checkpoint for m in self._m
 def checkpoint(self: SuperNet, on: bool):
     "Checkpoint every mixed edge, CNN and sequential (on), or none (off)."
     for m in self._mixed_ops(): m.checkpoint = bool(on)
+
+CHECKPOINTS = ("auto", "all", "none")  # the modes of `use_checkpointing` (and `SearchConfig.checkpoint`)
+
+@patch
+def use_checkpointing(self: SuperNet, mode: str = "auto") -> SuperNet:
+    "Recompute mixed edges in backward: 'auto' (all if `edge_maps()` >= `CHECKPOINT_FROM`, else none), 'all', 'none'."
+    if mode not in CHECKPOINTS: raise ValueError(f"checkpointing mode {mode!r}: use one of {', '.join(CHECKPOINTS)}")
+    self.checkpoint = self.edge_maps() >= CHECKPOINT_FROM if mode == "auto" else mode == "all"
+    return self
 
 # %% ../nbs/api/11_supernet.ipynb #ad4bef7e
 @patch
