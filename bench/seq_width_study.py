@@ -1,0 +1,63 @@
+"""Retraining width of the sequential cells (`seq_dim`) of DARTS networks on EmoDB, chosen on validation speakers only.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/seq_width_study.py --folds 0,1,2,3,4 --seq-dims 32,64
+
+The `cpu` retraining preset builds the sequential cells 32 wide, where the hand-designed baseline's BiLSTM is 2 x 64.
+For each fold (an index into EmoDB's leave-one-speaker-out folds) this draws one genotype uniformly from the `cpu`
+search space (the random-search sampler, seed 100 + fold; no search, so that the width is judged apart from what a
+search picks) and retrains it with the `cpu` preset and seed 0 at each `seq_dim` of --seq-dims. It compares the
+utterance UA on the fold's validation speaker (used to choose) and reports the one on its test speaker (never used
+to choose). Resumable: finished runs are read back from --out. Writes --results after every run. Prints figures;
+asserts nothing.
+"""
+from __future__ import annotations
+import argparse, os, shlex, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--folds", required=True, help="comma-separated fold indices, e.g. 0,1,2")
+    p.add_argument("--seq-dims", default="32,64", help="comma-separated seq_dim of the retrained network")
+    p.add_argument("--emodb", default=None, help="EmoDB folder (default: $EMODARTS_SHARED_DATA/emodb)")
+    p.add_argument("--out", default=str(ROOT / "runs" / "seq_width_study"))
+    p.add_argument("--results", default=str(ROOT / "bench" / "results" / "seq_width_study.csv"))
+    a = p.parse_args(argv)
+    command = (f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} python bench/seq_width_study.py "
+               f"{shlex.join(sys.argv[1:] if argv is None else argv)}")
+    print(command, flush=True)
+    import pandas as pd
+    from emodarts_nb.config import get_config, get_train_config
+    from emodarts_nb.corpus import load_corpus
+    from emodarts_nb.random_search import draw_candidate
+    from emodarts_nb.search import short_genotype
+    from emodarts_nb.train import retrain
+    d = Path(a.emodb) if a.emodb else Path(os.environ.get("EMODARTS_SHARED_DATA", ROOT.parent / "shared" / "data")) / "emodb"
+    corpus = load_corpus("emodb", d)
+    rows = []
+    for fold in (int(f) for f in a.folds.split(",")):
+        geno = draw_candidate(get_config("cpu", seed=100 + fold), 0)
+        for dim in (int(x) for x in a.seq_dims.split(",")):
+            run = Path(a.out) / f"f{fold}" / f"d{dim}"
+            r = retrain(geno, get_train_config("cpu", space=dict(seq_dim=dim), seed=0), corpus, fold, run,
+                        resume=run.exists(), progress=False)
+            seconds = round(float(pd.read_csv(run / "history.csv").seconds.sum()), 1)   # its own epochs, read back too
+            rows.append(dict(fold=fold, seq_dim=dim, params=r.metrics["params"], valid_ua=r.metrics["valid"]["ua"],
+                             test_ua=r.metrics["test"]["ua"], seconds=seconds, genotype=short_genotype(geno)))
+            print(rows[-1], flush=True)
+            Path(a.results).parent.mkdir(parents=True, exist_ok=True)
+            with open(a.results, "w") as f:          # after every run: a stopped study keeps what it finished
+                f.write(f"# command: {command}\n# valid_ua chooses; test_ua is reported only; seconds: the retraining's "
+                        "epochs (history.csv), at nice 19 beside other work: not a speed figure\n")
+                pd.DataFrame(rows).to_csv(f, index=False)
+    s = pd.DataFrame(rows).groupby("seq_dim").agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"),
+                                                  params=("params", "median"), folds=("fold", "count"))
+    print(s.round(3).to_string())
+    print(f"chosen on validation speakers: seq_dim={s.valid_ua.idxmax()}")
+
+
+if __name__ == "__main__":
+    main()
