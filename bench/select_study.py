@@ -12,42 +12,35 @@ on the test speaker (never used to choose). Resumable: finished jobs are read ba
 bench/results/select_study.csv after every job. Prints figures; asserts nothing.
 """
 from __future__ import annotations
-import argparse, os, shlex, sys, time
+import sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from width_study import train_seconds  # noqa: E402
+from _studies import command_line, emodb_corpus, study_parser, train_seconds, write_rows  # noqa: E402
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = study_parser(__doc__, "select_study")
     p.add_argument("--runs", default=str(ROOT / "runs" / "emodb_loso"), help="an emodb_report.py run folder")
     p.add_argument("--folds", required=True, help="comma-separated fold names (test speakers), e.g. 03,08")
     p.add_argument("--seed", type=int, default=0, help="the search seed whose supernet is read")
     p.add_argument("--train-preset", default="cpu", help="retraining preset of the perturbation genotypes (default cpu)")
     p.add_argument("--train-epochs", type=int, default=None, help="override the retraining preset's epochs (smoke tests)")
     p.add_argument("--max-steps", type=int, default=None, help="cap steps per retraining epoch (smoke tests)")
-    p.add_argument("--emodb", default=None, help="EmoDB folder (default: $EMODARTS_SHARED_DATA/emodb)")
-    p.add_argument("--out", default=str(ROOT / "runs" / "select_study"))
-    p.add_argument("--results", default=str(ROOT / "bench" / "results" / "select_study.csv"))
     a = p.parse_args(argv)
-    command = (f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} python bench/select_study.py "
-               f"{shlex.join(sys.argv[1:] if argv is None else argv)}")
-    print(command, flush=True)
+    command = command_line("select_study.py", argv)
     import pandas as pd
     from emodarts_nb.config import derive_kw, get_train_config, load_config
     from emodarts_nb.core import load_json, save_json
-    from emodarts_nb.corpus import load_corpus
     from emodarts_nb.data import load_fold, search_data
     from emodarts_nb.genotypes import Genotype
     from emodarts_nb.protocols import make_folds
     from emodarts_nb.runs import load_run_checkpoint
     from emodarts_nb.search import build_supernet, perturbation_genotype, short_genotype
     from emodarts_nb.train import retrain
-    d = Path(a.emodb) if a.emodb else Path(os.environ.get("EMODARTS_SHARED_DATA", ROOT.parent / "shared" / "data")) / "emodb"
-    corpus = load_corpus("emodb", d)
+    corpus = emodb_corpus(a.emodb)
     folds = make_folds(corpus, "loso")
     names = [f.name for f in folds]
     rows = []
@@ -79,11 +72,8 @@ def main(argv=None):
                          valid_ua=r.metrics["valid"]["ua"], test_ua=r.metrics["test"]["ua"], select_s=saved["seconds"],
                          train_s=train_seconds(out / "train")))
         print(rows[-2], rows[-1], sep="\n", flush=True)
-        Path(a.results).parent.mkdir(parents=True, exist_ok=True)
-        with open(a.results, "w") as f:          # after every job: a stopped study keeps what it finished
-            f.write(f"# command: {command}\n# valid_ua chooses; test_ua is reported only; select_s: the perturbation "
-                    "scoring; train_s: the retraining's epochs (history.csv); on a shared machine: not speed figures\n")
-            pd.DataFrame(rows).to_csv(f, index=False)
+        write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; select_s: the perturbation scoring; "
+                   "train_s: the retraining's epochs (history.csv); on a shared machine: not speed figures", rows)
     df = pd.DataFrame(rows)
     s = df.groupby("select").agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"), params=("params", "median"),
                                  folds=("fold", "count"))

@@ -11,32 +11,27 @@ to choose). Resumable: finished runs are read back from --out. Writes --results 
 asserts nothing.
 """
 from __future__ import annotations
-import argparse, os, shlex, sys
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _studies import command_line, emodb_corpus, study_parser, train_seconds, write_rows  # noqa: E402
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = study_parser(__doc__, "seq_width_study")
     p.add_argument("--folds", required=True, help="comma-separated fold indices, e.g. 0,1,2")
     p.add_argument("--seq-dims", default="32,64", help="comma-separated seq_dim of the retrained network")
-    p.add_argument("--emodb", default=None, help="EmoDB folder (default: $EMODARTS_SHARED_DATA/emodb)")
-    p.add_argument("--out", default=str(ROOT / "runs" / "seq_width_study"))
-    p.add_argument("--results", default=str(ROOT / "bench" / "results" / "seq_width_study.csv"))
     a = p.parse_args(argv)
-    command = (f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} python bench/seq_width_study.py "
-               f"{shlex.join(sys.argv[1:] if argv is None else argv)}")
-    print(command, flush=True)
+    command = command_line("seq_width_study.py", argv)
     import pandas as pd
     from emodarts_nb.config import get_config, get_train_config
-    from emodarts_nb.corpus import load_corpus
     from emodarts_nb.random_search import draw_candidate
     from emodarts_nb.search import short_genotype
     from emodarts_nb.train import retrain
-    d = Path(a.emodb) if a.emodb else Path(os.environ.get("EMODARTS_SHARED_DATA", ROOT.parent / "shared" / "data")) / "emodb"
-    corpus = load_corpus("emodb", d)
+    corpus = emodb_corpus(a.emodb)
     rows = []
     for fold in (int(f) for f in a.folds.split(",")):
         geno = draw_candidate(get_config("cpu", seed=100 + fold), 0)
@@ -44,15 +39,11 @@ def main(argv=None):
             run = Path(a.out) / f"f{fold}" / f"d{dim}"
             r = retrain(geno, get_train_config("cpu", space=dict(seq_dim=dim), seed=0), corpus, fold, run,
                         resume=run.exists(), progress=False)
-            seconds = round(float(pd.read_csv(run / "history.csv").seconds.sum()), 1)   # its own epochs, read back too
             rows.append(dict(fold=fold, seq_dim=dim, params=r.metrics["params"], valid_ua=r.metrics["valid"]["ua"],
-                             test_ua=r.metrics["test"]["ua"], seconds=seconds, genotype=short_genotype(geno)))
+                             test_ua=r.metrics["test"]["ua"], seconds=train_seconds(run), genotype=short_genotype(geno)))
             print(rows[-1], flush=True)
-            Path(a.results).parent.mkdir(parents=True, exist_ok=True)
-            with open(a.results, "w") as f:          # after every run: a stopped study keeps what it finished
-                f.write(f"# command: {command}\n# valid_ua chooses; test_ua is reported only; seconds: the retraining's "
-                        "epochs (history.csv), at nice 19 beside other work: not a speed figure\n")
-                pd.DataFrame(rows).to_csv(f, index=False)
+            write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
+                       "(history.csv), at nice 19 beside other work: not a speed figure", rows)
     s = pd.DataFrame(rows).groupby("seq_dim").agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"),
                                                   params=("params", "median"), folds=("fold", "count"))
     print(s.round(3).to_string())

@@ -11,41 +11,30 @@ Resumable: finished jobs are read back from --out. Writes bench/results/width_st
 figures; asserts nothing.
 """
 from __future__ import annotations
-import argparse, os, shlex, sys
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def train_seconds(run: Path) -> float:
-    "Seconds of a retraining run's epochs (its history.csv), so that a run read back keeps its own time."
-    import pandas as pd
-    return round(float(pd.read_csv(run / "history.csv").seconds.sum()), 1)
+sys.path.insert(0, str(ROOT / "bench"))
+from _studies import command_line, emodb_corpus, study_parser, train_seconds, write_rows  # noqa: E402
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = study_parser(__doc__, "width_study")
     p.add_argument("--runs", default=str(ROOT / "runs" / "emodb_loso"), help="an emodb_report.py run folder")
     p.add_argument("--folds", required=True, help="comma-separated fold names (test speakers), e.g. 03,08")
     p.add_argument("--widths", default="4,8", help="comma-separated C of the retrained network")
     p.add_argument("--seed", type=int, default=0, help="the search seed whose genotype is retrained")
-    p.add_argument("--emodb", default=None, help="EmoDB folder (default: $EMODARTS_SHARED_DATA/emodb)")
-    p.add_argument("--out", default=str(ROOT / "runs" / "width_study"))
-    p.add_argument("--results", default=str(ROOT / "bench" / "results" / "width_study.csv"))
     a = p.parse_args(argv)
-    command = (f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} python bench/width_study.py "
-               f"{shlex.join(sys.argv[1:] if argv is None else argv)}")
-    print(command, flush=True)
+    command = command_line("width_study.py", argv)
     import pandas as pd
     from emodarts_nb.config import get_train_config
     from emodarts_nb.core import load_json
-    from emodarts_nb.corpus import load_corpus
     from emodarts_nb.genotypes import Genotype
     from emodarts_nb.protocols import make_folds
     from emodarts_nb.train import retrain
-    d = Path(a.emodb) if a.emodb else Path(os.environ.get("EMODARTS_SHARED_DATA", ROOT.parent / "shared" / "data")) / "emodb"
-    corpus = load_corpus("emodb", d)
+    corpus = emodb_corpus(a.emodb)
     names = [f.name for f in make_folds(corpus, "loso")]
     rows = []
     for fold in a.folds.split(","):
@@ -62,11 +51,8 @@ def main(argv=None):
             rows.append(dict(fold=fold, C=C, params=r.metrics["params"], valid_ua=r.metrics["valid"]["ua"],
                              test_ua=r.metrics["test"]["ua"], seconds=train_seconds(run)))
             print(rows[-1], flush=True)
-            Path(a.results).parent.mkdir(parents=True, exist_ok=True)
-            with open(a.results, "w") as f:          # after every job: a stopped study keeps what it finished
-                f.write(f"# command: {command}\n# valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
-                        "(history.csv), on a shared machine: not a speed figure\n")
-                pd.DataFrame(rows).to_csv(f, index=False)
+            write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
+                       "(history.csv), on a shared machine: not a speed figure", rows)
     s = pd.DataFrame(rows).groupby("C").agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"),
                                             params=("params", "median"), folds=("fold", "count"))
     print(s.round(3).to_string())

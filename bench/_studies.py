@@ -1,0 +1,46 @@
+"""What the EmoDB studies of bench/ (width_study, select_study, seq_width_study) share: their common arguments, the
+command line they record, the corpus, and the results file they rewrite after every job."""
+from __future__ import annotations
+import argparse, os, shlex, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def study_parser(doc: str, name: str) -> argparse.ArgumentParser:
+    "A parser with --emodb, --out (runs/<name>) and --results (bench/results/<name>.csv); add the study's own."
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--emodb", default=None, help="EmoDB folder (default: $EMODARTS_SHARED_DATA/emodb)")
+    p.add_argument("--out", default=str(ROOT / "runs" / name))
+    p.add_argument("--results", default=str(ROOT / "bench" / "results" / f"{name}.csv"))
+    return p
+
+
+def command_line(script: str, argv=None) -> str:
+    "The command as run (thread count included), printed now and written at the top of the results file."
+    command = (f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '')} python bench/{script} "
+               f"{shlex.join(sys.argv[1:] if argv is None else argv)}")
+    print(command, flush=True)
+    return command
+
+
+def emodb_corpus(path: str | None):
+    "EmoDB from `path`, else $EMODARTS_SHARED_DATA/emodb, else ../shared/data/emodb beside the project."
+    from emodarts_nb.corpus import load_corpus
+    base = Path(os.environ.get("EMODARTS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    return load_corpus("emodb", Path(path) if path else base / "emodb")
+
+
+def train_seconds(run: Path) -> float:
+    "Seconds of a retraining run's epochs (its history.csv), so that a run read back keeps its own time."
+    import pandas as pd
+    return round(float(pd.read_csv(run / "history.csv").seconds.sum()), 1)
+
+
+def write_rows(path, command: str, note: str, rows: list[dict]):
+    "Rewrite `path` with the command, a note and the rows so far: a stopped study keeps what it finished."
+    import pandas as pd
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        f.write(f"# command: {command}\n# {note}\n")
+        pd.DataFrame(rows).to_csv(f, index=False)
