@@ -44,3 +44,23 @@ def write_rows(path, command: str, note: str, rows: list[dict]):
     with open(path, "w") as f:
         f.write(f"# command: {command}\n# {note}\n")
         pd.DataFrame(rows).to_csv(f, index=False)
+
+
+def retrain_row(genotype, space: dict, seed: int, corpus, fold: int, run: Path) -> dict:
+    """Retrain `genotype` with the `cpu` preset, its space changed by `space`, on fold index `fold` into `run`
+    (read back when it is there); its parameters, validation and test UA and the seconds of its epochs."""
+    from emodarts_nb.config import get_train_config
+    from emodarts_nb.train import retrain
+    r = retrain(genotype, get_train_config("cpu", space=space, seed=seed), corpus, fold, run, resume=run.exists(),
+                progress=False)
+    return dict(params=r.metrics["params"], valid_ua=r.metrics["valid"]["ua"], test_ua=r.metrics["test"]["ua"],
+                seconds=train_seconds(run))
+
+
+def print_choice(rows: list[dict], key: str):
+    "Mean validation and test UA per value of `key`, and the value the validation speakers choose."
+    import pandas as pd
+    s = pd.DataFrame(rows).groupby(key).agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"),
+                                            params=("params", "median"), folds=("fold", "count"))
+    print(s.round(3).to_string())
+    print(f"chosen on validation speakers: {key}={s.valid_ua.idxmax()}")

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _studies import command_line, emodb_corpus, study_parser, train_seconds, write_rows  # noqa: E402
+from _studies import command_line, emodb_corpus, print_choice, retrain_row, study_parser, write_rows  # noqa: E402
 
 
 def main(argv=None):
@@ -26,28 +26,21 @@ def main(argv=None):
     p.add_argument("--seq-dims", default="32,64", help="comma-separated seq_dim of the retrained network")
     a = p.parse_args(argv)
     command = command_line("seq_width_study.py", argv)
-    import pandas as pd
-    from emodarts_nb.config import get_config, get_train_config
+    from emodarts_nb.config import get_config
     from emodarts_nb.random_search import draw_candidate
     from emodarts_nb.search import short_genotype
-    from emodarts_nb.train import retrain
     corpus = emodb_corpus(a.emodb)
     rows = []
     for fold in (int(f) for f in a.folds.split(",")):
         geno = draw_candidate(get_config("cpu", seed=100 + fold), 0)
         for dim in (int(x) for x in a.seq_dims.split(",")):
             run = Path(a.out) / f"f{fold}" / f"d{dim}"
-            r = retrain(geno, get_train_config("cpu", space=dict(seq_dim=dim), seed=0), corpus, fold, run,
-                        resume=run.exists(), progress=False)
-            rows.append(dict(fold=fold, seq_dim=dim, params=r.metrics["params"], valid_ua=r.metrics["valid"]["ua"],
-                             test_ua=r.metrics["test"]["ua"], seconds=train_seconds(run), genotype=short_genotype(geno)))
+            rows.append(dict(fold=fold, seq_dim=dim, **retrain_row(geno, dict(seq_dim=dim), 0, corpus, fold, run),
+                             genotype=short_genotype(geno)))
             print(rows[-1], flush=True)
             write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
                        "(history.csv), at nice 19 beside other work: not a speed figure", rows)
-    s = pd.DataFrame(rows).groupby("seq_dim").agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"),
-                                                  params=("params", "median"), folds=("fold", "count"))
-    print(s.round(3).to_string())
-    print(f"chosen on validation speakers: seq_dim={s.valid_ua.idxmax()}")
+    print_choice(rows, "seq_dim")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _studies import command_line, emodb_corpus, study_parser, train_seconds, write_rows  # noqa: E402
+from _studies import (command_line, emodb_corpus, print_choice, retrain_row, study_parser, train_seconds,  # noqa: E402
+                      write_rows)
 
 
 def main(argv=None):
@@ -28,12 +29,9 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0, help="the search seed whose genotype is retrained")
     a = p.parse_args(argv)
     command = command_line("width_study.py", argv)
-    import pandas as pd
-    from emodarts_nb.config import get_train_config
     from emodarts_nb.core import load_json
     from emodarts_nb.genotypes import Genotype
     from emodarts_nb.protocols import make_folds
-    from emodarts_nb.train import retrain
     corpus = emodb_corpus(a.emodb)
     names = [f.name for f in make_folds(corpus, "loso")]
     rows = []
@@ -46,17 +44,11 @@ def main(argv=None):
                          seconds=train_seconds(job / "train")))                # the report's own retraining
         for C in (int(c) for c in a.widths.split(",")):
             run = Path(a.out) / fold / f"C{C}"
-            r = retrain(geno, get_train_config("cpu", space=dict(C=C), seed=a.seed), corpus, names.index(fold), run,
-                        resume=run.exists(), progress=False)
-            rows.append(dict(fold=fold, C=C, params=r.metrics["params"], valid_ua=r.metrics["valid"]["ua"],
-                             test_ua=r.metrics["test"]["ua"], seconds=train_seconds(run)))
+            rows.append(dict(fold=fold, C=C, **retrain_row(geno, dict(C=C), a.seed, corpus, names.index(fold), run)))
             print(rows[-1], flush=True)
             write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
                        "(history.csv), on a shared machine: not a speed figure", rows)
-    s = pd.DataFrame(rows).groupby("C").agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"),
-                                            params=("params", "median"), folds=("fold", "count"))
-    print(s.round(3).to_string())
-    print(f"chosen on validation speakers: C={s.valid_ua.idxmax()}")
+    print_choice(rows, "C")
 
 
 if __name__ == "__main__":
