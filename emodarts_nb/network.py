@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy, math
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 from fastcore.basics import patch, patch_to
 
@@ -28,12 +29,18 @@ def drop_path(x, p: float):
     return x / (1 - p) * keep
 
 def _run_nodes(cell, states, drop_prob=0.):
-    "Append each node (the sum of its chosen edges, in input order) to `states`; return the concatenated states."
+    """Append each node (the sum of its chosen edges, in input order) to `states`; return the concatenated states.
+    relu of a state is computed once for all the operations on it that start with one (the convolutions, the
+    reducing skip), as a mixed edge of the supernet does."""
+    relus = {}
     for n, node in enumerate(cell.gene):
         acc = None
         for p, (op, j) in sorted(enumerate(node), key=lambda pj: pj[1][1]):
             m = cell.ops[f"n{n}_{p}"]
-            y = m(states[j])
+            if getattr(m, "starts_with_relu", False):
+                if j not in relus: relus[j] = F.relu(states[j])
+                y = m(relus[j], relu_done=True)
+            else: y = m(states[j])
             if drop_prob > 0 and cell.training and not isinstance(m, Identity): y = drop_path(y, drop_prob)
             acc = y if acc is None else acc + y
         states.append(acc)
