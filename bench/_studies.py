@@ -1,4 +1,4 @@
-"""What the EmoDB studies of bench/ (width_study, select_study, seq_width_study) share: their common arguments, the
+"""What the EmoDB studies of bench/ (width_study, select_study, retrain_study) share: their common arguments, the
 command line they record, the corpus, and the results file they rewrite after every job."""
 from __future__ import annotations
 import argparse, os, shlex, sys
@@ -46,21 +46,38 @@ def write_rows(path, command: str, note: str, rows: list[dict]):
         pd.DataFrame(rows).to_csv(f, index=False)
 
 
-def retrain_row(genotype, space: dict, seed: int, corpus, fold: int, run: Path) -> dict:
-    """Retrain `genotype` with the `cpu` preset, its space changed by `space`, on fold index `fold` into `run`
-    (read back when it is there); its parameters, validation and test UA and the seconds of its epochs."""
+def retrain_row(genotype, change: dict, seed: int, corpus, fold: int, run: Path) -> dict:
+    """Retrain `genotype` with the `cpu` preset and `seed`, changed by `change` (fields of its space, such as C, or of
+    the retraining config, such as epochs or seed), on fold index `fold` into `run` (read back when it is there); its
+    parameters, validation and test UA and the seconds of its epochs."""
+    from dataclasses import fields
     from emodarts_nb.config import get_train_config
+    from emodarts_nb.supernet import SpaceConfig
     from emodarts_nb.train import retrain
-    r = retrain(genotype, get_train_config("cpu", space=space, seed=seed), corpus, fold, run, resume=run.exists(),
-                progress=False)
+    in_space = {f.name for f in fields(SpaceConfig)}
+    space = {k: v for k, v in change.items() if k in in_space}
+    rest = {k: v for k, v in change.items() if k not in in_space}
+    cfg = get_train_config("cpu", **{"seed": seed, **rest}, **(dict(space=space) if space else {}))
+    r = retrain(genotype, cfg, corpus, fold, run, resume=run.exists(), progress=False)
     return dict(params=r.metrics["params"], valid_ua=r.metrics["valid"]["ua"], test_ua=r.metrics["test"]["ua"],
                 seconds=train_seconds(run))
 
 
 def print_choice(rows: list[dict], key: str):
-    "Mean validation and test UA per value of `key`, and the value the validation speakers choose."
+    """Mean validation and test UA per value of `key`, the value the validation speakers choose, and each value
+    against the first one fold by fold (validation UA): the mean difference, wins/ties/losses and the sign-flip p,
+    beside the smallest p that many pairs can give (2 / 2**pairs: 0.0625 for 5 folds)."""
     import pandas as pd
-    s = pd.DataFrame(rows).groupby(key).agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"),
-                                            params=("params", "median"), folds=("fold", "count"))
+    from emodarts_nb.experiment import sign_flip_p
+    d = pd.DataFrame(rows)
+    s = d.groupby(key).agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"),
+                           params=("params", "median"), folds=("fold", "count"))
     print(s.round(3).to_string())
     print(f"chosen on validation speakers: {key}={s.valid_ua.idxmax()}")
+    t = d.pivot(index="fold", columns=key, values="valid_ua")
+    ref = pd.unique(d[key])[0]
+    for v in t.columns.drop(ref):
+        diff = (t[v] - t[ref]).dropna()
+        print(f"{key}={v} against {key}={ref}, valid UA fold by fold: {diff.mean():+.3f} over {len(diff)} folds, "
+              f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()} won/tied/lost, sign-flip p "
+              f"{sign_flip_p(diff.to_numpy()):.3f} (the smallest {len(diff)} pairs can give: {2 / 2 ** len(diff):.3f})")

@@ -112,3 +112,20 @@ def test_readme_gpu_row_matches_the_results_file():
     assert "error" in rows["emodarts-b64", True] and "fails at batch 64" in row
     for r, pct in ((ours, "0.4 %"), (ours64, "1.6 %")):
         assert f"{100 * r['first_order']['share_of_gemm_peak']:.1f} %" == pct and pct in row
+
+
+def test_studies_compare_each_setting_with_the_first_fold_by_fold(capsys):
+    "The EmoDB studies print, beside the means, each setting against the first: mean difference, won/tied/lost, p."
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _studies import print_choice
+    from retrain_study import print_seed_spread
+    valid = {8: [0.80, 0.70, 0.90, 0.60, 0.75, 0.85], 16: [0.85, 0.70, 0.95, 0.70, 0.80, 0.90]}
+    rows = [dict(fold=f, C=c, valid_ua=v, test_ua=0.5, params=c) for c in (8, 16) for f, v in enumerate(valid[c])]
+    print_choice(rows, "C")
+    out = capsys.readouterr().out
+    assert "chosen on validation speakers: C=16" in out
+    # 5 of 6 folds higher, 1 tied: 2 of the 2**5 sign patterns of the non-zero differences are as extreme
+    assert ("C=16 against C=8, valid UA fold by fold: +0.050 over 6 folds, 5/1/0 won/tied/lost, sign-flip p 0.062 "
+            "(the smallest 6 pairs can give: 0.031)") in out
+    print_seed_spread([dict(fold=f, seed=s, valid_ua=v) for s in (8, 16) for f, v in enumerate(valid[s])])
+    assert "their std 0.035" in capsys.readouterr().out

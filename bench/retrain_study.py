@@ -1,0 +1,71 @@
+"""One setting of the retraining of DARTS networks on EmoDB (a width, the epochs), chosen on validation speakers only.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4 --vary seq_dim=32,64 \
+        --results bench/results/seq_width_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4 --vary C=8,16 \
+        --results bench/results/cnn_width_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4 --vary epochs=20,40 \
+        --results bench/results/epochs_study.csv
+
+The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
+`cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
+C = 8, the third whether retraining longer than the preset's 20 epochs pays. --vary seed=0,1,2 measures how far the
+validation UA moves from one seed to another alone, which a difference between settings has to exceed.
+
+For each fold (an index into EmoDB's leave-one-speaker-out folds) this draws one genotype uniformly from the `cpu`
+search space (the random-search sampler, seed 100 + fold; no search, so that the retraining is judged apart from what
+a search picks) and retrains it with the `cpu` preset and seed 0 at each value of --vary (a field of the retrained
+space or of the retraining config, and its values). It compares the utterance UA on the fold's validation speaker
+(used to choose) and reports the one on its test speaker (never used to choose). Resumable: finished runs are read
+back from --out. Writes --results after every run. Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _studies import command_line, emodb_corpus, print_choice, retrain_row, study_parser, write_rows  # noqa: E402
+
+
+def main(argv=None):
+    p = study_parser(__doc__, "retrain_study")
+    p.add_argument("--folds", required=True, help="comma-separated fold indices, e.g. 0,1,2")
+    p.add_argument("--vary", required=True, help="a field of the retrained space or of the retraining config and "
+                                                  "its values, e.g. C=8,16 or epochs=20,40")
+    a = p.parse_args(argv)
+    key, _, values = a.vary.partition("=")
+    if not values:
+        p.error(f"--vary {a.vary!r}: write a field and its values, e.g. C=8,16")
+    command = command_line("retrain_study.py", argv)
+    from emodarts_nb.config import get_config
+    from emodarts_nb.random_search import draw_candidate
+    from emodarts_nb.search import short_genotype
+    corpus = emodb_corpus(a.emodb)
+    rows = []
+    for fold in (int(f) for f in a.folds.split(",")):
+        geno = draw_candidate(get_config("cpu", seed=100 + fold), 0)
+        for v in (float(x) if "." in x else int(x) for x in values.split(",")):
+            run = Path(a.out) / f"f{fold}" / f"{key}{v}"
+            rows.append(dict(fold=fold, **{key: v}, **retrain_row(geno, {key: v}, 0, corpus, fold, run),
+                             genotype=short_genotype(geno)))
+            print(rows[-1], flush=True)
+            write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
+                       "(history.csv), on a shared machine: not a speed figure", rows)
+    if key == "seed": print_seed_spread(rows)
+    else: print_choice(rows, key)
+
+
+def print_seed_spread(rows: list[dict]):
+    "How far the validation UA moves with the seed alone: per fold, and of the mean over the folds."
+    import pandas as pd
+    t = pd.DataFrame(rows).pivot(index="fold", columns="seed", values="valid_ua")
+    print(t.round(3).to_string())
+    print(f"per fold: std over seeds {t.std(axis=1).mean():.3f} (mean over folds), largest range "
+          f"{(t.max(axis=1) - t.min(axis=1)).max():.3f}; mean over folds per seed {t.mean().round(3).tolist()}, "
+          f"their std {t.mean().std():.3f}")
+
+
+if __name__ == "__main__":
+    main()
