@@ -1,11 +1,14 @@
-"""One setting of the retraining of DARTS networks on EmoDB (a width, the epochs), chosen on validation speakers only.
+"""One setting of the retraining of DARTS networks on EmoDB (a width, the epochs, the seed), chosen on validation
+speakers only.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4 --vary seq_dim=32,64 \
         --results bench/results/seq_width_study.csv
-    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4 --vary C=8,16 \
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --vary C=8,16 \
         --results bench/results/cnn_width_study.csv
-    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4 --vary epochs=20,40 \
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --vary epochs=20,40 \
         --results bench/results/epochs_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4 --vary seed=0,1,2 \
+        --results bench/results/seed_study.csv
 
 The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
 `cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
