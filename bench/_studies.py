@@ -66,7 +66,7 @@ def retrain_row(genotype, change: dict, seed: int, corpus, fold: int, run: Path)
 def print_choice(rows: list[dict], key: str):
     """Mean validation and test UA per value of `key`, the value the validation speakers choose, and each value
     against the first one fold by fold (validation UA): the mean difference, wins/ties/losses and the sign-flip p,
-    beside the smallest p that many pairs can give (2 / 2**pairs: 0.0625 for 5 folds)."""
+    beside the smallest p that many untied pairs can give (2 / 2**pairs: 0.0625 for 5 folds)."""
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     d = pd.DataFrame(rows)
@@ -78,6 +78,7 @@ def print_choice(rows: list[dict], key: str):
     ref = pd.unique(d[key])[0]
     for v in t.columns.drop(ref):
         diff = (t[v] - t[ref]).dropna()
+        untied = int((diff != 0).sum())  # a tie is the same under either sign: it adds no pattern
         print(f"{key}={v} against {key}={ref}, valid UA fold by fold: {diff.mean():+.3f} over {len(diff)} folds, "
               f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()} won/tied/lost, sign-flip p "
-              f"{sign_flip_p(diff.to_numpy()):.3f} (the smallest {len(diff)} pairs can give: {2 / 2 ** len(diff):.3f})")
+              f"{sign_flip_p(diff.to_numpy()):.3f} (the smallest p {untied} untied pairs can give: {2 / 2 ** untied:.3f})")
