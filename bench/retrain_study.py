@@ -9,11 +9,14 @@ speakers only.
         --results bench/results/epochs_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4 --vary seed=0,1,2 \
         --results bench/results/seed_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
+        --vary time_pool=mean,attention --results bench/results/time_pool_study.csv
 
 The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
 `cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
-C = 8, the third whether retraining longer than the preset's 20 epochs pays. --vary seed=0,1,2 measures how far the
-validation UA moves from one seed to another alone, which a difference between settings has to exceed.
+C = 8, the third whether retraining longer than the preset's 20 epochs pays, the last whether attention pooling over
+time (the hand-designed baseline's) serves the DARTS networks better than the mean. --vary seed=0,1,2 measures how
+far the validation UA moves from one seed to another alone, which a difference between settings has to exceed.
 
 For each fold (an index into EmoDB's leave-one-speaker-out folds) this draws one genotype uniformly from the `cpu`
 search space (the random-search sampler, seed 100 + fold; no search, so that the retraining is judged apart from what
@@ -49,7 +52,7 @@ def main(argv=None):
     rows = []
     for fold in (int(f) for f in a.folds.split(",")):
         geno = draw_candidate(get_config("cpu", seed=100 + fold), 0)
-        for v in (float(x) if "." in x else int(x) for x in values.split(",")):
+        for v in map(parse_value, values.split(",")):
             run = Path(a.out) / f"f{fold}" / f"{key}{v}"
             rows.append(dict(fold=fold, **{key: v}, **retrain_row(geno, {key: v}, 0, corpus, fold, run),
                              genotype=short_genotype(geno)))
@@ -58,6 +61,14 @@ def main(argv=None):
                        "(history.csv), on a shared machine: not a speed figure", rows)
     if key == "seed": print_seed_spread(rows)
     else: print_choice(rows, key)
+
+
+def parse_value(x: str):
+    "A --vary value as written: a whole number, a decimal one, or a word (time_pool=mean,attention)."
+    for kind in (int, float):
+        try: return kind(x)
+        except ValueError: pass
+    return x
 
 
 def print_seed_spread(rows: list[dict]):

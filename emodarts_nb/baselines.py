@@ -11,9 +11,10 @@ import torch, torch.nn as nn
 
 from .core import BadInputError
 from .features import as_maps, input_chw
+from .ops import TIME_POOLS, time_pool
 
 # %% auto #0
-__all__ = ['BaselineConfig', 'conv_block', 'AttentionPool', 'CNNLSTM', 'build_baseline']
+__all__ = ['BaselineConfig', 'conv_block', 'CNNLSTM', 'build_baseline']
 
 # %% ../nbs/api/42_baselines.ipynb #24d40f6c
 @dataclass
@@ -30,8 +31,8 @@ class BaselineConfig:
         self.channels, self.pool = tuple(self.channels), tuple(self.pool)
         if not self.channels or min(self.channels) < 1: raise BadInputError(f"channels={self.channels}",
                                                                             "need at least one block, each >= 1 channel")
-        if self.pooling not in ("mean", "attention"): raise BadInputError(f"pooling={self.pooling!r}", "unknown",
-                                                                          "use 'mean' or 'attention'")
+        if self.pooling not in TIME_POOLS: raise BadInputError(f"pooling={self.pooling!r}", "unknown",
+                                                               f"use {' or '.join(map(repr, TIME_POOLS))}")
         if self.lstm_hidden < 1 or self.lstm_layers < 1:
             raise BadInputError(f"lstm_hidden={self.lstm_hidden}, lstm_layers={self.lstm_layers}", "must be >= 1")
         if not 0 <= self.dropout < 1: raise BadInputError(f"dropout={self.dropout}", "must lie in [0, 1)")
@@ -42,16 +43,6 @@ def conv_block(c_in: int, c_out: int, pool) -> nn.Sequential:
     "conv 3×3 - BN - ReLU - max-pool `pool` (frequency, time; ceil mode so short inputs survive)."
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
                          nn.MaxPool2d(pool, ceil_mode=True))
-
-# %% ../nbs/api/42_baselines.ipynb #d5e29f7d
-class AttentionPool(nn.Module):
-    "Attention pooling over time: softmax over T of a learned score per frame, weighted sum. (B, T, d) -> (B, d)."
-    def __init__(self, d: int):
-        super().__init__()
-        self.score = nn.Linear(d, 1)
-    def forward(self, h):
-        a = torch.softmax(self.score(h), dim=1)   # (B, T, 1): softmax over time, per utterance
-        return (a * h).sum(1)
 
 # %% ../nbs/api/42_baselines.ipynb #9d36b979
 class CNNLSTM(nn.Module):
@@ -66,14 +57,14 @@ class CNNLSTM(nn.Module):
         self.lstm = nn.LSTM(cfg.channels[-1] * Fq, cfg.lstm_hidden, cfg.lstm_layers, batch_first=True,
                             bidirectional=cfg.bidirectional)
         d = cfg.lstm_hidden * (2 if cfg.bidirectional else 1)
-        self.pool = AttentionPool(d) if cfg.pooling == "attention" else None
+        self.pool = time_pool(cfg.pooling, d)                                    # `ops.time_pool`
         self.classifier = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(d, n_classes))
 
     def forward(self, x):
         z = self.cnn(as_maps(x, self.input_shape, "baseline"))                   # (B, C, F', T')
         B, C, Fq, T = z.shape
         h, _ = self.lstm(z.permute(0, 3, 1, 2).reshape(B, T, C * Fq))           # (B, T', d): one step per frame
-        h = self.pool(h) if self.pool is not None else h.mean(1)                 # (B, d)
+        h = self.pool(h)                                                         # (B, d)
         return self.classifier(h)                                                # (B, n_classes): logits over classes
 
 # %% ../nbs/api/42_baselines.ipynb #8b9d2e30

@@ -170,7 +170,7 @@ def network_graph(genotype: Genotype, space=None, input_shape=None, n_classes: i
         if prev[0] != prev[1]: g.edge(prev[0], f"seq{i}", style="dashed", color="gray50")  # c_{k-2}
         g.edge(prev[1], f"seq{i}")
         prev = [prev[1], f"seq{i}"]
-    _box(g, "pool", "mean over time")
+    _box(g, "pool", f"{space.time_pool} over time")
     g.edge(prev[1], "pool")
     _box(g, "classifier", f"classifier: linear → {n_classes or 'n'} classes", "darkseagreen2")
     g.edge("pool", "classifier")

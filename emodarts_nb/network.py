@@ -14,7 +14,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from fastcore.basics import patch, patch_to
 
 from .core import BadInputError
-from .ops import CNN_OPS, SEQ_OPS, Identity, StdConv, FactorizedReduce, cat_channels, copy_stack_to
+from .ops import (CNN_OPS, SEQ_OPS, Identity, StdConv, FactorizedReduce, cat_channels, copy_stack_to,
+                             time_pool)
 from .genotypes import Genotype, cell_edges
 from .features import as_maps, input_chw
 from .supernet import SpaceConfig, SuperNet, as_space, cnn_plan, count_params
@@ -104,6 +105,7 @@ class Network(nn.Module):
         self.to_seq = nn.Linear(C_out * F_out, space.seq_dim)
         self.seq_cells = nn.ModuleList(SeqCell(genotype.seq, genotype.seq_concat, space.seq_dim)
                                        for _ in range(space.seq_cells))
+        self.pool = time_pool(space.time_pool, space.seq_dim)
         self.classifier = nn.Linear(space.seq_dim, n_classes)
 
 # %% ../nbs/api/13_network.ipynb #d916c0e9
@@ -117,7 +119,7 @@ def forward(self: Network, x):
     B, C, Fq, T = s1.shape
     h0 = h1 = self.to_seq(s1.permute(0, 3, 1, 2).reshape(B, T, C * Fq))    # (B, T', d)
     for cell in self.seq_cells: h0, h1 = h1, cell(h0, h1, self.drop_path_prob)
-    return self.classifier(h1.mean(1))                                       # (B, n_classes)
+    return self.classifier(self.pool(h1))                                    # pooled over time -> (B, n_classes)
 
 # %% ../nbs/api/13_network.ipynb #1b50c370
 def copy_weights(dst: nn.Module, src: nn.Module):
@@ -156,7 +158,7 @@ def from_supernet(supernet: SuperNet, genotype: Genotype | None = None) -> Netwo
                                                                    for op, _ in n if op not in supernet.op_names(c)):
             raise BadInputError(f"genotype.{c}", "does not fit the supernet (node count or operations differ)")
     net = Network(genotype, sp, supernet.n_classes, supernet.input_shape).to(next(supernet.parameters()).device)
-    for name in ("stem", "to_seq", "classifier"): copy_weights(getattr(net, name), getattr(supernet, name))
+    for name in ("stem", "to_seq", "pool", "classifier"): copy_weights(getattr(net, name), getattr(supernet, name))
     for d, s in zip([*net.cells, *net.seq_cells], [*supernet.cells, *supernet.seq_cells]): _copy_cell(d, s)
     return net
 

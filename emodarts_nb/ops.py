@@ -16,10 +16,10 @@ from torch.utils.checkpoint import checkpoint
 from .core import BadInputError
 
 # %% auto #0
-__all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2', 'ChannelCat',
-           'cat_channels', 'FactorizedReduce', 'StdConv', 'PoolBN', 'strided_dilated', 'DilConv', 'SepConv', 'TanhRNN',
-           'run_rnn', 'SeqRNN', 'additive_scores', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack',
-           'copy_stack_to']
+__all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'TIME_POOLS', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2',
+           'ChannelCat', 'cat_channels', 'FactorizedReduce', 'StdConv', 'PoolBN', 'strided_dilated', 'DilConv',
+           'SepConv', 'TanhRNN', 'run_rnn', 'SeqRNN', 'additive_scores', 'AdditiveAttention', 'SeqAttRNN',
+           'stack_family', 'RNNStack', 'copy_stack_to', 'MeanPool', 'AttentionPool', 'time_pool']
 
 # %% ../nbs/api/10_ops.ipynb #a869d06f
 CNN_OPS: dict = {}  # name -> factory(C, stride, affine) -> nn.Module on (B, C, F, T)
@@ -303,3 +303,25 @@ def copy_stack_to(stack: RNNStack, op: SeqRNN):
             for name, p in stack.layers[i].named_parameters():  # weight_ih_l0 -> weight_ih_l{i}
                 getattr(op.rnn, name.replace("_l0", f"_l{i}")).copy_(p)
     return op
+
+# %% ../nbs/api/10_ops.ipynb #654927b0
+class MeanPool(nn.Module):
+    "The mean over time: (B, T, d) -> (B, d)."
+    def forward(self, h): return h.mean(1)
+
+class AttentionPool(nn.Module):
+    "Attention pooling over time: softmax over T of a learned score per frame, weighted sum. (B, T, d) -> (B, d)."
+    def __init__(self, d: int):
+        super().__init__()
+        self.score = nn.Linear(d, 1)
+    def forward(self, h):
+        a = torch.softmax(self.score(h), dim=1)   # (B, T, 1): softmax over time, per utterance
+        return (a * h).sum(1)
+
+TIME_POOLS = {"mean": lambda d: MeanPool(), "attention": AttentionPool}
+
+def time_pool(kind: str, d: int) -> nn.Module:
+    "The pooling over time named `kind` ('mean' or 'attention') for sequences d wide."
+    if kind not in TIME_POOLS:
+        raise BadInputError(f"time pooling {kind!r}", "unknown", f"use one of {', '.join(map(repr, TIME_POOLS))}")
+    return TIME_POOLS[kind](d)

@@ -20,7 +20,8 @@ from torch.utils.checkpoint import checkpoint
 
 from .core import BadInputError
 from .features import as_maps, input_chw
-from .ops import CNN_OPS, SEQ_OPS, Zero, StdConv, FactorizedReduce, RNNStack, cat_channels, stack_family
+from .ops import (CNN_OPS, SEQ_OPS, TIME_POOLS, Zero, StdConv, FactorizedReduce, RNNStack, cat_channels,
+                             stack_family, time_pool)
 from .genotypes import Genotype, cell_edges, derive_genotype
 
 # %% auto #0
@@ -51,6 +52,7 @@ class SpaceConfig:
     edge_norm: bool = False          # PC-DARTS edge normalisation (one more weight per edge, in alphas())
     share_rnn_stack: bool = True     # lstm_1..4 (rnn, gru) of one edge = layers 1..4 of one stack
     cell_dropout: float = 0.0        # dropout on each cell's output (the emoDARTS code uses 0.3)
+    time_pool: str = "mean"          # pooling over time before the classifier: 'mean' | 'attention' (`ops.time_pool`)
     def __post_init__(self): _validate_space(self)
     @property
     def n_seq_nodes(self): return self.nodes if self.seq_nodes is None else self.seq_nodes
@@ -72,6 +74,7 @@ def _validate_space(s: SpaceConfig):
         if not isinstance(v, numbers.Integral) or v < 1: bad(f, f"is {v!r}, must be a whole number of at least 1")
     if s.seq_cells < 0: bad("seq_cells", f"is {s.seq_cells}, must be 0 or more")
     if s.C % s.pc_k: bad("pc_k", f"{s.pc_k} does not divide C={s.C}", "pick a divisor of C")
+    if s.time_pool not in TIME_POOLS: bad("time_pool", f"is {s.time_pool!r}", f"use one of {list(TIME_POOLS)}")
 
 # %% ../nbs/api/11_supernet.ipynb #fefd7b81
 SPACES = {
@@ -275,7 +278,7 @@ def cnn_plan(space: SpaceConfig, Fq: int, concat: dict | None = None):
 
 # %% ../nbs/api/11_supernet.ipynb #92920720
 class SuperNet(nn.Module):
-    "The emoDARTS supernet: stem, CNN search cells, maps -> time steps, sequential search cells, time mean, classifier."
+    "The emoDARTS supernet: stem, CNN search cells, maps -> time steps, sequential search cells, time pooling, classifier."
     def __init__(self, space: SpaceConfig | None = None, n_classes: int = 4, input_shape=(128, 128)):
         super().__init__()
         space = as_space(space)
@@ -286,6 +289,7 @@ class SuperNet(nn.Module):
         self.cells = nn.ModuleList(SearchCell(space, *p) for p in plan)
         self.to_seq = nn.Linear(C_out * F_out, space.seq_dim)  # each time step: C'F' -> d
         self.seq_cells = nn.ModuleList(SeqSearchCell(space) for _ in range(space.seq_cells))
+        self.pool = time_pool(space.time_pool, space.seq_dim)  # (B, T', d) -> (B, d)
         self.classifier = nn.Linear(space.seq_dim, n_classes)
         self.arch = nn.ParameterDict(
             {c: nn.Parameter(1e-3 * torch.randn(len(cell_edges(self.n_nodes(c))), len(self.op_names(c))))
@@ -476,7 +480,7 @@ def forward(self: SuperNet, x):
     B, C, Fq, T = s1.shape
     h0 = h1 = self.to_seq(s1.permute(0, 3, 1, 2).reshape(B, T, C * Fq))  # (B, T', d)
     for cell in self.seq_cells: h0, h1 = h1, cell(h0, h1, **kw["seq"])
-    return self.classifier(h1.mean(1))                         # mean over time -> (B, n_classes)
+    return self.classifier(self.pool(h1))                      # pooled over time -> (B, n_classes)
 
 # %% ../nbs/api/11_supernet.ipynb #85048cf6
 def random_genotype(space: SpaceConfig, k: int = 2, generator: torch.Generator | None = None) -> Genotype:
