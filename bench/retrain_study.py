@@ -21,7 +21,8 @@ far the validation UA moves from one seed to another alone, which a difference b
 For each fold (an index into EmoDB's leave-one-speaker-out folds) this draws one genotype uniformly from the `cpu`
 search space (the random-search sampler, seed 100 + fold; no search, so that the retraining is judged apart from what
 a search picks) and retrains it with the `cpu` preset and seed 0 at each value of --vary (a field of the retrained
-space or of the retraining config, and its values). It compares the utterance UA on the fold's validation speaker
+space or of the retraining config, and its values), with the fields given by --set held at their values in every
+run. It compares the utterance UA on the fold's validation speaker
 (used to choose) and reports the one on its test speaker (never used to choose). Resumable: finished runs are read
 back from --out. Writes --results after every run. Prints figures; asserts nothing.
 """
@@ -40,10 +41,18 @@ def main(argv=None):
     p.add_argument("--folds", required=True, help="comma-separated fold indices, e.g. 0,1,2")
     p.add_argument("--vary", required=True, help="a field of the retrained space or of the retraining config and "
                                                   "its values, e.g. C=8,16 or epochs=20,40")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a field held at one value in every run (repeatable), e.g. --set time_pool=attention")
     a = p.parse_args(argv)
     key, _, values = a.vary.partition("=")
     if not values:
         p.error(f"--vary {a.vary!r}: write a field and its values, e.g. C=8,16")
+    held = {}
+    for s in a.set:
+        k, eq, v = s.partition("=")
+        if not eq or not v or "," in v: p.error(f"--set {s!r}: write one field and one value, e.g. time_pool=attention")
+        held[k] = parse_value(v)
+    if key in held: p.error(f"--set {key}=... and --vary {key}=...: a field is either held or varied")
     command = command_line("retrain_study.py", argv)
     from emodarts_nb.config import get_config
     from emodarts_nb.random_search import draw_candidate
@@ -53,8 +62,8 @@ def main(argv=None):
     for fold in (int(f) for f in a.folds.split(",")):
         geno = draw_candidate(get_config("cpu", seed=100 + fold), 0)
         for v in map(parse_value, values.split(",")):
-            run = Path(a.out) / f"f{fold}" / f"{key}{v}"
-            rows.append(dict(fold=fold, **{key: v}, **retrain_row(geno, {key: v}, 0, corpus, fold, run),
+            run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{x}" for k, x in {**held, key: v}.items())
+            rows.append(dict(fold=fold, **held, **{key: v}, **retrain_row(geno, {**held, key: v}, 0, corpus, fold, run),
                              genotype=short_genotype(geno)))
             print(rows[-1], flush=True)
             write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "

@@ -3,6 +3,8 @@ their figures (they assert nothing themselves; these tests check that they run a
 import json, os, shutil, subprocess, sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
 
@@ -129,3 +131,16 @@ def test_studies_compare_each_setting_with_the_first_fold_by_fold(capsys):
             "(the smallest p 5 untied pairs can give: 0.062)") in out
     print_seed_spread([dict(fold=f, seed=s, valid_ua=v) for s in (8, 16) for f, v in enumerate(valid[s])])
     assert "their std 0.035" in capsys.readouterr().out
+
+
+def test_retrain_study_reads_words_and_held_fields(capsys):
+    "--vary takes numbers and words; --set holds a field in every run, and a field cannot be both held and varied."
+    sys.path.insert(0, str(ROOT / "bench"))
+    from retrain_study import main, parse_value
+    assert [parse_value(x) for x in ("8", "0.2", "attention")] == [8, 0.2, "attention"]
+    for argv, says in ((["--vary", "C=8,16", "--set", "C=4"], "a field is either held or varied"),
+                       (["--vary", "C=8,16", "--set", "time_pool"], "write one field and one value"),
+                       (["--vary", "C"], "write a field and its values")):
+        with pytest.raises(SystemExit):
+            main(["--folds", "0", *argv])
+        assert says in capsys.readouterr().err
