@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from .core import BadInputError, EmodartsError, save_json, load_json, to_plain, from_plain, seed_everything, default_device
@@ -130,12 +131,17 @@ def part_probs(model: nn.Module, part, batch_size: int = 64, device=None) -> np.
 # %% ../nbs/api/41_train.ipynb #898b12fb
 @dataclass
 class TrainState:
-    "Model (with its auxiliary head), optimiser, schedule, class weights and device of one retraining."
+    "Model (with its auxiliary head), optimiser, schedule, class weights, device and weight average of one retraining."
     model: Trainee
     optim: torch.optim.Optimizer
     sched: object
     weight: torch.Tensor | None
     device: torch.device
+    ema: AveragedModel | None = None   # the network's weights averaged over the steps (`TrainConfig.ema`), or None
+    @property
+    def evaluated(self) -> nn.Module:
+        "The network that is validated, selected and kept: the weight average when there is one."
+        return self.model.net if self.ema is None else self.ema.module
 
 # %% ../nbs/api/41_train.ipynb #0302e15e
 def setup_training(spec: dict, cfg: TrainConfig, fd) -> TrainState:
@@ -146,7 +152,8 @@ def setup_training(spec: dict, cfg: TrainConfig, fd) -> TrainState:
     optim = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(optim, T_max=cfg.epochs, eta_min=cfg.lr_min)
     w = class_weights(fd["train"].y, fd.n_classes).to(dev) if cfg.class_weighted else None
-    return TrainState(model, optim, sched, w, dev)
+    ema = AveragedModel(model.net, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True) if cfg.ema else None
+    return TrainState(model, optim, sched, w, dev, ema)
 
 # %% ../nbs/api/41_train.ipynb #92782f12
 def drop_path_at(cfg: TrainConfig, epoch: int) -> float:
@@ -195,6 +202,7 @@ def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
         loss.backward()
         nn.utils.clip_grad_norm_(m.parameters(), cfg.grad_clip)
         st.optim.step()
+        if st.ema is not None: st.ema.update_parameters(m.net)
         tot["loss"] += loss.item() * len(y)
         tot["correct"] += (logits.argmax(1) == y).sum().item()
         tot["n"] += len(y)
@@ -219,7 +227,8 @@ def _score(cfg, row) -> float:
 # %% ../nbs/api/41_train.ipynb #1d6e3178
 def _checkpoint(run, epoch, st, best, history, stopped):
     save_run_checkpoint(run, epoch=epoch, model=st.model.state_dict(), optim=st.optim.state_dict(),
-                    sched=st.sched.state_dict(), rng=rng_state(), best=best, history=history, stopped=stopped)
+                    sched=st.sched.state_dict(), rng=rng_state(), best=best, history=history, stopped=stopped,
+                    ema=None if st.ema is None else st.ema.state_dict())
 
 # %% ../nbs/api/41_train.ipynb #d441b7f5
 def _fit(cfg, st, train, valid, run, start, best, history, stopped, progress):
@@ -228,11 +237,11 @@ def _fit(cfg, st, train, valid, run, start, best, history, stopped, progress):
     for epoch in bar:
         t = time.time()
         row = dict(epoch=epoch, **train_epoch(cfg, st, train, epoch),
-                   **valid_scores(st.model.net, valid, cfg.eval_batch_size))
+                   **valid_scores(st.evaluated, valid, cfg.eval_batch_size))
         row["selected"] = _score(cfg, row) > best["score"]
         if row["selected"]:
             best = dict(epoch=epoch, score=_score(cfg, row),
-                        state={k: v.detach().clone() for k, v in st.model.net.state_dict().items()})
+                        state={k: v.detach().clone() for k, v in st.evaluated.state_dict().items()})
         if cfg.patience and epoch - best["epoch"] >= cfg.patience and epoch < cfg.epochs:
             stopped = f"early stopping: no better {cfg.select} for {cfg.patience} epochs after epoch {best['epoch']}"
         history.append({**row, "seconds": round(time.time() - t, 3)})
@@ -294,6 +303,7 @@ def _resume_state(run, st, resume) -> tuple:
     st.model.load_state_dict(ck["model"])
     st.optim.load_state_dict(ck["optim"])
     st.sched.load_state_dict(ck["sched"])
+    if st.ema is not None: st.ema.load_state_dict(ck["ema"])
     set_rng_state(ck["rng"])
     return ck["epoch"] + 1, ck["best"], ck["history"], ck["stopped"]
 

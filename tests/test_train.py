@@ -14,13 +14,14 @@ from emodarts_nb.train import get_train_config, run_retrain, part_probs, retrain
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
 
-# A tiny genotype network (or the baseline) on random tensors cut in 2 segments per utterance: 6 epochs of 9 steps.
+# A tiny genotype network (or the baseline; with a weight average for genotype_ema) on random tensors cut in 2 segments
+# per utterance: 6 epochs of 9 steps.
 SCRIPT = textwrap.dedent("""
     import os, sys, torch
     from emodarts_nb.testing import toy_fold_data
     from emodarts_nb.train import get_train_config, run_retrain
     from emodarts_nb.supernet import random_genotype
-    cfg = get_train_config("tiny", epochs=6, max_steps=None, batch_size=8)
+    cfg = get_train_config("tiny", epochs=6, max_steps=None, batch_size=8, ema=0.9 if sys.argv[2].endswith("_ema") else 0.)
     fd = toy_fold_data(shape=(16, 12), n=(36, 9, 9), segments=2)
     spec = "baseline" if sys.argv[2] == "baseline" else random_genotype(cfg.space, generator=torch.Generator().manual_seed(1))
     run_retrain(spec, cfg, fd, sys.argv[1], resume="--resume" in sys.argv and os.path.isdir(sys.argv[1]), progress=False)  # killed before any folder: start
@@ -74,7 +75,8 @@ def _epoch_at_least(run, n):
     return cond
 
 
-@pytest.mark.parametrize("model,when", [("genotype", "after_checkpoint"), ("genotype", "random"), ("baseline", "random")])
+@pytest.mark.parametrize("model,when", [("genotype", "after_checkpoint"), ("genotype", "random"), ("baseline", "random"),
+                                        ("genotype_ema", "after_checkpoint")])   # _ema: the weight average resumes too
 def test_resume_after_sigkill_gives_the_same_run(tmp_path, model, when):
     script = tmp_path / "run.py"; script.write_text(SCRIPT)
     ref = subprocess.run([sys.executable, str(script), str(tmp_path / "ref"), model], env=ENV, capture_output=True, text=True, timeout=600)
