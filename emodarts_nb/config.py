@@ -211,8 +211,8 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 3e-4
     grad_clip: float = 5.0
-    ema: float = 0.0                              # weight averaging: per step the average moves 1 - ema towards the weights
-                                                  # (BN statistics too); it is evaluated, selected and kept (0 = off)
+    ema_epochs: float = 0.0                       # weight averaging: an average of the weights (and BN statistics) whose
+                                                  # half-life is this many epochs is validated, selected and kept (0 = off)
     class_weighted: bool = True                   # cross-entropy weighted by inverse class frequency (train part)
     aux_weight: float = 0.4                       # auxiliary head on a CNN cell, genotype networks only (0 = off)
     drop_path: float = 0.2                        # drop-path probability, rising linearly from 0 over the epochs
@@ -257,7 +257,7 @@ def validate_train_config(cfg: TrainConfig) -> TrainConfig:
         _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)!r}",
                "must be an integer >= 0 (0 = off)")
     _check(0 <= cfg.drop_path < 1, f"drop_path={cfg.drop_path}", "must lie in [0, 1)")
-    _check(0 <= cfg.ema < 1, f"ema={cfg.ema}", "must lie in [0, 1)", "0 (off), or a decay per step such as 0.99")
+    _check(cfg.ema_epochs >= 0, f"ema_epochs={cfg.ema_epochs}", "must be >= 0", "0 (off), or a half-life such as 1 epoch")
     _check(cfg.select in SELECT, f"select={cfg.select!r}", "unknown", f"use one of {', '.join(SELECT)}")
     _check_space(cfg.space)
     bad = sorted(set(cfg.baseline) - {f.name for f in fields(BaselineConfig)})

@@ -32,8 +32,8 @@ from .supernet import SpaceConfig
 
 # %% auto #0
 __all__ = ['PRESETS', 'HISTORY_COLUMNS', 'resolve_spec', 'AuxHead', 'Trainee', 'build_model', 'utterance_probs', 'part_probs',
-           'TrainState', 'setup_training', 'drop_path_at', 'spec_augment', 'train_epoch', 'valid_scores', 'run_retrain',
-           'fold_data', 'retrain']
+           'TrainState', 'steps_per_epoch', 'ema_decay', 'setup_training', 'drop_path_at', 'spec_augment',
+           'train_epoch', 'valid_scores', 'run_retrain', 'fold_data', 'retrain']
 
 # %% ../nbs/api/41_train.ipynb #9178d85e
 PRESETS = TRAIN_PRESETS     # the retraining presets, kept under their old name here
@@ -137,13 +137,21 @@ class TrainState:
     sched: object
     weight: torch.Tensor | None
     device: torch.device
-    ema: AveragedModel | None = None   # the network's weights averaged over the steps (`TrainConfig.ema`), or None
+    ema: AveragedModel | None = None   # the network's weights averaged over the steps (`TrainConfig.ema_epochs`), or None
     @property
     def evaluated(self) -> nn.Module:
         "The network that is validated, selected and kept: the weight average when there is one."
         return self.model.net if self.ema is None else self.ema.module
 
 # %% ../nbs/api/41_train.ipynb #0302e15e
+def steps_per_epoch(cfg: TrainConfig, n_items: int) -> int:
+    "Optimiser steps in one epoch over `n_items` training items."
+    return min(math.ceil(n_items / cfg.batch_size), cfg.max_steps or math.inf)
+
+def ema_decay(cfg: TrainConfig, n_items: int) -> float:
+    "The weight average's decay per step: its half-life is `cfg.ema_epochs` epochs of `n_items` items, on any corpus."
+    return 0.5 ** (1 / (cfg.ema_epochs * steps_per_epoch(cfg, n_items)))
+
 def setup_training(spec: dict, cfg: TrainConfig, fd) -> TrainState:
     "Seed, build the model and the optimiser for the fold data `fd`."
     seed_everything(cfg.seed)
@@ -152,7 +160,8 @@ def setup_training(spec: dict, cfg: TrainConfig, fd) -> TrainState:
     optim = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(optim, T_max=cfg.epochs, eta_min=cfg.lr_min)
     w = class_weights(fd["train"].y, fd.n_classes).to(dev) if cfg.class_weighted else None
-    ema = AveragedModel(model.net, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True) if cfg.ema else None
+    ema = None if not cfg.ema_epochs else AveragedModel(
+        model.net, multi_avg_fn=get_ema_multi_avg_fn(ema_decay(cfg, len(fd["train"].y))), use_buffers=True)
     return TrainState(model, optim, sched, w, dev, ema)
 
 # %% ../nbs/api/41_train.ipynb #92782f12
@@ -183,8 +192,7 @@ def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
     if hasattr(m.net, "drop_path_prob"): m.net.drop_path_prob = drop_path_at(cfg, epoch)
     g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
     perm = torch.randperm(len(part.y), generator=g)
-    steps = math.ceil(len(perm) / cfg.batch_size)
-    steps = min(steps, cfg.max_steps or steps)
+    steps = steps_per_epoch(cfg, len(perm))
     x_all, y_all = torch.from_numpy(np.ascontiguousarray(part.x)), torch.from_numpy(part.y)
     lr, tot = st.optim.param_groups[0]["lr"], dict(loss=0., correct=0, n=0)
     m.train()

@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent("""
     from emodarts_nb.testing import toy_fold_data
     from emodarts_nb.train import get_train_config, run_retrain
     from emodarts_nb.supernet import random_genotype
-    cfg = get_train_config("tiny", epochs=6, max_steps=None, batch_size=8, ema=0.9 if sys.argv[2].endswith("_ema") else 0.)
+    cfg = get_train_config("tiny", epochs=6, max_steps=None, batch_size=8, ema_epochs=1. if sys.argv[2].endswith("_ema") else 0.)
     fd = toy_fold_data(shape=(16, 12), n=(36, 9, 9), segments=2)
     spec = "baseline" if sys.argv[2] == "baseline" else random_genotype(cfg.space, generator=torch.Generator().manual_seed(1))
     run_retrain(spec, cfg, fd, sys.argv[1], resume="--resume" in sys.argv and os.path.isdir(sys.argv[1]), progress=False)  # killed before any folder: start
