@@ -11,20 +11,30 @@ speakers only.
         --results bench/results/seed_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
         --vary time_pool=mean,attention --results bench/results/time_pool_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
+        --vary drop_path=0.2,0.0 --results bench/results/drop_path_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
+        --vary aux_weight=0.4,0.0 --results bench/results/aux_weight_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
+        --vary ema_epochs=0.0,1.0 --results bench/results/ema_study.csv
 
 The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
 `cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
-C = 8, the third whether retraining longer than the preset's 20 epochs pays, the last whether attention pooling over
-time (the hand-designed baseline's) serves the DARTS networks better than the mean. --vary seed=0,1,2 measures how
-far the validation UA moves from one seed to another alone, which a difference between settings has to exceed.
+C = 8, the third whether retraining longer than the preset's 20 epochs pays, the next whether attention pooling over
+time (the hand-designed baseline's) serves the DARTS networks better than the mean, whether DARTS's drop path and
+auxiliary head help on this little data, and whether keeping a moving average of the weights (half-life one epoch)
+steadies the choice of epoch. The first value of each is the preset's; a run with the same settings under two
+names (C=8 and epochs=20, for instance) was made once and its folder linked under the other name in --out.
+--vary seed=0,1,2 measures how far the validation UA moves from one seed to another alone, which a difference
+between settings has to exceed.
 
 For each fold (an index into EmoDB's leave-one-speaker-out folds) this draws one genotype uniformly from the `cpu`
 search space (the random-search sampler, seed 100 + fold; no search, so that the retraining is judged apart from what
 a search picks) and retrains it with the `cpu` preset and seed 0 at each value of --vary (a field of the retrained
 space or of the retraining config, and its values), with the fields given by --set held at their values in every
-run. It compares the utterance UA on the fold's validation speaker
-(used to choose) and reports the one on its test speaker (never used to choose). Resumable: finished runs are read
-back from --out. Writes --results after every run. Prints figures; asserts nothing.
+run. It compares the utterance UA on the fold's validation speaker (used to choose) and reports the one on its test
+speaker (never used to choose). Resumable: finished runs are read back from --out. Writes --results after every
+run. Prints figures; asserts nothing.
 """
 from __future__ import annotations
 import sys
