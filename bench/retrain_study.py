@@ -17,6 +17,8 @@ speakers only.
         --vary aux_weight=0.4,0.0 --results bench/results/aux_weight_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
         --vary ema_epochs=0.0,1.0 --results bench/results/ema_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --model baseline \
+        --vary ema_epochs=0.0,1.0 --results bench/results/ema_baseline_study.csv
 
 The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
 `cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
@@ -30,11 +32,11 @@ between settings has to exceed.
 
 For each fold (an index into EmoDB's leave-one-speaker-out folds) this draws one genotype uniformly from the `cpu`
 search space (the random-search sampler, seed 100 + fold; no search, so that the retraining is judged apart from what
-a search picks) and retrains it with the `cpu` preset and seed 0 at each value of --vary (a field of the retrained
-space or of the retraining config, and its values), with the fields given by --set held at their values in every
-run. It compares the utterance UA on the fold's validation speaker (used to choose) and reports the one on its test
-speaker (never used to choose). Resumable: finished runs are read back from --out. Writes --results after every
-run. Prints figures; asserts nothing.
+a search picks; --model baseline retrains the hand-designed CNN-LSTM instead) and retrains it with the `cpu` preset
+and seed 0 at each value of --vary (a field of the retrained space or of the retraining config, and its values),
+with the fields given by --set held at their values in every run. It compares the utterance UA on the fold's
+validation speaker (used to choose) and reports the one on its test speaker (never used to choose). Resumable:
+finished runs are read back from --out. Writes --results after every run. Prints figures; asserts nothing.
 """
 from __future__ import annotations
 import sys
@@ -51,6 +53,8 @@ def main(argv=None):
     p.add_argument("--folds", required=True, help="comma-separated fold indices, e.g. 0,1,2")
     p.add_argument("--vary", required=True, help="a field of the retrained space or of the retraining config and "
                                                   "its values, e.g. C=8,16 or epochs=20,40")
+    p.add_argument("--model", choices=("genotype", "baseline"), default="genotype",
+                   help="retrain a random genotype per fold (default) or the hand-designed CNN-LSTM")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="a field held at one value in every run (repeatable), e.g. --set time_pool=attention")
     a = p.parse_args(argv)
@@ -70,11 +74,11 @@ def main(argv=None):
     corpus = emodb_corpus(a.emodb)
     rows = []
     for fold in (int(f) for f in a.folds.split(",")):
-        geno = draw_candidate(get_config("cpu", seed=100 + fold), 0)
+        geno = draw_candidate(get_config("cpu", seed=100 + fold), 0) if a.model == "genotype" else "baseline"
         for v in map(parse_value, values.split(",")):
             run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{x}" for k, x in {**held, key: v}.items())
             rows.append(dict(fold=fold, **held, **{key: v}, **retrain_row(geno, {**held, key: v}, 0, corpus, fold, run),
-                             genotype=short_genotype(geno)))
+                             genotype=geno if a.model == "baseline" else short_genotype(geno)))
             print(rows[-1], flush=True)
             write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
                        "(history.csv), on a shared machine: not a speed figure", rows)
