@@ -59,26 +59,41 @@ def retrain_row(genotype, change: dict, seed: int, corpus, fold: int, run: Path)
     rest = {k: v for k, v in change.items() if k not in in_space}
     cfg = get_train_config("cpu", **{"seed": seed, **rest}, **(dict(space=space) if space else {}))
     r = retrain(genotype, cfg, corpus, fold, run, resume=run.exists(), progress=False)
-    return dict(params=r.metrics["params"], valid_ua=r.metrics["valid"]["ua"], test_ua=r.metrics["test"]["ua"],
-                seconds=train_seconds(run))
+    return dict(params=r.metrics["params"], valid_ua=r.metrics["valid"]["ua"], valid_ua_end=end_valid_ua(run),
+                test_ua=r.metrics["test"]["ua"], seconds=train_seconds(run))
+
+
+END_EPOCHS = 5  # the last quarter of the presets' 20 epochs
+
+
+def end_valid_ua(run: Path, k: int = END_EPOCHS) -> float:
+    """The mean validation UA of a retraining's last `k` epochs (history.csv). The best epoch's UA is the largest of
+    20 noisy scores on one speaker, so it rewards a setting whose scores jump about; this mean does not."""
+    import pandas as pd
+    return round(float(pd.read_csv(run / "history.csv").valid_ua.iloc[-k:].mean()), 6)
 
 
 def print_choice(rows: list[dict], key: str):
     """Mean validation and test UA per value of `key`, the value the validation speakers choose, and each value
-    against the first one fold by fold (validation UA): the mean difference, wins/ties/losses and the sign-flip p,
-    beside the smallest p that many untied pairs can give (2 / 2**pairs: 0.0625 for 5 folds)."""
+    against the first one fold by fold: the mean difference, wins/ties/losses and the sign-flip p, beside the smallest
+    p that many untied pairs can give (2 / 2**pairs: 0.0625 for 5 folds), of the selected epoch's validation UA and,
+    where the rows hold it, of the mean validation UA of the last epochs (`end_valid_ua`)."""
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     d = pd.DataFrame(rows)
-    s = d.groupby(key).agg(valid_ua=("valid_ua", "mean"), test_ua=("test_ua", "mean"),
+    scores = {"valid_ua": "valid UA", "valid_ua_end": f"valid UA of the last {END_EPOCHS} epochs"}
+    scores = {c: label for c, label in scores.items() if c in d}
+    s = d.groupby(key).agg(**{c: (c, "mean") for c in scores}, test_ua=("test_ua", "mean"),
                            params=("params", "median"), folds=("fold", "count"))
     print(s.round(3).to_string())
     print(f"chosen on validation speakers: {key}={s.valid_ua.idxmax()}")
-    t = d.pivot(index="fold", columns=key, values="valid_ua")
     ref = pd.unique(d[key])[0]
-    for v in t.columns.drop(ref):
-        diff = (t[v] - t[ref]).dropna()
-        untied = int((diff != 0).sum())  # a tie is the same under either sign: it adds no pattern
-        print(f"{key}={v} against {key}={ref}, valid UA fold by fold: {diff.mean():+.3f} over {len(diff)} folds, "
-              f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()} won/tied/lost, sign-flip p "
-              f"{sign_flip_p(diff.to_numpy()):.3f} (the smallest p {untied} untied pairs can give: {2 / 2 ** untied:.3f})")
+    for c, label in scores.items():
+        t = d.pivot(index="fold", columns=key, values=c)
+        for v in t.columns.drop(ref):
+            diff = (t[v] - t[ref]).dropna()
+            untied = int((diff != 0).sum())  # a tie is the same under either sign: it adds no pattern
+            print(f"{key}={v} against {key}={ref}, {label} fold by fold: {diff.mean():+.3f} over {len(diff)} folds, "
+                  f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()} won/tied/lost, sign-flip p "
+                  f"{sign_flip_p(diff.to_numpy()):.3f} (the smallest p {untied} untied pairs can give: "
+                  f"{2 / 2 ** untied:.3f})")

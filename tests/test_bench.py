@@ -129,6 +129,12 @@ def test_studies_compare_each_setting_with_the_first_fold_by_fold(capsys):
     # 5 of 6 folds higher, 1 tied: 2 of the 2**5 sign patterns of the non-zero differences are as extreme
     assert ("C=16 against C=8, valid UA fold by fold: +0.050 over 6 folds, 5/1/0 won/tied/lost, sign-flip p 0.062 "
             "(the smallest p 5 untied pairs can give: 0.062)") in out
+    end = {8: [0.70] * 6, 16: [0.60] * 5 + [0.75]}          # the last epochs' mean can disagree with the best epoch
+    print_choice([dict(r, valid_ua_end=end[r["C"]][r["fold"]]) for r in rows], "C")
+    out = capsys.readouterr().out
+    assert ("C=16 against C=8, valid UA of the last 5 epochs fold by fold: -0.075 over 6 folds, 1/0/5 won/tied/lost, "
+            "sign-flip p 0.062 (the smallest p 6 untied pairs can give: 0.031)") in out
+    assert "valid UA fold by fold: +0.050" in out             # the best epoch's line stays
     print_seed_spread([dict(fold=f, seed=s, valid_ua=v) for s in (8, 16) for f, v in enumerate(valid[s])])
     assert "their std 0.035" in capsys.readouterr().out
 
