@@ -21,6 +21,8 @@ speakers only.
         --vary ema_epochs=0.0,1.0 --results bench/results/ema_baseline_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --set seed=1 \
         --vary aux_weight=0.4,0.0 --results bench/results/aux_weight_seed1_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --set seed=2 \
+        --vary aux_weight=0.4,0.0 --results bench/results/aux_weight_seed2_study.csv
 
 The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
 `cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
