@@ -23,13 +23,17 @@ speakers only.
         --vary aux_weight=0.4,0.0 --results bench/results/aux_weight_seed1_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --set seed=2 \
         --vary aux_weight=0.4,0.0 --results bench/results/aux_weight_seed2_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
+        --vary convs=drawn,conv_3x3 --results bench/results/full_conv_study.csv
 
 The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
 `cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
 C = 8, the third whether retraining longer than the preset's 20 epochs pays, the next whether attention pooling over
 time (the hand-designed baseline's) serves the DARTS networks better than the mean, whether DARTS's drop path and
 auxiliary head help on this little data, and whether keeping a moving average of the weights (half-life one epoch)
-steadies the choice of epoch. The first value of each is the preset's; a run with the same settings under two
+steadies the choice of epoch; `convs` (not a field: what every convolution the genotype keeps becomes, `drawn`
+leaving them as drawn) asks whether the hand-designed baseline's full 3x3 convolution serves better than the
+depthwise-separable and dilated ones of DARTS in the same places. The first value of each is the preset's; a run with the same settings under two
 names (C=8 and epochs=20, for instance) was made once and its folder linked under the other name in --out.
 --vary seed=0,1,2 measures how far the validation UA moves from one seed to another alone, which a difference
 between settings has to exceed.
@@ -71,6 +75,12 @@ def main(argv=None):
         if not eq or not v or "," in v: p.error(f"--set {s!r}: write one field and one value, e.g. time_pool=attention")
         held[k] = parse_value(v)
     if key in held: p.error(f"--set {key}=... and --vary {key}=...: a field is either held or varied")
+    if CONVS in (key, *held):
+        from emodarts_nb.ops import CNN_OPS
+        asked = [str(v) for v in (held[CONVS],)] if CONVS in held else values.split(",")
+        if a.model == "baseline": p.error(f"{CONVS}=...: the hand-designed baseline keeps no genotype to change")
+        if bad := [v for v in asked if v != "drawn" and v not in CNN_OPS]:
+            p.error(f"{CONVS}={','.join(bad)}: not a CNN operation; use 'drawn' or one of {', '.join(CNN_OPS)}")
     command = command_line("retrain_study.py", argv)
     from emodarts_nb.config import get_config
     from emodarts_nb.random_search import draw_candidate
@@ -78,16 +88,31 @@ def main(argv=None):
     corpus = emodb_corpus(a.emodb)
     rows = []
     for fold in (int(f) for f in a.folds.split(",")):
-        geno = draw_candidate(get_config("cpu", seed=100 + fold), 0) if a.model == "genotype" else "baseline"
+        drawn = draw_candidate(get_config("cpu", seed=100 + fold), 0) if a.model == "genotype" else "baseline"
         for v in map(parse_value, values.split(",")):
-            run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{x}" for k, x in {**held, key: v}.items())
-            rows.append(dict(fold=fold, **held, **{key: v}, **retrain_row(geno, {**held, key: v}, 0, corpus, fold, run),
+            change = {**held, key: v}
+            run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{x}" for k, x in change.items())
+            geno = with_convs(drawn, change.pop(CONVS, "drawn"))
+            rows.append(dict(fold=fold, **held, **{key: v}, **retrain_row(geno, change, 0, corpus, fold, run),
                              genotype=geno if a.model == "baseline" else short_genotype(geno)))
             print(rows[-1], flush=True)
             write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
                        "(history.csv), on a shared machine: not a speed figure", rows)
     if key == "seed": print_seed_spread(rows)
     else: print_choice(rows, key)
+
+
+CONVS = "convs"   # --vary convs=drawn,conv_3x3: what the genotype's convolutions become
+CONV_OPS = ("sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5")
+
+
+def with_convs(genotype, op: str):
+    "`genotype` with every convolution it keeps (separable or dilated) replaced by `op`; 'drawn' leaves it as it is."
+    if op == "drawn" or isinstance(genotype, str): return genotype
+    from emodarts_nb.genotypes import CELL_TYPES, Genotype
+    d = genotype.to_dict()
+    for c in CELL_TYPES: d[c] = [[[op if o in CONV_OPS else o, j] for o, j in node] for node in d[c]]
+    return Genotype.from_dict(d)
 
 
 def parse_value(x: str):

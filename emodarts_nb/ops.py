@@ -109,10 +109,14 @@ class FactorizedReduce(nn.Module):
 
 # %% ../nbs/api/10_ops.ipynb #d59f903d
 class StdConv(nn.Sequential):
-    "ReLU, conv, BN (the cells' input preprocessing)."
+    "ReLU, conv, BN: the cells' input preprocessing (1x1) and the `conv_3x3` operation."
     def __init__(self, C_in, C_out, kernel_size, stride, padding, affine=True):
         super().__init__(nn.ReLU(), nn.Conv2d(C_in, C_out, kernel_size, stride, padding, bias=False),
                          nn.BatchNorm2d(C_out, affine=affine))
+    starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
+    def forward(self, x, relu_done: bool = False):
+        relu, conv, bn = self
+        return bn(conv(x if relu_done else relu(x)))
 
 # %% ../nbs/api/10_ops.ipynb #e545ada8
 class PoolBN(nn.Module):
@@ -163,6 +167,7 @@ _cnn = {
     "sep_conv_5x5": lambda C, s, a: SepConv(C, C, 5, s, 2, affine=a),
     "dil_conv_3x3": lambda C, s, a: DilConv(C, C, 3, s, 2, 2, affine=a),  # 5x5 receptive field
     "dil_conv_5x5": lambda C, s, a: DilConv(C, C, 5, s, 4, 2, affine=a),  # 9x9 receptive field
+    "conv_3x3":     lambda C, s, a: StdConv(C, C, 3, s, 1, affine=a),      # the hand-designed CNN's block, not in DARTS
 }
 for _n, _f in _cnn.items(): register_op("cnn", _n, overwrite=True)(_f)
 

@@ -158,7 +158,7 @@ def skip_count(genotype) -> int:
     "Skip connections kept in the normal cell of `genotype`."
     return sum(op == "skip_connect" for node in genotype.normal for op, _ in node)
 
-_ABBR = [("sep_conv_", "sep"), ("dil_conv_", "dil"), ("max_pool_", "max"), ("avg_pool_", "avg"),
+_ABBR = [("sep_conv_", "sep"), ("dil_conv_", "dil"), ("conv_", "conv"), ("max_pool_", "max"), ("avg_pool_", "avg"),
          ("skip_connect", "skip"), ("3x3", "3"), ("5x5", "5")]
 
 # %% ../nbs/api/22_search.ipynb #79fd9c33

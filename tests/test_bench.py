@@ -146,7 +146,22 @@ def test_retrain_study_reads_words_and_held_fields(capsys):
     assert [parse_value(x) for x in ("8", "0.2", "attention")] == [8, 0.2, "attention"]
     for argv, says in ((["--vary", "C=8,16", "--set", "C=4"], "a field is either held or varied"),
                        (["--vary", "C=8,16", "--set", "time_pool"], "write one field and one value"),
-                       (["--vary", "C"], "write a field and its values")):
+                       (["--vary", "C"], "write a field and its values"),
+                       (["--vary", "convs=drawn,conv_9x9"], "convs=conv_9x9: not a CNN operation"),
+                       (["--model", "baseline", "--vary", "convs=drawn,conv_3x3"], "keeps no genotype to change")):
         with pytest.raises(SystemExit):
             main(["--folds", "0", *argv])
         assert says in capsys.readouterr().err
+
+
+def test_retrain_study_swaps_every_kept_convolution():
+    "convs=OP replaces the separable and dilated convolutions a genotype keeps, and nothing else; 'drawn' keeps it."
+    sys.path.insert(0, str(ROOT / "bench"))
+    from retrain_study import with_convs
+    from emodarts_nb.genotypes import DARTS_V2
+    full = with_convs(DARTS_V2, "conv_3x3")
+    ops = lambda g, c: [op for node in getattr(g, c) for op, _ in node]
+    for c in ("normal", "reduce"):
+        assert [("conv_3x3" if "conv" in a else a) for a in ops(DARTS_V2, c)] == ops(full, c)
+        assert [j for n in getattr(full, c) for _, j in n] == [j for n in getattr(DARTS_V2, c) for _, j in n]
+    assert ops(full, "normal").count("conv_3x3") == 6 and with_convs(DARTS_V2, "drawn") is DARTS_V2
