@@ -13,12 +13,12 @@ import numpy as np, pandas as pd, torch
 from fastcore.basics import patch
 
 from .core import BadInputError, load_json, to_plain
-from .genotypes import CELL_TYPES, Genotype, derive_genotype
+from .genotypes import CELL_TYPES, Genotype, derive_genotype, is_param_free
 from .runs import ALPHA_COLUMNS, ALPHAS, CONFIG, GENOTYPES, HISTORY, SEARCH_FILES, is_done, read_lines, read_table
 from .config import space_of
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'CHANGE_COLUMNS', 'SearchHistory', 'genotype_edges', 'describe_changes', 'is_param_free']
+__all__ = ['RUN_FILES', 'CHANGE_COLUMNS', 'SearchHistory', 'genotype_edges', 'describe_changes']
 
 # %% ../nbs/api/30_history.ipynb #cf1b1c03
 @dataclass
@@ -232,11 +232,6 @@ def describe_changes(changes: pd.DataFrame) -> list[str]:
         if r.kind == "genotype": return f"{r.cell} {r.edge}: {r.before or '(not kept)'} → {r.after or '(dropped)'}"
         return f"{r.cell} {r.edge} {r.operation}: {r.before:.3f} → {r.after:.3f} ({r.delta:+.3f})"
     return [line(r) for r in changes.itertuples()]
-
-# %% ../nbs/api/30_history.ipynb #05019957
-def is_param_free(op: str) -> bool:
-    "Skip connections and pooling: operations without weights (`none` excluded)."
-    return op == "skip_connect" or "pool" in op
 
 # %% ../nbs/api/30_history.ipynb #5ddf35e3
 @patch

@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .core import BadInputError, atomic_write
-from .history import SearchHistory, is_param_free
+from .genotypes import is_param_free
+from .history import SearchHistory
 from .graphs import edge_label
 
 # %% auto #0
