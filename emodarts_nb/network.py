@@ -50,27 +50,29 @@ def _run_nodes(cell, states, drop_prob=0.):
 # %% ../nbs/api/13_network.ipynb #9cd4df5b
 class Cell(nn.Module):
     "A discrete CNN cell: preprocessing of both inputs, each node the sum of its chosen ops, output the concat."
-    def __init__(self, gene, concat, C_pp, C_p, C, reduction_p: bool, reduction: bool):
+    def __init__(self, gene, concat, C_pp, C_p, C, reduction_p: bool, reduction: bool, dropout: float = 0.):
         super().__init__()
         self.gene, self.concat, self.ctype = gene, tuple(concat), "reduce" if reduction else "normal"
         self.preproc0 = FactorizedReduce(C_pp, C) if reduction_p else StdConv(C_pp, C, 1, 1, 0)
         self.preproc1 = StdConv(C_p, C, 1, 1, 0)
         self.ops = nn.ModuleDict({f"n{n}_{p}": CNN_OPS[op](C, 2 if reduction and j < 2 else 1, True)
                                   for n, node in enumerate(gene) for p, (op, j) in enumerate(node)})
+        self.drop = nn.Dropout(dropout)   # on the cell's output, as in the supernet (`SpaceConfig.cell_dropout`)
     def forward(self, s0, s1, drop_prob=0.):
         states = [self.preproc0(s0), self.preproc1(s1)]
-        return cat_channels(_run_nodes(self, states, drop_prob))  # (B, C*len(concat), F, T)
+        return self.drop(cat_channels(_run_nodes(self, states, drop_prob)))  # (B, C*len(concat), F, T)
 
 class SeqCell(nn.Module):
     "A discrete sequential cell on (B, T, d): each node the sum of its chosen ops, concat -> linear to d."
-    def __init__(self, gene, concat, d: int):
+    def __init__(self, gene, concat, d: int, dropout: float = 0.):
         super().__init__()
         self.gene, self.concat, self.ctype = gene, tuple(concat), "seq"
         self.ops = nn.ModuleDict({f"n{n}_{p}": SEQ_OPS[op](d) for n, node in enumerate(gene)
                                   for p, (op, j) in enumerate(node)})
         self.out = nn.Linear(len(self.concat) * d, d)
+        self.drop = nn.Dropout(dropout)
     def forward(self, s0, s1, drop_prob=0.):
-        return self.out(torch.cat(_run_nodes(self, [s0, s1], drop_prob), dim=-1))  # (B, T, d)
+        return self.drop(self.out(torch.cat(_run_nodes(self, [s0, s1], drop_prob), dim=-1)))  # (B, T, d)
 
 # %% ../nbs/api/13_network.ipynb #c9d0d2db
 def _check_genotype(genotype: Genotype, space: SpaceConfig):
@@ -101,9 +103,10 @@ class Network(nn.Module):
         self.stem = nn.Sequential(nn.Conv2d(self.input_shape[0], C0, 3, 1, 1, bias=False), nn.BatchNorm2d(C0))
         concat = {t: getattr(genotype, f"{t}_concat") for t in set(space.cnn_cells)}
         plan, C_out, F_out = cnn_plan(space, self.input_shape[1], concat)
-        self.cells = nn.ModuleList(Cell(getattr(genotype, t), concat[t], *p) for t, p in zip(space.cnn_cells, plan))
+        self.cells = nn.ModuleList(Cell(getattr(genotype, t), concat[t], *p, dropout=space.cell_dropout)
+                                   for t, p in zip(space.cnn_cells, plan))
         self.to_seq = nn.Linear(C_out * F_out, space.seq_dim)
-        self.seq_cells = nn.ModuleList(SeqCell(genotype.seq, genotype.seq_concat, space.seq_dim)
+        self.seq_cells = nn.ModuleList(SeqCell(genotype.seq, genotype.seq_concat, space.seq_dim, space.cell_dropout)
                                        for _ in range(space.seq_cells))
         self.pool = time_pool(space.time_pool, space.seq_dim)
         self.classifier = nn.Linear(space.seq_dim, n_classes)
