@@ -128,12 +128,15 @@ def audio_problems(wave: np.ndarray, sr: int, min_seconds: float = MIN_CLIP_SECO
     return out
 
 # %% ../nbs/api/01_audio.ipynb #3247622f
-def read_clip(path, sr: int | None = None) -> tuple[np.ndarray, int]:
-    "A usable mono clip of `path` at `sr`: read as `read_audio` does, refused (`BadInputError`) by `audio_problems`."
+def read_clip(path, sr: int | None = None, speed: float = 1.0) -> tuple[np.ndarray, int]:
+    """A usable mono clip of `path` at `sr`: read as `read_audio` does, refused (`BadInputError`) by `audio_problems`.
+    `speed` != 1 plays it that much faster, tempo and pitch together, in the same resampling (speed perturbation,
+    Ko et al. 2015: 1.1 is 10 % shorter and higher)."""
     p = Path(path)
+    if not speed > 0: raise BadInputError(f"speed={speed!r}", "must be a number > 0", "for example 0.9 or 1.1")
     y, sr0 = _load(p)                                           # (n, channels) at the file's rate
     if why := audio_problems(y.T, sr0):
         hint = "use one channel, or fix the recording" if "cancel" in why[-1] else "remove or replace the recording"
         raise BadInputError(p, "; ".join(why), hint)
-    return np.ascontiguousarray(_resample(y.mean(axis=1, dtype=np.float32), sr0, sr)), int(sr or sr0)
-
+    out = sr or sr0   # the samples, read as if taken at sr0 * speed, resampled to the output rate
+    return np.ascontiguousarray(_resample(y.mean(axis=1, dtype=np.float32), sr0 * speed, out)), int(out)

@@ -22,12 +22,13 @@ from .audio import read_clip
 from .features import FeatureConfig, extract_waves, n_features, n_frames
 
 # %% auto #0
-__all__ = ['FEATURES_VERSION', 'NOT_IN_KEY', 'default_cache_dir', 'cache_key', 'FeatureCache', 'load_entry', 'Features',
-           'extract_corpus']
+__all__ = ['FEATURES_VERSION', 'NOT_IN_KEY', 'ADDED_SINCE', 'default_cache_dir', 'cache_key', 'FeatureCache', 'load_entry',
+           'Features', 'extract_corpus']
 
 # %% ../nbs/api/03_cache.ipynb #0ec9b355
 FEATURES_VERSION = 1   # bump when the front-end's numbers change: every cached array is then recomputed
 NOT_IN_KEY = ("norm", "name", "segment_seconds", "segment_hop_seconds")  # applied after extraction
+ADDED_SINCE = {"speed": 1.0}  # fields added after the first version, left out of the key at these values (caches stay)
 
 def default_cache_dir() -> Path:
     "`$EMODARTS_CACHE`, else `~/.cache/emodarts_nb/features`."
@@ -35,7 +36,7 @@ def default_cache_dir() -> Path:
 
 def cache_key(cfg: FeatureConfig, frontend_key: str | None = None) -> dict:
     "The settings that decide the numbers (the cache folder is their hash)."
-    d = {k: v for k, v in cfg.to_dict().items() if k not in NOT_IN_KEY}
+    d = {k: v for k, v in cfg.to_dict().items() if k not in NOT_IN_KEY and ADDED_SINCE.get(k, ...) != v}
     return d | {"version": FEATURES_VERSION} | ({"frontend": frontend_key} if frontend_key else {})
 
 # %% ../nbs/api/03_cache.ipynb #d0bbc3c7
@@ -96,8 +97,8 @@ class Features:
 
 # %% ../nbs/api/03_cache.ipynb #ea002b82
 def _wave_or_reasons(path, cfg: FeatureConfig) -> tuple[np.ndarray | None, list[str], str]:
-    "The usable clip at `cfg.sr` (`read_clip`: the corpus check's rule), or the reasons and hint why not."
-    try: return read_clip(path, cfg.sr)[0], [], ""
+    "The usable clip at `cfg.sr` and `cfg.speed` (`read_clip`: the corpus check's rule), or the reasons and hint why not."
+    try: return read_clip(path, cfg.sr, cfg.speed)[0], [], ""
     except BadInputError as e: return None, [e.reason], e.hint
 
 

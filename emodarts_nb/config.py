@@ -219,6 +219,8 @@ class TrainConfig:
     freq_mask: int = 0                            # SpecAugment: widest frequency mask in bins (0 = off), train part only
     time_mask: int = 0                            # SpecAugment: widest time mask in frames (0 = off), train part only
     n_masks: int = 2                              # masks of each kind per training example
+    speed_perturb: float = 0.0                    # speed perturbation: the train part also holds every utterance played
+                                                  # at speeds 1 - x and 1 + x (0.1: 0.9 and 1.1; 0 = off)
     patience: int | None = 10                     # stop after this many epochs without a better valid score (None: never)
     select: str = "valid_ua"                      # model selection: valid_ua | valid_acc | valid_loss
     seed: int = 0
@@ -257,6 +259,8 @@ def validate_train_config(cfg: TrainConfig) -> TrainConfig:
         _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)!r}",
                "must be an integer >= 0 (0 = off)")
     _check(0 <= cfg.drop_path < 1, f"drop_path={cfg.drop_path}", "must lie in [0, 1)")
+    _check(0 <= cfg.speed_perturb < 1, f"speed_perturb={cfg.speed_perturb}", "must lie in [0, 1)",
+           "0 (off), or 0.1 for copies at speeds 0.9 and 1.1")
     _check(cfg.ema_epochs >= 0, f"ema_epochs={cfg.ema_epochs}", "must be >= 0", "0 (off), or a half-life such as 1 epoch")
     _check(cfg.select in SELECT, f"select={cfg.select!r}", "unknown", f"use one of {', '.join(SELECT)}")
     _check_space(cfg.space)

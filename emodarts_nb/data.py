@@ -6,7 +6,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/data.html.md"""
 
 # %% ../nbs/api/08_data.ipynb #6ceb4e0d
 from __future__ import annotations
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -140,23 +140,47 @@ def _kept_norm(stats: NormStats) -> NormStats:
     return stats if stats.mode == "train" else NormStats(stats.mode, {}, {})
 
 # %% ../nbs/api/08_data.ipynb #c3b30f50
+def _with_copies(utts: dict, arrays: dict, speakers: dict, perturbed) -> tuple[dict, dict, dict]:
+    """The parts with, in the train part, a copy of each utterance `u` from each `Features` of `perturbed` (extracted
+    at another `speed`): utterance `u@speed` of speaker `speaker@speed`, normalised as a speaker of its own, the way
+    every test speaker is. Valid and test parts are never perturbed."""
+    utts, arrays, speakers = dict(utts), dict(arrays), dict(speakers)
+    train, spk = utts["train"], speakers["train"]                  # the originals
+    for f in perturbed:
+        s = f"{f.cfg.speed:g}"
+        if missing := [u for u in train if u not in f.feats]:
+            raise BadInputError(f"features at speed {s}", f"none for {len(missing)} train utterance(s), e.g. {missing[:3]}",
+                                "extract the fold's train utterances at that speed (`load_fold(..., train_speeds=...)`)")
+        utts["train"] = (*utts["train"], *(f"{u}@{s}" for u in train))
+        arrays["train"] = [*arrays["train"], *(f.feats[u] for u in train)]
+        speakers["train"] = [*speakers["train"], *(f"{k}@{s}" for k in spk)]
+    return utts, arrays, speakers
+
 def prepare_fold(corpus: Corpus, fold: Fold, features, cfg: FeatureConfig | None = None,
-                 strict: bool = True) -> FoldData:
-    "Inputs of `fold`: features (`features.feats` {utt: (F, T)}) normalised as `cfg.norm` says, segmented if asked."
+                 strict: bool = True, perturbed=()) -> FoldData:
+    """Inputs of `fold`: features (`features.feats` {utt: (F, T)}) normalised as `cfg.norm` says, segmented if asked;
+    `perturbed`: `Features` of the train utterances at other speeds, added to the train part (`_with_copies`)."""
     cfg = cfg if cfg is not None else getattr(features, "cfg", None)
-    utts, arrays, speakers = _part_arrays(corpus, fold, features.feats, strict)
+    utts, arrays, speakers = _with_copies(*_part_arrays(corpus, fold, features.feats, strict), perturbed)
     stats = fit_part_norm(arrays, speakers, getattr(cfg, "norm", None))          # fitted once, kept in the FoldData
     arrays = normalise_parts(arrays, speakers, stats.mode, stats)
     label_of = dict(zip(corpus.table.utt, corpus.y))
+    label_of |= {u: label_of[u.rpartition("@")[0]] for u in utts["train"] if u not in label_of}   # the copies
     parts = {p: _make_part(p, arrays[p], utts[p], speakers[p], label_of, cfg) for p in PARTS}
     return FoldData(corpus.name, fold, tuple(corpus.labels), parts, cfg, _kept_norm(stats))
 
 # %% ../nbs/api/08_data.ipynb #030a896f
 def load_fold(corpus: Corpus, fold: Fold, features="cpu", cache_dir=None, progress: bool = False,
-              strict: bool = True) -> FoldData:
-    "The `FoldData` of `fold` of `corpus` with the feature preset (or `FeatureConfig`) `features`, through the cache."
+              strict: bool = True, train_speeds=()) -> FoldData:
+    """The `FoldData` of `fold` of `corpus` with the feature preset (or `FeatureConfig`) `features`, through the cache;
+    `train_speeds` (e.g. (0.9, 1.1)): the train part also holds each of its utterances played at these speeds."""
     cfg = get_preset(features) if isinstance(features, str) else features
-    return prepare_fold(corpus, fold, extract_corpus(corpus, cfg, cache_dir=cache_dir, progress=progress), cfg, strict)
+    feats = extract_corpus(corpus, cfg, cache_dir=cache_dir, progress=progress)
+    train = corpus.subset(fold.parts()["train"])                  # only what is perturbed is extracted again
+    perturbed = [extract_corpus(train, replace(cfg, speed=cfg.speed * s), cache_dir=cache_dir, strict=strict,
+                                progress=progress)
+                 for s in train_speeds]
+    return prepare_fold(corpus, fold, feats, cfg, strict, perturbed)
 
 # %% ../nbs/api/08_data.ipynb #2c80236e
 @patch

@@ -48,12 +48,16 @@ class FeatureConfig:
     norm: str | None = None
     name: str = "custom"
     power: float = 2.0
+    speed: float = 1.0                   # play the audio this much faster before the analysis (speed perturbation)
 
     def __post_init__(self):
         bad = [(k, v, ok) for k, v, ok in [("kind", self.kind, KINDS), ("norm", self.norm, NORMS),
                ("window", self.window, WINDOWS), ("deltas", self.deltas, (0, 1, 2))] if v not in ok]
         if bad:
             raise BadInputError(f"FeatureConfig {self.name!r}", f"{bad[0][0]}={bad[0][1]!r} is not one of {bad[0][2]}")
+        if not (isinstance(self.speed, (int, float)) and self.speed > 0):
+            raise BadInputError(f"FeatureConfig {self.name!r}", f"speed={self.speed!r} must be a number > 0",
+                                "1.0 leaves the audio as it is; 0.9 and 1.1 are the usual perturbations")
         if self.kind == "mfcc" and self.n_mfcc > self.n_mels:
             raise BadInputError(f"FeatureConfig {self.name!r}", f"n_mfcc={self.n_mfcc} > n_mels={self.n_mels}",
                                 "lower n_mfcc")

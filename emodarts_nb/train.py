@@ -334,9 +334,11 @@ def run_retrain(model_spec, cfg: TrainConfig, fd, out, resume: bool = False, pro
 
 # %% ../nbs/api/41_train.ipynb #6e5a4927
 def fold_data(cfg: TrainConfig, corpus, fold, protocol: str = "loso", progress: bool = False):
-    "(`data.FoldData`, its `features.NormStats`) of `fold` of `corpus` with the feature preset `cfg.features`."
+    """(`data.FoldData`, its `features.NormStats`) of `fold` of `corpus` with the feature preset `cfg.features`; with
+    `cfg.speed_perturb` x, the train part also holds each utterance at speeds 1 - x and 1 + x."""
     if not isinstance(fold, Fold): fold = get_fold(corpus, protocol, fold)
-    fd = load_fold(corpus, fold, cfg.features, cfg.cache_dir, progress)
+    x = cfg.speed_perturb
+    fd = load_fold(corpus, fold, cfg.features, cfg.cache_dir, progress, train_speeds=(1 - x, 1 + x) if x else ())
     return fd, fd.norm
 
 # %% ../nbs/api/41_train.ipynb #22230172
