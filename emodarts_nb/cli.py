@@ -24,7 +24,7 @@ from .train import resolve_spec, retrain
 
 # %% auto #0
 __all__ = ['seed_arg', 'device_arg', 'folder_arg', 'COMMANDS', 'format_summary', 'fold_arg', 'corpus_arg', 'add_run_flags',
-           'add_search_command', 'add_retrain_command', 'add_experiment_command', 'experiment_kwargs',
+           'setting_arg', 'add_search_command', 'add_retrain_command', 'add_experiment_command', 'experiment_kwargs',
            'add_predict_command', 'add_export_command', 'make_parser', 'main']
 
 # %% ../nbs/api/50_cli.ipynb #62dc186b
@@ -126,14 +126,36 @@ def add_run_flags(p, what: str, presets, out: str):
     p.add_argument("--device", default=None, type=device_arg, help="cpu, cuda... (default: CUDA when available)")
     p.add_argument("--cache", default=None, type=folder_arg, help="feature cache folder (default: the cache module's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--set", action="append", default=[], type=setting_arg, metavar="FIELD=VALUE", dest="settings",
+                   help=f"any other setting of the {what} configuration (repeatable): e.g. aux_weight=0, space.C=16, "
+                        "speed_perturb=0.1; a value is read as JSON (numbers, true, null, lists), else as a word")
     return p
 
 # %% ../nbs/api/50_cli.ipynb #fe0ce3b9
-def _overrides(**kw) -> dict: return {k: v for k, v in kw.items() if v is not None}
+def setting_arg(s: str) -> tuple[str, object]:
+    "`FIELD=VALUE` of `--set`: (field, value), the value read as JSON when it parses (0.1, true, null, [..]), else a word."
+    field, eq, value = s.partition("=")
+    if not eq or not field.strip() or not value:
+        raise argparse.ArgumentTypeError(f"--set {s!r}: write a setting and its value, e.g. aux_weight=0 or space.C=16")
+    try: return field.strip(), json.loads(value)
+    except ValueError: return field.strip(), value
+
+def _overrides(settings=(), **kw) -> dict:
+    """The flags given (`kw`, None = not given) and the `--set` settings, `space.C=16` as `space={'C': 16}`; a setting
+    given twice, or by a flag and by `--set`, is refused by name."""
+    out = {k: v for k, v in kw.items() if v is not None}
+    for field, value in settings:
+        head, dot, sub = field.partition(".")
+        if field in out or (dot and sub in out.get(head, {})):
+            raise BadInputError(f"--set {field}", "gives a setting that is already given",
+                                "give each setting once (--epochs and --seed are flags of their own)")
+        if dot: out.setdefault(head, {})[sub] = value
+        else: out[field] = value
+    return out
 
 # %% ../nbs/api/50_cli.ipynb #36ac9ffa
 def _cmd_search(a):
-    kw = _overrides(strategy=a.strategy, select=a.select, epochs=a.epochs, seed=a.seed, device=a.device,
+    kw = _overrides(a.settings, strategy=a.strategy, select=a.select, epochs=a.epochs, seed=a.seed, device=a.device,
                     cache_dir=a.cache, checkpoint=a.checkpoint)
     res = search(get_config(a.preset, **kw), corpus_arg(a), a.fold, a.out, resume=a.resume, progress=not a.quiet,
                  protocol=a.protocol)
@@ -161,7 +183,8 @@ def _fmt(m): return f"WA {100 * m['wa']:.1f}  UA {100 * m['ua']:.1f}  F1 {100 * 
 # %% ../nbs/api/50_cli.ipynb #4fdc76f2
 def _cmd_retrain(a):
     spec = "baseline" if a.baseline else resolve_spec(a.run or a.genotype, a.which)
-    cfg = get_train_config(a.preset, **_overrides(epochs=a.epochs, seed=a.seed, device=a.device, cache_dir=a.cache))
+    cfg = get_train_config(a.preset, **_overrides(a.settings, epochs=a.epochs, seed=a.seed, device=a.device,
+                                                  cache_dir=a.cache))
     res = retrain(spec, cfg, corpus_arg(a), a.fold, a.out, resume=a.resume, progress=not a.quiet, protocol=a.protocol)
     m = res.metrics
     print(f"selected epoch {res.selected_epoch} of {m['epochs_run']} ({cfg.select})"

@@ -118,6 +118,11 @@ def test_resume_is_locked_to_what_the_run_computes(emodarts_cmd, tmp_path, comma
     (["features", "synthetic", "--cache", "{file}/cache"], "which is a file"),
     (["export", "{tmp}", "--out", "{file}/x"], "which is a file"),
     (["search", "--corpus", "synthetic", "/some/path", "--preset", "tiny", "--out", "{tmp}/r"], "takes no path"),
+    (["retrain", "--baseline", "--corpus", "synthetic", "--set", "aux_weigth=0"], "['aux_weigth']: not a TrainConfig field"),
+    (["search", "--corpus", "synthetic", "--set", "space.CC=16"], "not a SpaceConfig field"),
+    (["search", "--corpus", "synthetic", "--epochs", "3", "--set", "epochs=2"], "--set epochs: gives a setting that is"),
+    (["retrain", "--baseline", "--corpus", "synthetic", "--set", "aux_weight"], "write a setting and its value"),
+    (["retrain", "--baseline", "--corpus", "synthetic", "--set", "speed_perturb=2"], "speed_perturb=2: must lie in [0, 1)"),
 ])
 def test_bad_values_get_one_line(tmp_path, monkeypatch, capsys, args, says):
     "In this process (`cli.main`, the console script's entry point): each case would otherwise pay ~3 s of imports;"
@@ -129,6 +134,18 @@ def test_bad_values_get_one_line(tmp_path, monkeypatch, capsys, args, says):
     except SystemExit as e: rc = e.code                    # argparse's own errors exit here
     err = capsys.readouterr().err
     assert rc == 2 and says in err and "Traceback" not in err, err
+
+
+def test_set_reaches_the_run_configuration(emodarts_cmd, tmp_path):
+    "--set FIELD=VALUE (and space.X, baseline.X) changes that setting of the run, as its config.json and data show."
+    env = {"EMODARTS_DATA": str(tmp_path / "data")}
+    r = run(emodarts_cmd, "retrain", "--baseline", "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--quiet",
+            "--cache", tmp_path / "cache", "--out", tmp_path / "r", "--set", "speed_perturb=0.1",
+            "--set", "baseline.lstm_hidden=4", "--set", "space.time_pool=attention", env=env)
+    assert r.returncode == 0, r.stderr
+    cfg, data = (json.loads((tmp_path / "r" / f).read_text()) for f in ("config.json", "data.json"))
+    assert (cfg["speed_perturb"], cfg["baseline"]["lstm_hidden"], cfg["space"]["time_pool"]) == (0.1, 4, "attention")
+    assert data["train"]["utterances"] == 3 * len(json.loads((tmp_path / "r" / "fold.json").read_text())["train"])
 
 
 def test_bad_value_in_the_console_script(emodarts_cmd, tmp_path):
