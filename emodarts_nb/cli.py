@@ -228,6 +228,11 @@ def _add_experiment_stages(p):
     p.add_argument("--train-preset", default=None, help="retraining preset: tiny, cpu, emodarts (default cpu)")
     p.add_argument("--search-epochs", type=int, default=None, help="override the search preset's epochs")
     p.add_argument("--train-epochs", type=int, default=None, help="override the retraining preset's epochs")
+    for stage in ("search", "train"):
+        p.add_argument(f"--{stage}-set", action="append", default=[], type=setting_arg, metavar="FIELD=VALUE",
+                       dest=f"{stage}_settings",
+                       help=f"any other setting of the {'search' if stage == 'search' else 'retraining'} preset, as "
+                            "--set of `emodarts search` / `retrain` (repeatable)")
     p.add_argument("--cache", default=None, type=folder_arg, help="feature cache folder")
     p.add_argument("--out", default="runs/experiment", type=folder_arg,
                    help="experiment folder (default runs/experiment); reuse it to resume")
@@ -261,8 +266,8 @@ def experiment_kwargs(a) -> dict:
     kw.update({k: v for k, v in over.items() if v is not None})
     kw.update(folds=a.folds, seeds=parse_list(a.seeds, int), out=a.out, ray=a.ray, address=a.address, workers=a.workers,
               cache_dir=a.cache, progress=not a.quiet,
-              search_overrides={"epochs": a.search_epochs} if a.search_epochs else None,
-              train_overrides={"epochs": a.train_epochs} if a.train_epochs else None)
+              search_overrides=_overrides(a.search_settings, epochs=a.search_epochs) or None,
+              train_overrides=_overrides(a.train_settings, epochs=a.train_epochs) or None)
     return kw
 
 # %% ../nbs/api/50_cli.ipynb #a41feb47

@@ -441,6 +441,7 @@ def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds
     all_folds = make_folds(c, protocol, **protocol_kw)
     jobs = [j for j in plan_jobs(methods, all_folds,
                                  parse_list(seeds, int)) if j.fold in set(select_folds(all_folds, folds))]
+    for j in jobs: spec.search_config(j), spec.train_config(j)     # a bad override fails here, before any file
     command = command or _call_repr(corpus=spec.corpus, protocol=protocol, methods=methods, folds=folds, seeds=seeds,
                                     out=str(out),
                                     search_preset=search_preset, train_preset=train_preset, ray=ray, address=address,

@@ -123,6 +123,8 @@ def test_resume_is_locked_to_what_the_run_computes(emodarts_cmd, tmp_path, comma
     (["search", "--corpus", "synthetic", "--epochs", "3", "--set", "epochs=2"], "--set epochs: gives a setting that is"),
     (["retrain", "--baseline", "--corpus", "synthetic", "--set", "aux_weight"], "write a setting and its value"),
     (["retrain", "--baseline", "--corpus", "synthetic", "--set", "speed_perturb=2"], "speed_perturb=2: must lie in [0, 1)"),
+    (["experiment", "--corpus", "synthetic", "--train-set", "bogus=1", "--out", "{tmp}/e"], "not a TrainConfig field"),
+    (["experiment", "--corpus", "synthetic", "--search-set", "space.C=0", "--out", "{tmp}/e"], "SpaceConfig.C: is 0"),
 ])
 def test_bad_values_get_one_line(tmp_path, monkeypatch, capsys, args, says):
     "In this process (`cli.main`, the console script's entry point): each case would otherwise pay ~3 s of imports;"
@@ -134,6 +136,7 @@ def test_bad_values_get_one_line(tmp_path, monkeypatch, capsys, args, says):
     except SystemExit as e: rc = e.code                    # argparse's own errors exit here
     err = capsys.readouterr().err
     assert rc == 2 and says in err and "Traceback" not in err, err
+    assert not (tmp_path / "e").exists()          # an experiment refused for its settings writes nothing
 
 
 def test_set_reaches_the_run_configuration(emodarts_cmd, tmp_path):
