@@ -23,6 +23,8 @@ speakers only.
         --vary aux_weight=0.4,0.0 --results bench/results/aux_weight_seed1_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --set seed=2 \
         --vary aux_weight=0.4,0.0 --results bench/results/aux_weight_seed2_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --set aux_weight=0.0 \
+        --vary C=8,16 --results bench/results/cnn_width_noaux_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
         --vary convs=drawn,conv_3x3 --results bench/results/full_conv_study.csv
 
