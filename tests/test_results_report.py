@@ -96,3 +96,37 @@ def test_readme_report_command_runs(emodb_subset, tmp_path):
     sel = pd.read_csv(tmp_path / "sel.csv", comment="#")
     assert sel["select"].tolist() == ["alphas", "perturbation"] and sel.valid_ua.between(0, 1).all(), sel
     assert len(pd.read_csv(tmp_path / "sel" / fold / "perturbation.csv")) > 0
+
+
+def study_rows() -> list[list[str]]:
+    "The rows of the retraining-studies table on the EmoDB results page that name a results file: [cells]."
+    import json
+    nb = json.loads((ROOT / "nbs" / "explanations" / "emodb_results.ipynb").read_text())
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in text.splitlines()
+            if l.strip().startswith("| ") and l.strip().endswith(".csv` |")]
+    return [r for r in rows if len(r) == 5]
+
+
+def p_text(p: float) -> str: return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
+def test_results_page_study_table_matches_the_study_files():
+    """Each study row of the results page (a change: selected epoch; last 5 epochs; test UA; its file) says what its
+    file holds: the changed setting's means, and against the file's first setting won/tied/lost and the sign-flip p."""
+    import pandas as pd
+    from emodarts_nb.experiment import sign_flip_p
+    rows, wrong = study_rows(), []
+    assert len(rows) >= 8, rows
+    for change, best, end, test, name in rows:
+        d = pd.read_csv(ROOT / "bench" / "results" / name.strip("`"), comment="#")
+        key = d.columns[list(d.columns).index("params") - 1]          # the varied field: just before params
+        ref, other = pd.unique(d[key])[:2]
+        t = {v: d[d[key] == v].set_index("fold") for v in (ref, other)}
+        for cell, col in ((best, "valid_ua"), (end, "valid_ua_end")):
+            diff = (t[other][col] - t[ref][col]).dropna()
+            said = (f"{pct(t[other][col].mean())}; {(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}, "
+                    f"p = {p_text(sign_flip_p(diff.values))}")
+            if cell != said: wrong.append((change, name, col, cell, said))
+        if test != pct(t[other]["test_ua"].mean()): wrong.append((change, name, "test_ua", test))
+    assert not wrong, wrong
