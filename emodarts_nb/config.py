@@ -211,6 +211,8 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 3e-4
     grad_clip: float = 5.0
+    precise_bn: int = 0                           # after each epoch, BatchNorm statistics re-estimated over this many
+                                                  # training batches without dropout or drop path (0 = off)
     ema_epochs: float = 0.0                       # weight averaging: an average of the weights (and BN statistics) whose
                                                   # half-life is this many epochs is validated, selected and kept (0 = off)
     class_weighted: bool = True                   # cross-entropy weighted by inverse class frequency (train part)
@@ -247,6 +249,8 @@ SELECT = ("valid_ua", "valid_acc", "valid_loss")
 # %% ../nbs/api/20_config.ipynb #51b60826
 def validate_train_config(cfg: TrainConfig) -> TrainConfig:
     "Raise `BadInputError` for the first setting that cannot be used; return `cfg`."
+    _check(isinstance(cfg.precise_bn, int) and cfg.precise_bn >= 0, f"precise_bn={cfg.precise_bn!r}",
+           "must be a whole number >= 0", "0 (off), or the training batches to re-estimate BatchNorm on, e.g. 100")
     for f in ("epochs", "batch_size", "eval_batch_size", "n_masks"):
         _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1, f"{f}={getattr(cfg, f)!r}",
                "must be an integer >= 1")
