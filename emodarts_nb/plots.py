@@ -25,6 +25,14 @@ __all__ = ['STATIC', 'COLORS', 'CURVE_COLUMNS', 'save_figure', 'alpha_heatmap', 
 STATIC = ("png", "svg", "pdf", "jpeg", "webp")
 
 # %% ../nbs/api/31_plots.ipynb #9159f62a
+def _to_image(fig: go.Figure, fmt: str, scale: float, tries: int = 3) -> bytes:
+    """`fig.to_image`, again when kaleido's Chromium answers with a `JavascriptError` (on a loaded machine its page can
+    be asked before kaleido's script has run: "kaleido_scopes is not defined"); any other error at once."""
+    for i in range(tries):
+        try: return fig.to_image(format=fmt, scale=scale)
+        except RuntimeError as e:
+            if type(e).__name__ != "JavascriptError" or i == tries - 1: raise
+
 def save_figure(fig: go.Figure, path, scale: float = 2) -> Path:
     "Write `fig` to `path` (.html interactive and self-contained; .png/.svg/.pdf static via kaleido), atomically."
     path = Path(path)
@@ -35,7 +43,7 @@ def save_figure(fig: go.Figure, path, scale: float = 2) -> Path:
     if fmt == "html":
         with atomic_write(path, "w") as f: f.write(fig.to_html(include_plotlyjs=True, full_html=True))
         return path
-    try: data = fig.to_image(format=fmt, scale=scale)
+    try: data = _to_image(fig, fmt, scale)
     except (ImportError, ValueError, RuntimeError) as e:
         raise BadInputError(path, f"static export failed ({type(e).__name__}: {e})",
                             "static figures need kaleido (pip install kaleido) and Chromium (apt-get install "
