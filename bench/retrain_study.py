@@ -35,6 +35,8 @@ speakers only.
         --vary speed_perturb=0.0,0.1 --results bench/results/speed_perturb_baseline_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --model baseline \
         --vary precise_bn=0,100 --results bench/results/precise_bn_baseline_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --model baseline \
+        --set speed_perturb=0.1 --vary precise_bn=0,100 --results bench/results/speed_perturb_precise_bn_baseline_study.csv
 
 The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
 `cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
