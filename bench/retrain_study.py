@@ -27,6 +27,8 @@ speakers only.
         --vary C=8,16 --results bench/results/cnn_width_noaux_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
         --vary convs=drawn,conv_3x3 --results bench/results/full_conv_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --set seed=1 \
+        --vary convs=drawn,conv_3x3 --results bench/results/full_conv_seed1_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
         --vary speed_perturb=0.0,0.1 --results bench/results/speed_perturb_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
