@@ -7,6 +7,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+CONVS = "convs"   # --vary convs=...: what the separable and dilated convolutions become (not a config field)
+CONV_OPS = ("sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5")
+
+
+def swap_conv(name: str, op: str) -> str:
+    "`op` in place of a separable or dilated convolution `name`; any other operation as it is."
+    return op if name in CONV_OPS else name
+
+
+def parse_value(x: str):
+    "A --vary value as written: a whole number, a decimal one, or a word (time_pool=mean,attention)."
+    for kind in (int, float):
+        try: return kind(x)
+        except ValueError: pass
+    return x
+
+
 def study_parser(doc: str, name: str) -> argparse.ArgumentParser:
     "A parser with --emodb, --out (runs/<name>) and --results (bench/results/<name>.csv); add the study's own."
     p = argparse.ArgumentParser(description=doc.splitlines()[0])

@@ -69,7 +69,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _studies import command_line, emodb_corpus, print_choice, retrain_row, study_parser, write_rows  # noqa: E402
+from _studies import (CONVS, command_line, emodb_corpus, parse_value, print_choice, retrain_row, study_parser,  # noqa: E402
+                      swap_conv, write_rows)
 
 
 def main(argv=None):
@@ -118,25 +119,13 @@ def main(argv=None):
     else: print_choice(rows, key)
 
 
-CONVS = "convs"   # --vary convs=drawn,conv_3x3: what the genotype's convolutions become
-CONV_OPS = ("sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5")
-
-
 def with_convs(genotype, op: str):
     "`genotype` with every convolution it keeps (separable or dilated) replaced by `op`; 'drawn' leaves it as it is."
     if op == "drawn" or isinstance(genotype, str): return genotype
     from emodarts_nb.genotypes import CELL_TYPES, Genotype
     d = genotype.to_dict()
-    for c in CELL_TYPES: d[c] = [[[op if o in CONV_OPS else o, j] for o, j in node] for node in d[c]]
+    for c in CELL_TYPES: d[c] = [[[swap_conv(o, op), j] for o, j in node] for node in d[c]]
     return Genotype.from_dict(d)
-
-
-def parse_value(x: str):
-    "A --vary value as written: a whole number, a decimal one, or a word (time_pool=mean,attention)."
-    for kind in (int, float):
-        try: return kind(x)
-        except ValueError: pass
-    return x
 
 
 def print_seed_spread(rows: list[dict]):

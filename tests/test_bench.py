@@ -165,3 +165,36 @@ def test_retrain_study_swaps_every_kept_convolution():
         assert [("conv_3x3" if "conv" in a else a) for a in ops(DARTS_V2, c)] == ops(full, c)
         assert [j for n in getattr(full, c) for _, j in n] == [j for n in getattr(DARTS_V2, c) for _, j in n]
     assert ops(full, "normal").count("conv_3x3") == 6 and with_convs(DARTS_V2, "drawn") is DARTS_V2
+
+
+def test_search_study_puts_the_conv_in_the_space_and_refuses_bad_values(capsys):
+    "convs=OP: the preset's separable and dilated convolutions become one OP in the searched space; bad --vary is refused."
+    sys.path.insert(0, str(ROOT / "bench"))
+    from search_study import main, search_overrides
+    from emodarts_nb.config import get_config
+    assert search_overrides("convs", "preset") == {} and search_overrides("beta_darts", 0.0) == {"beta_darts": 0.0}
+    ops = search_overrides("convs", "conv_3x3")["space"]["cnn_ops"]
+    assert ops == ["max_pool_3x3", "avg_pool_3x3", "skip_connect", "conv_3x3", "none"]
+    assert get_config("cpu", space=dict(cnn_ops=ops)).space.cnn_ops == tuple(ops)
+    for argv, says in ((["--vary", "convs"], "write a field and its values"),
+                       (["--vary", "convs=preset,conv_9x9"], "convs=conv_9x9: not a CNN operation")):
+        with pytest.raises(SystemExit):
+            main(["--folds", "0", *argv])
+        assert says in capsys.readouterr().err
+
+
+def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, tmp_path):
+    """One fold of the search study with the tiny presets on a subset of EmoDB: a row per setting, each from the
+    searched job in an experiment folder of its own, whose genotype holds the setting's operations."""
+    import pandas as pd
+    r = subprocess.run([sys.executable, "bench/search_study.py", "--folds", "0", "--vary", "convs=preset,conv_3x3",
+                        "--emodb", str(emodb_subset), "--search-preset", "tiny", "--train-preset", "tiny", "--epochs",
+                        "1", "--max-steps", "2", "--out", str(tmp_path / "s"), "--results", str(tmp_path / "s.csv")],
+                       cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=1200)
+    assert r.returncode == 0, r.stderr[-3000:]
+    d = pd.read_csv(tmp_path / "s.csv", comment="#")
+    assert d.convs.tolist() == ["preset", "conv_3x3"] and d.valid_ua.between(0, 1).all(), d
+    assert d.seq_trained.between(0, 4).all() and "chosen on validation speakers" in r.stdout
+    [path] = (tmp_path / "s" / "convsconv_3x3" / "searched").glob("*/seed0/search/config.json")
+    cfg = json.loads(path.read_text())
+    assert "conv_3x3" in cfg["space"]["cnn_ops"] and "sep_conv_3x3" not in cfg["space"]["cnn_ops"]

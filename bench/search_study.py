@@ -1,0 +1,89 @@
+"""One setting of the search on EmoDB (the convolutions of its CNN space, or a field of the search config), judged by
+retraining what each search finds, on validation speakers only.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/search_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
+        --vary convs=preset,conv_3x3 --results bench/results/search_conv_study.csv
+
+For each fold (an index into EmoDB's leave-one-speaker-out folds) and each value of --vary this runs the `searched`
+job of `emodarts experiment` (search with the `cpu` preset, derive the genotype, retrain it with the `cpu` retraining
+preset, seed --seed) with that value, in a folder of its own under --out (<out>/<field><value>, the layout of an
+experiment folder, so `emodarts experiment --methods searched --out <out>/<field><value>` with the same settings
+reads it back). `convs` (not a config field) is what the separable and dilated convolutions of the preset's CNN
+operations become (`preset` leaves them; `conv_3x3`, the hand-designed baseline's full 3x3 convolution, puts one
+operation in their place); any other key is a field of the search config (`beta_darts=5.0,0.0`). It compares the
+retraining's utterance UA on the fold's validation speaker (selected epoch, and the mean of the last epochs: used to
+choose) and reports the one on its test speaker (never used to choose), the search's and retraining's seconds and
+how many of the sequential cell's kept edges hold a recurrent or attention operation. Resumable: finished jobs are
+read back. Writes --results after every job. Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _studies import (CONVS, command_line, emodb_corpus, end_valid_ua, parse_value, print_choice,  # noqa: E402
+                      study_parser, swap_conv, write_rows)
+
+
+def search_overrides(key: str, value, preset: str = "cpu") -> dict:
+    "The search config's overrides for one --vary value (`convs=conv_3x3`: the preset's CNN operations changed)."
+    if key != CONVS: return {key: value}
+    if value == "preset": return {}
+    from emodarts_nb.config import get_config
+    return {"space": {"cnn_ops": list(dict.fromkeys(swap_conv(o, value) for o in get_config(preset).space.cnn_ops))}}
+
+
+def seq_recurrent(genotype) -> int:
+    "How many of the sequential cell's kept edges hold a trained operation (recurrent or attention)."
+    from emodarts_nb.genotypes import is_param_free
+    return sum(not is_param_free(op) for node in genotype.seq for op, _ in node)
+
+
+def main(argv=None):
+    p = study_parser(__doc__, "search_study")
+    p.add_argument("--folds", required=True, help="comma-separated fold indices, e.g. 0,1,2")
+    p.add_argument("--vary", required=True, help="convs=preset,conv_3x3, or a field of the search config and its "
+                                                  "values, e.g. beta_darts=5.0,0.0")
+    p.add_argument("--seed", type=int, default=0, help="seed of the search and of the retraining")
+    p.add_argument("--search-preset", default="cpu"); p.add_argument("--train-preset", default="cpu")
+    p.add_argument("--epochs", type=int, default=None, help="override both presets' epochs (smoke tests)")
+    p.add_argument("--max-steps", type=int, default=None, help="cap the steps per epoch of both (smoke tests)")
+    a = p.parse_args(argv)
+    key, _, values = a.vary.partition("=")
+    if not values: p.error(f"--vary {a.vary!r}: write a field and its values, e.g. convs=preset,conv_3x3")
+    from emodarts_nb.ops import CNN_OPS
+    if key == CONVS and (bad := [v for v in values.split(",") if v != "preset" and v not in CNN_OPS]):
+        p.error(f"{CONVS}={','.join(bad)}: not a CNN operation; use 'preset' or one of {', '.join(CNN_OPS)}")
+    command = command_line("search_study.py", argv)
+    from emodarts_nb.experiment import ExperimentSpec, plan_jobs, run_job
+    from emodarts_nb.genotypes import Genotype
+    from emodarts_nb.protocols import make_folds
+    from emodarts_nb.runs import load_json
+    corpus = emodb_corpus(a.emodb)
+    folds = make_folds(corpus, "loso")
+    short = {k: v for k, v in dict(epochs=a.epochs, max_steps=a.max_steps).items() if v is not None}
+    specs = {v: ExperimentSpec("emodb", str(corpus.root), search_preset=a.search_preset, train_preset=a.train_preset,
+                               search_overrides={**short, **search_overrides(key, v, a.search_preset)},
+                               train_overrides=short, out=str(Path(a.out) / f"{key}{v}"))
+             for v in map(parse_value, values.split(","))}
+    for s in specs.values(): s.search_config(plan_jobs(["searched"], folds[:1], [a.seed])[0])  # refused before any job
+    rows = []
+    for fold in (int(f) for f in a.folds.split(",")):
+        job = plan_jobs(["searched"], folds, [a.seed])[fold]
+        for v, spec in specs.items():
+            r, d = run_job(spec, job, corpus, folds[fold]), job.folder(spec.out)
+            geno = Genotype.from_dict(load_json(d / "train" / "model.json")["genotype"])
+            m = load_json(d / "train" / "metrics.json")
+            rows.append(dict(fold=fold, **{key: v}, params=r["params"], valid_ua=m["valid"]["ua"],
+                             valid_ua_end=end_valid_ua(d / "train"), test_ua=r["ua"], search_s=r["search_s"],
+                             train_s=r["train_s"], seq_trained=seq_recurrent(geno), genotype=r["genotype"]))
+            print(rows[-1], flush=True)
+            write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; search_s, train_s: wall "
+                       "seconds of the job's two stages, on a shared machine: not a speed figure", rows)
+    print_choice(rows, key)
+
+
+if __name__ == "__main__":
+    main()
