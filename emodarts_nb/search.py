@@ -224,21 +224,47 @@ def _epoch(cfg, st, data, epoch, run, bar, best) -> tuple:
     return row, best, stopped
 
 # %% ../nbs/api/22_search.ipynb #b4e2f70a
-def perturbation_scores(model, x, y, batch_size: int = 64, device=None) -> dict:
-    "Per cell type, (n_edges, n_ops): how much the mean cross-entropy on (`x`, `y`) rises without each op (`none`: 0)."
+def _loss_from(model, x, y, stage: int, batch_size: int, device, cache_mb: float):
+    """A function of no arguments: the mean cross-entropy of `model` in evaluation mode on (`x`, `y`), with what enters
+    `stage` (`SuperNet.forward_to`) computed once per batch and kept for the batches that fit in `cache_mb`."""
+    device = device or next(model.parameters()).device
+    model.eval(); set_path_mode(model, "softmax")
+    kept, size = [], 0
+    with torch.no_grad():
+        for i in range(0, len(y), batch_size):
+            st = model.forward_to(x[i:i + batch_size].to(device), stage)
+            size += sum(t.numel() * t.element_size() for t in {t.data_ptr(): t for t in st}.values())
+            if size > cache_mb * 2 ** 20: break
+            kept.append(st)
+    def loss() -> float:
+        model.eval(); total = 0.
+        with torch.no_grad():
+            for k, i in enumerate(range(0, len(y), batch_size)):
+                xb, yb = x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
+                logits = model.forward_from(kept[k], stage) if k < len(kept) else model(xb)
+                total += F.cross_entropy(logits, yb, reduction="sum").item()
+        return total / max(len(y), 1)
+    return loss
+
+def perturbation_scores(model, x, y, batch_size: int = 64, device=None, cache_mb: float = 512) -> dict:
+    """Per cell type, (n_edges, n_ops): how much the mean cross-entropy on (`x`, `y`) rises without each op (`none`: 0).
+    What comes before a cell type's first cell does not change with its alphas: it is computed once (up to `cache_mb`)."""
     base = evaluate(model, x, y, batch_size, device)[0]
     out = {}
     for c in model.cell_types():
         a, names = model.arch[c], model.op_names(c)
+        loss = _loss_from(model, x, y, model.first_stage(c), batch_size, device, cache_mb)
         s = torch.zeros(tuple(a.shape))
         for e in range(a.shape[0]):
             for j in (j for j, n in enumerate(names) if n != "none"):
                 keep = a.data[e, j].clone()
                 a.data[e, j] = float("-inf")          # its softmax weight is 0; the edge's other ops share the rest
-                try: s[e, j] = evaluate(model, x, y, batch_size, device)[0] - base
+                try: s[e, j] = loss() - base
                 finally: a.data[e, j] = keep
         out[c] = s
+    model.train()
     return out
+
 
 # %% ../nbs/api/22_search.ipynb #10301967
 def perturbation_table(model, scores: dict) -> pd.DataFrame:

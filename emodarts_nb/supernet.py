@@ -470,17 +470,38 @@ def _cell_kw(self: SuperNet, ctype: str) -> dict:
     return kw
 
 @patch
-def forward(self: SuperNet, x):
-    "x (B, C, F, T), (B, 1, C·F, T) or (B, F, T) -> logits (B, n_classes)."
+def first_stage(self: SuperNet, ctype: str) -> int:
+    "The first stage that reads `ctype`'s alphas. Stages: CNN cells 0..n-1, n maps -> time steps, n+1 sequential cells on."
+    return len(self.cells) + 1 if ctype == "seq" else next(i for i, c in enumerate(self.cells) if c.ctype == ctype)
+
+@patch
+def forward_to(self: SuperNet, x, stage: int) -> tuple:
+    "The two states entering `stage` (see `first_stage`): maps (s0, s1) up to stage n, time steps (h, h) at n+1."
     x = as_maps(x, self.input_shape)
-    kw = {c: self._cell_kw(c) for c in self.cell_types()}
     x = x.contiguous(memory_format=self.memory_format)  # the few input channels, not the stem's 3C, are reordered
     s0 = s1 = self.stem(x).contiguous(memory_format=self.memory_format)  # (B, 3C, F, T); a no-op unless C_in = 1
-    for cell in self.cells: s0, s1 = s1, cell(s0, s1, **kw[cell.ctype])
-    B, C, Fq, T = s1.shape
-    h0 = h1 = self.to_seq(s1.permute(0, 3, 1, 2).reshape(B, T, C * Fq))  # (B, T', d)
-    for cell in self.seq_cells: h0, h1 = h1, cell(h0, h1, **kw["seq"])
-    return self.classifier(self.pool(h1))                      # pooled over time -> (B, n_classes)
+    return self.forward_from((s0, s1), 0, stop=stage)
+
+@patch
+def forward_from(self: SuperNet, states: tuple, stage: int, stop: int | None = None):
+    "Logits (B, n_classes) from the `states` entering `stage` (`forward_to`); with `stop`, the states entering `stop`."
+    (s0, s1), n = states, len(self.cells)
+    kw = {c: self._cell_kw(c) for c in self.cell_types()}
+    for i in range(stage, n + 2 if stop is None else stop):
+        if i < n: s0, s1 = s1, self.cells[i](s0, s1, **kw[self.cells[i].ctype])
+        elif i == n:
+            B, C, Fq, T = s1.shape
+            s0 = s1 = self.to_seq(s1.permute(0, 3, 1, 2).reshape(B, T, C * Fq))  # (B, T', d)
+        else:
+            for cell in self.seq_cells: s0, s1 = s1, cell(s0, s1, **kw["seq"])
+            return self.classifier(self.pool(s1))              # pooled over time -> (B, n_classes)
+    return s0, s1
+
+@patch
+def forward(self: SuperNet, x):
+    "x (B, C, F, T), (B, 1, C·F, T) or (B, F, T) -> logits (B, n_classes)."
+    return self.forward_from(self.forward_to(x, 0), 0)
+
 
 # %% ../nbs/api/11_supernet.ipynb #85048cf6
 def random_genotype(space: SpaceConfig, k: int = 2, generator: torch.Generator | None = None) -> Genotype:

@@ -185,7 +185,8 @@ def test_search_study_puts_the_conv_in_the_space_and_refuses_bad_values(capsys):
 
 def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, tmp_path):
     """One fold of the search study with the tiny presets on a subset of EmoDB: a row per setting, each from the
-    searched job in an experiment folder of its own, whose genotype holds the setting's operations."""
+    searched job in an experiment folder of its own, whose genotype holds the setting's operations; and
+    bench/perturbation_speed.py on that search."""
     import pandas as pd
     r = subprocess.run([sys.executable, "bench/search_study.py", "--folds", "0", "--vary", "convs=preset,conv_3x3",
                         "--emodb", str(emodb_subset), "--search-preset", "tiny", "--train-preset", "tiny", "--epochs",
@@ -198,3 +199,9 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     [path] = (tmp_path / "s" / "convsconv_3x3" / "searched").glob("*/seed0/search/config.json")
     cfg = json.loads(path.read_text())
     assert "conv_3x3" in cfg["space"]["cnn_ops"] and "sep_conv_3x3" not in cfg["space"]["cnn_ops"]
+    # bench/perturbation_speed.py times the perturbation selection on that search's supernet, both ways
+    r = subprocess.run([sys.executable, "bench/perturbation_speed.py", "--run", str(path.parent), "--emodb",
+                        str(emodb_subset), "--repeats", "1"], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "ratio whole / kept" in r.stdout and "largest score difference 0.00e+00" in r.stdout, r.stdout
