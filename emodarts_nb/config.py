@@ -15,15 +15,16 @@ from .baselines import BaselineConfig
 from .supernet import CHECKPOINTS, SpaceConfig, get_space
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'SELECTIONS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig', 'validate',
-           'with_space', 'space_of', 'get_config', 'derive_kw', 'to_dict', 'from_dict', 'save_config', 'load_config',
-           'aux_skip_weight', 'beta_weight', 'TrainConfig', 'validate_train_config', 'get_train_config',
+__all__ = ['STRATEGIES', 'ALPHA_STEPS', 'SELECTIONS', 'SELECT_PARTS', 'PRESETS', 'TRAIN_PRESETS', 'SELECT', 'SearchConfig',
+           'validate', 'with_space', 'space_of', 'get_config', 'derive_kw', 'to_dict', 'from_dict', 'save_config',
+           'load_config', 'aux_skip_weight', 'beta_weight', 'TrainConfig', 'validate_train_config', 'get_train_config',
            'train_config_dict', 'train_config_from_dict']
 
 # %% ../nbs/api/20_config.ipynb #e797c07b
 STRATEGIES = ("first_order", "second_order", "joint", "sampling", "path_dropout", "random")
 ALPHA_STEPS = ("first_order", "second_order", "joint")  # how alphas learn under `sampling` / `path_dropout`
 SELECTIONS = ("alphas", "perturbation")  # how the genotype is read off the supernet (`SearchConfig.select`)
+SELECT_PARTS = ("valid", "alpha")         # the data perturbation scores on (`SearchConfig.select_on`)
 
 # %% ../nbs/api/20_config.ipynb #5848c2ed
 @dataclass
@@ -62,6 +63,7 @@ class SearchConfig:
     device: str | None = None                  # None: CUDA when available, else CPU
     topk: int = 2                              # incoming edges kept per node in the genotype
     select: str = "alphas"                     # derivation: 'alphas' (DARTS) or 'perturbation' (DARTS-PT, after the search)
+    select_on: str = "valid"                   # perturbation scores on: 'valid' (the validation speakers) or 'alpha' (the alphas' training part)
     checkpoint: str = "auto"                   # recompute mixed edges in backward: 'auto' (all when big), 'all', 'none'
     cache_dir: str | None = None               # feature cache (None: the cache module's default)
     num_workers: int = 0
@@ -107,6 +109,8 @@ def validate(cfg: SearchConfig) -> SearchConfig:
            f"use one of {', '.join(ALPHA_STEPS)}")
     _check(cfg.select in SELECTIONS, f"select={cfg.select!r}", "unknown way to derive the genotype",
            f"use one of {', '.join(SELECTIONS)}")
+    _check(cfg.select_on in SELECT_PARTS, f"select_on={cfg.select_on!r}", "unknown part to score the perturbation on",
+           f"use one of {', '.join(SELECT_PARTS)}")
     _check(cfg.checkpoint in CHECKPOINTS, f"checkpoint={cfg.checkpoint!r}", "unknown checkpointing",
            f"use one of {', '.join(CHECKPOINTS)}: 'all' for the least memory, 'none' for the fastest steps")
     _check(0 < cfg.weight_fraction < 1, f"weight_fraction={cfg.weight_fraction}", "must lie strictly between 0 and 1",

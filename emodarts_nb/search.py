@@ -307,8 +307,10 @@ def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, pr
     final, more = st.model.genotype(**derive_kw(cfg)), {}
     if cfg.select == "perturbation":                     # after the last epoch, on the final supernet (see above)
         t = time.time()
-        final, table = perturbation_genotype(st.model, data.valid_x, data.valid_y, batch_size=cfg.batch_size,
-                                             device=st.device, **derive_kw(cfg))
+        x, y = ((data.valid_x, data.valid_y) if cfg.select_on == "valid" else
+                (data.train_x[torch.as_tensor(data.alpha_idx)], data.train_y[torch.as_tensor(data.alpha_idx)]))
+        final, table = perturbation_genotype(st.model, x, y, batch_size=cfg.batch_size, device=st.device,
+                                             **derive_kw(cfg))
         write_table(run/PERTURBATION, table, PERTURBATION_COLUMNS)
         best, more = (dict(genotype=final.to_dict(), epoch=len(rec.history), valid_acc=rec.history[-1]["valid_acc"]),
                       dict(select_seconds=round(time.time() - t, 2)))
