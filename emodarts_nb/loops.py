@@ -44,15 +44,16 @@ def set_path_mode(model, mode: str, **kw):
 
 # %% ../nbs/api/16_loops.ipynb #59215fa7
 @torch.no_grad()
-def evaluate(model, x, y, batch_size: int = 64, device=None) -> tuple[float, float]:
-    "(mean cross-entropy, accuracy) of `model` on tensors `x` (N, 1, F, T), `y` (N,)."
+def evaluate(model, x, y, batch_size: int = 64, device=None, forward=None) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of `model` on tensors `x` (N, 1, F, T), `y` (N,); `forward(k, xb)`, when given,
+    gives the logits of the `k`-th batch `xb` in place of `model(xb)`."""
     model.eval()
     set_path_mode(model, "softmax")
     device = device or next(model.parameters()).device
     loss, correct = 0., 0
-    for i in range(0, len(y), batch_size):
+    for k, i in enumerate(range(0, len(y), batch_size)):
         xb, yb = x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
-        logits = model(xb)                                                   # (B, n_classes)
+        logits = model(xb) if forward is None else forward(k, xb)           # (B, n_classes)
         loss += F.cross_entropy(logits, yb, reduction="sum").item()
         correct += (logits.argmax(1) == yb).sum().item()
     model.train()

@@ -225,7 +225,7 @@ def _epoch(cfg, st, data, epoch, run, bar, best) -> tuple:
 
 # %% ../nbs/api/22_search.ipynb #b4e2f70a
 def _loss_from(model, x, y, stage: int, batch_size: int, device, cache_mb: float):
-    """A function of no arguments: the mean cross-entropy of `model` in evaluation mode on (`x`, `y`), with what enters
+    """A function of no arguments: the mean cross-entropy of `model` on (`x`, `y`) (`evaluate`), with what enters
     `stage` (`SuperNet.forward_to`) computed once per batch and kept for the batches that fit in `cache_mb`."""
     device = device or next(model.parameters()).device
     model.eval(); set_path_mode(model, "softmax")
@@ -236,15 +236,8 @@ def _loss_from(model, x, y, stage: int, batch_size: int, device, cache_mb: float
             size += sum(t.numel() * t.element_size() for t in {t.data_ptr(): t for t in st}.values())
             if size > cache_mb * 2 ** 20: break
             kept.append(st)
-    def loss() -> float:
-        model.eval(); total = 0.
-        with torch.no_grad():
-            for k, i in enumerate(range(0, len(y), batch_size)):
-                xb, yb = x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
-                logits = model.forward_from(kept[k], stage) if k < len(kept) else model(xb)
-                total += F.cross_entropy(logits, yb, reduction="sum").item()
-        return total / max(len(y), 1)
-    return loss
+    forward = lambda k, xb: model.forward_from(kept[k], stage) if k < len(kept) else model(xb)
+    return lambda: evaluate(model, x, y, batch_size, device, forward)[0]
 
 def perturbation_scores(model, x, y, batch_size: int = 64, device=None, cache_mb: float = 512) -> dict:
     """Per cell type, (n_edges, n_ops): how much the mean cross-entropy on (`x`, `y`) rises without each op (`none`: 0).
