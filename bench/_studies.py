@@ -80,6 +80,12 @@ def retrain_row(genotype, change: dict, seed: int, corpus, fold: int, run: Path)
                 test_ua=r.metrics["test"]["ua"], seconds=train_seconds(run))
 
 
+def seq_recurrent(genotype) -> int:
+    "How many of the sequential cell's kept edges hold a trained operation (recurrent or attention)."
+    from emodarts_nb.genotypes import is_param_free
+    return sum(not is_param_free(op) for node in genotype.seq for op, _ in node)
+
+
 END_EPOCHS = 5  # the last quarter of the presets' 20 epochs
 
 

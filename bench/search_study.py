@@ -13,7 +13,7 @@ experiment folder, so `emodarts experiment --methods searched --out <out>/<field
 reads it back). `convs` (not a config field) is what the separable and dilated convolutions of the preset's CNN
 operations become (`preset` leaves them; `conv_3x3`, the hand-designed baseline's full 3x3 convolution, puts one
 operation in their place); any other key is a field of the search config (`select_on=valid,alpha`: the data the
-perturbation selection scores on). It compares the retraining's utterance UA on the fold's validation speaker
+perturbation selection scores on); --set FIELD=VALUE sets a field of the search config for every value. It compares the retraining's utterance UA on the fold's validation speaker
 (selected epoch, and the mean of the last epochs: used to choose) and reports the one on its test speaker (never
 used to choose), the search's and retraining's seconds and how many of the sequential cell's kept edges hold a
 recurrent or attention operation. Resumable: finished jobs are read back. Writes --results after every job.
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from _studies import (CONVS, command_line, emodb_corpus, end_valid_ua, parse_value, print_choice,  # noqa: E402
-                      study_parser, swap_conv, write_rows)
+                      seq_recurrent, study_parser, swap_conv, write_rows)
 
 
 def search_overrides(key: str, value, preset: str = "cpu") -> dict:
@@ -36,12 +36,6 @@ def search_overrides(key: str, value, preset: str = "cpu") -> dict:
     if value == "preset": return {}
     from emodarts_nb.config import get_config
     return {"space": {"cnn_ops": list(dict.fromkeys(swap_conv(o, value) for o in get_config(preset).space.cnn_ops))}}
-
-
-def seq_recurrent(genotype) -> int:
-    "How many of the sequential cell's kept edges hold a trained operation (recurrent or attention)."
-    from emodarts_nb.genotypes import is_param_free
-    return sum(not is_param_free(op) for node in genotype.seq for op, _ in node)
 
 
 def main(argv=None):
@@ -53,12 +47,17 @@ def main(argv=None):
     p.add_argument("--search-preset", default="cpu"); p.add_argument("--train-preset", default="cpu")
     p.add_argument("--epochs", type=int, default=None, help="override both presets' epochs (smoke tests)")
     p.add_argument("--max-steps", type=int, default=None, help="cap the steps per epoch of both (smoke tests)")
+    from emodarts_nb.cli import _overrides, setting_arg
+    p.add_argument("--set", action="append", default=[], type=setting_arg, metavar="FIELD=VALUE", dest="settings",
+                   help="a search config setting for every value of --vary (repeatable), e.g. select=perturbation")
     a = p.parse_args(argv)
     key, _, values = a.vary.partition("=")
     if not values: p.error(f"--vary {a.vary!r}: write a field and its values, e.g. convs=preset,conv_3x3")
     from emodarts_nb.ops import CNN_OPS
     if key == CONVS and (bad := [v for v in values.split(",") if v != "preset" and v not in CNN_OPS]):
         p.error(f"{CONVS}={','.join(bad)}: not a CNN operation; use 'preset' or one of {', '.join(CNN_OPS)}")
+    fixed = _overrides(a.settings)
+    if key in fixed: p.error(f"--set {key}=...: {key} is the setting --vary varies")
     command = command_line("search_study.py", argv)
     from emodarts_nb.experiment import ExperimentSpec, plan_jobs, run_job
     from emodarts_nb.genotypes import Genotype
@@ -68,7 +67,7 @@ def main(argv=None):
     folds = make_folds(corpus, "loso")
     short = {k: v for k, v in dict(epochs=a.epochs, max_steps=a.max_steps).items() if v is not None}
     specs = {v: ExperimentSpec("emodb", str(corpus.root), search_preset=a.search_preset, train_preset=a.train_preset,
-                               search_overrides={**short, **search_overrides(key, v, a.search_preset)},
+                               search_overrides={**short, **fixed, **search_overrides(key, v, a.search_preset)},
                                train_overrides=short, out=str(Path(a.out) / f"{key}{v}"))
              for v in map(parse_value, values.split(","))}
     for s in specs.values(): s.search_config(plan_jobs(["searched"], folds[:1], [a.seed])[0])  # refused before any job

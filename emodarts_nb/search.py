@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .core import seed_everything, default_device
+from .core import BadInputError, seed_everything, default_device, load_json
 from .config import (SearchConfig, get_config, to_dict, from_dict, aux_skip_weight, beta_weight,
                                 derive_kw)
 from .architect import Architect, beta_regulariser
@@ -22,16 +22,16 @@ from .data import SearchData, load_fold, search_data as fold_search_data
 from .loops import batches, epoch_generators, n_steps, evaluate, check_loss, set_path_mode, SearchDiverged
 from .protocols import Fold, get_fold
 from .random_search import run_random
-from .genotypes import derive_genotype
-from .runs import (CHECKPOINT, PERTURBATION, PERTURBATION_COLUMNS, Records, SearchResult, fold_identity,
-                              is_done, read_result, load_run_checkpoint, rng_state, save_run_checkpoint,
+from .genotypes import Genotype, derive_genotype
+from .runs import (CONFIG, CHECKPOINT, PERTURBATION, PERTURBATION_COLUMNS, Records, SearchResult, fold_identity,
+                              is_done, read_result, read_table, load_run_checkpoint, rng_state, save_run_checkpoint,
                               set_rng_state, start_run, write_result, write_table)
 from .supernet import SuperNet
 
 # %% auto #0
-__all__ = ['STRATEGY_STEPS', 'LOOPS', 'build_supernet', 'strategy_steps', 'SearchState', 'setup', 'Step', 'train_epoch',
-           'skip_count', 'short_genotype', 'perturbation_scores', 'perturbation_table', 'perturbation_genotype',
-           'run_darts', 'run_search', 'search', 'demo_search']
+__all__ = ['STRATEGY_STEPS', 'LOOPS', 'DERIVE_CAPS', 'build_supernet', 'strategy_steps', 'SearchState', 'setup', 'Step',
+           'train_epoch', 'skip_count', 'short_genotype', 'perturbation_scores', 'perturbation_table', 'table_genotype',
+           'perturbation_genotype', 'run_darts', 'run_search', 'rederive', 'search', 'demo_search']
 
 # %% ../nbs/api/22_search.ipynb #7fe2db76
 def build_supernet(cfg: SearchConfig, n_classes: int, input_shape):
@@ -266,12 +266,24 @@ def perturbation_table(model, scores: dict) -> pd.DataFrame:
             for j, o in enumerate(model.op_names(c)) if o != "none"]
     return pd.DataFrame(rows, columns=PERTURBATION_COLUMNS)
 
+def table_genotype(table: pd.DataFrame, k: int = 2, max_skip=None, min_param=None, what: str = "table") -> Genotype:
+    "The genotype a `perturbation_table` derives with these caps: each (edge, operation) scored by its `loss_rise`."
+    if missing := [c for c in PERTURBATION_COLUMNS if c not in table.columns]:
+        raise BadInputError(what, f"lacks the column(s) {missing}", f"a perturbation table has {PERTURBATION_COLUMNS}")
+    w, names = {}, {}
+    for c in pd.unique(table.cell):                      # edges and operations in the order the table lists them
+        t = table[table.cell == c].pivot_table("loss_rise", "edge", "operation", sort=False)
+        if t.isna().any().any():
+            raise BadInputError(what, f"does not score every operation on every edge of the {c} cell",
+                                "use the perturbation.csv the search wrote, whole")
+        w[c], names[c] = torch.tensor(t.values), list(t.columns)
+    return derive_genotype(w, names, k, max_skip=max_skip, min_param=min_param)
+
 def perturbation_genotype(model, x, y, k: int = 2, max_skip=None, min_param=None, batch_size: int = 64,
                           device=None) -> tuple:
     "(genotype, table): the genotype derived from `perturbation_scores` on (`x`, `y`) with the alphas' caps."
-    scores = perturbation_scores(model, x, y, batch_size, device)
-    g = derive_genotype(scores, {c: model.op_names(c) for c in scores}, k, max_skip=max_skip, min_param=min_param)
-    return g, perturbation_table(model, scores)
+    table = perturbation_table(model, perturbation_scores(model, x, y, batch_size, device))
+    return table_genotype(table, k, max_skip, min_param), table
 
 # %% ../nbs/api/22_search.ipynb #a3ae909c
 def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, progress: bool = True, model_fn=None,
@@ -319,6 +331,24 @@ def run_search(cfg: SearchConfig, data: SearchData, out, resume: bool = False, p
     "Search on prepared `data`, writing and resuming the run folder `out`; `fold`: what the data is (`runs.fold_identity`)."
     if cfg.strategy in LOOPS: return LOOPS[cfg.strategy](cfg, data, out, resume=resume, progress=progress, fold=fold)
     return run_darts(cfg, data, out, resume, progress, model_fn, until, callback, fold)
+
+# %% ../nbs/api/22_search.ipynb #0784b51c
+DERIVE_CAPS = ("k", "max_skip", "min_param")   # what `rederive` may change: the derivation's settings (`derive_kw`)
+
+def rederive(run, **caps) -> Genotype:
+    """The genotype of the finished `select="perturbation"` search in folder `run`, derived again from the scores it
+    saved (`perturbation.csv`) with `caps` (any of `DERIVE_CAPS`) in place of its config's; nothing is evaluated."""
+    run = Path(run)
+    if bad := sorted(set(caps) - set(DERIVE_CAPS)):
+        raise BadInputError(f"{', '.join(bad)}", "is not a derivation setting", f"give any of {', '.join(DERIVE_CAPS)}")
+    cfg = from_dict(load_json(run/CONFIG))
+    if not (run/PERTURBATION).is_file():
+        raise BadInputError(run, f"holds no {PERTURBATION} (its search: select={cfg.select!r}, "
+                            f"{'finished' if is_done(run) else 'not finished'})",
+                            "give a finished search run with select='perturbation'; an alphas search's genotypes "
+                            "are SearchHistory.from_run(run).genotypes")
+    return table_genotype(read_table(run/PERTURBATION, PERTURBATION_COLUMNS), **{**derive_kw(cfg), **caps},
+                          what=str(run/PERTURBATION))
 
 # %% ../nbs/api/22_search.ipynb #3272634c
 def search(config: SearchConfig, corpus, fold=0, out="runs/search", resume: bool = False, progress: bool = True,

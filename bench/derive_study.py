@@ -1,0 +1,74 @@
+"""How a finished search's genotype is derived (its caps), judged by retraining what each setting derives, on
+validation speakers only; no search runs again.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/derive_study.py --searches runs/search_study/convspreset \
+        --vary min_param=2,3,4 --results bench/results/min_param_study.csv
+
+--searches is an experiment folder (`emodarts experiment`, or one setting of `bench/search_study.py`) whose
+`searched` jobs selected by perturbation (`select="perturbation"`, the `cpu` preset's). For each of its jobs
+(<searches>/searched/<fold>/seed<seed>) and each value of --vary (k, max_skip or min_param), the genotype is
+derived again from the scores the search saved (`search.rederive`: nothing is evaluated again). Where that genotype
+is the job's own (its own caps give it back), the job's own retraining is read; otherwise the genotype is retrained
+with the job's own retraining config (same preset, seed and fold) into <out>/<field><value>/<fold>/seed<seed>. It
+compares the retraining's utterance UA on the fold's validation speaker (selected epoch, and the mean of the last
+epochs: used to choose) and reports the one on the test speaker (never used to choose), with the parameters, the
+retraining's seconds and how many of the sequential cell's kept edges hold a recurrent or attention operation.
+Resumable: finished retrainings are read back. Writes --results after every job. Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _studies import (command_line, emodb_corpus, end_valid_ua, parse_value, print_choice, seq_recurrent,  # noqa: E402
+                      study_parser, train_seconds, write_rows)
+
+
+def main(argv=None):
+    p = study_parser(__doc__, "derive_study")
+    p.add_argument("--searches", required=True, help="an experiment folder whose searched jobs selected by perturbation")
+    p.add_argument("--vary", required=True, help="a derivation setting and its values, e.g. min_param=2,4")
+    p.add_argument("--folds", default=None, help="comma-separated job folders (test speakers), e.g. 03,08; default all")
+    a = p.parse_args(argv)
+    from emodarts_nb.search import DERIVE_CAPS
+    key, _, values = a.vary.partition("=")
+    if key not in DERIVE_CAPS or not values:
+        p.error(f"--vary {a.vary!r}: write a derivation setting ({', '.join(DERIVE_CAPS)}) and its values, "
+                "e.g. min_param=2,4")
+    values = [None if v == "none" else parse_value(v) for v in values.split(",")]
+    jobs = sorted(Path(a.searches).glob("searched/*/seed*"))
+    if a.folds: jobs = [j for j in jobs if j.parent.name in a.folds.split(",")]
+    if not jobs: p.error(f"{a.searches}: no searched/<fold>/seed<seed> job folders" + (f" for --folds {a.folds}" if a.folds else ""))
+    command = command_line("derive_study.py", argv)
+    from emodarts_nb.config import train_config_from_dict
+    from emodarts_nb.core import load_json
+    from emodarts_nb.genotypes import Genotype
+    from emodarts_nb.protocols import make_folds
+    from emodarts_nb.search import rederive, short_genotype
+    from emodarts_nb.train import retrain
+    corpus = emodb_corpus(a.emodb)
+    names = [f.name for f in make_folds(corpus, "loso")]
+    rows = []
+    for job in jobs:
+        own = Genotype.from_dict(load_json(job / "train" / "model.json")["genotype"], what=str(job / "train"))
+        for v in values:
+            g = rederive(job / "search", **{key: v})
+            run = job / "train" if g == own else Path(a.out) / f"{key}{v}" / job.parent.name / job.name
+            if g != own:
+                cfg = train_config_from_dict(load_json(job / "train" / "config.json"))
+                retrain(g, cfg, corpus, names.index(job.parent.name), run, resume=run.exists(), progress=False)
+            m = load_json(run / "metrics.json")
+            rows.append(dict(fold=job.parent.name, **{key: v}, retrained=g != own, params=m["params"],
+                             valid_ua=m["valid"]["ua"], valid_ua_end=end_valid_ua(run), test_ua=m["test"]["ua"],
+                             train_s=train_seconds(run), seq_trained=seq_recurrent(g), genotype=short_genotype(g)))
+            print(rows[-1], flush=True)
+            write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; retrained False: the genotype "
+                       "is the search job's own, its own retraining is read; train_s: the retraining's epochs, on a "
+                       "shared machine: not a speed figure", rows)
+    print_choice(rows, key)
+
+
+if __name__ == "__main__":
+    main()
