@@ -13,10 +13,11 @@ experiment folder, so `emodarts experiment --methods searched --out <out>/<field
 reads it back). `convs` (not a config field) is what the separable and dilated convolutions of the preset's CNN
 operations become (`preset` leaves them; `conv_3x3`, the hand-designed baseline's full 3x3 convolution, puts one
 operation in their place); any other key is a field of the search config (`select_on=valid,alpha`: the data the
-perturbation selection scores on); --set FIELD=VALUE sets a field of the search config for every value. It compares the retraining's utterance UA on the fold's validation speaker
-(selected epoch, and the mean of the last epochs: used to choose) and reports the one on its test speaker (never
-used to choose), the search's and retraining's seconds and how many of the sequential cell's kept edges hold a
-recurrent or attention operation. Resumable: finished jobs are read back. Writes --results after every job.
+perturbation selection scores on); --set FIELD=VALUE sets a field of the search config for every value. It compares
+the retraining's utterance UA on the fold's validation speaker (selected epoch, and the mean of the last epochs:
+used to choose) and reports the one on its test speaker (never used to choose), the search's and retraining's
+seconds and how many of the sequential cell's kept edges hold a recurrent or attention operation. Resumable:
+finished jobs are read back. Writes --results after every job.
 Prints figures; asserts nothing.
 """
 from __future__ import annotations

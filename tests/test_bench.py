@@ -185,10 +185,11 @@ def test_search_study_puts_the_conv_in_the_space_and_refuses_bad_values(capsys):
 
 def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, tmp_path):
     """One fold of the search study with the tiny presets on a subset of EmoDB: a row per setting, each from the
-    searched job in an experiment folder of its own, whose genotype holds the setting's operations; and
-    bench/perturbation_speed.py on that search."""
+    searched job in an experiment folder of its own, whose genotype holds the setting's operations (and --set's
+    selection); bench/perturbation_speed.py on that search; bench/derive_study.py on those searches."""
     import pandas as pd
     r = subprocess.run([sys.executable, "bench/search_study.py", "--folds", "0", "--vary", "convs=preset,conv_3x3",
+                        "--set", "select=perturbation",
                         "--emodb", str(emodb_subset), "--search-preset", "tiny", "--train-preset", "tiny", "--epochs",
                         "1", "--max-steps", "2", "--out", str(tmp_path / "s"), "--results", str(tmp_path / "s.csv")],
                        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=1200)
@@ -199,9 +200,33 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     [path] = (tmp_path / "s" / "convsconv_3x3" / "searched").glob("*/seed0/search/config.json")
     cfg = json.loads(path.read_text())
     assert "conv_3x3" in cfg["space"]["cnn_ops"] and "sep_conv_3x3" not in cfg["space"]["cnn_ops"]
+    assert cfg["select"] == "perturbation" and (path.parent / "perturbation.csv").is_file()
     # bench/perturbation_speed.py times the perturbation selection on that search's supernet, both ways
     r = subprocess.run([sys.executable, "bench/perturbation_speed.py", "--run", str(path.parent), "--emodb",
                         str(emodb_subset), "--repeats", "1"], cwd=ROOT, env=ENV, capture_output=True, text=True,
                        timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "ratio whole / kept" in r.stdout and "largest score difference 0.00e+00" in r.stdout, r.stdout
+    # bench/derive_study.py: the search's own caps read its own retraining back; other caps retrain what they derive
+    r = subprocess.run([sys.executable, "bench/derive_study.py", "--searches", str(tmp_path / "s" / "convspreset"),
+                        "--vary", "min_param=none,4", "--emodb", str(emodb_subset), "--out", str(tmp_path / "d"),
+                        "--results", str(tmp_path / "d.csv")], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    d = pd.read_csv(tmp_path / "d.csv", comment="#", keep_default_na=False)
+    own = pd.read_csv(tmp_path / "s.csv", comment="#").set_index("convs").loc["preset"]
+    assert d.retrained.tolist() == [False, True], d                 # the tiny preset has no min_param: none is its own
+    assert d.valid_ua[0] == own.valid_ua and d.genotype[0] == own.genotype
+    assert d.genotype[1] != own.genotype and d.seq_trained[1] == 4   # 4 of the tiny cell's 4 edges keep weights
+    assert list((tmp_path / "d").glob("min_param4/*/seed0/metrics.json")), "the retraining of min_param=4"
+
+
+def test_derive_study_refuses_what_is_not_a_derivation_setting(capsys, tmp_path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from derive_study import main
+    for argv, says in ((["--vary", "select=alphas"], "write a derivation setting (k, max_skip, min_param)"),
+                       (["--vary", "min_param"], "write a derivation setting"),
+                       (["--vary", "min_param=2,4"], "no searched/<fold>/seed<seed> job folders")):
+        with pytest.raises(SystemExit):
+            main(["--searches", str(tmp_path), *argv])
+        assert says in capsys.readouterr().err
