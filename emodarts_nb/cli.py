@@ -13,19 +13,19 @@ from . import __version__
 from .cache import extract_corpus
 from .config import (PRESETS as SEARCH_PRESETS, SELECTIONS, STRATEGIES, TRAIN_PRESETS, get_config,
                                 get_train_config)
-from .core import BadInputError, EmodartsError, check_out_dir, check_seed, default_device
+from .core import BadInputError, EmodartsError, check_out_dir, check_seed, default_device, save_json
 from .corpus import load_corpus
 from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, parse_list, run_experiment
 from .features import get_preset
 from .predict import export_run, format_predictions, load_predictor, meta_path, parse_formats, predict
-from .search import demo_search, search
+from .search import DERIVE_CAPS, demo_search, rederive, search, short_genotype
 from .supernet import CHECKPOINTS
 from .train import resolve_spec, retrain
 
 # %% auto #0
 __all__ = ['seed_arg', 'device_arg', 'folder_arg', 'COMMANDS', 'format_summary', 'fold_arg', 'corpus_arg', 'add_run_flags',
            'setting_arg', 'add_search_command', 'add_retrain_command', 'add_experiment_command', 'experiment_kwargs',
-           'add_predict_command', 'add_export_command', 'make_parser', 'main']
+           'add_predict_command', 'add_export_command', 'cap_arg', 'add_derive_command', 'make_parser', 'main']
 
 # %% ../nbs/api/50_cli.ipynb #62dc186b
 def format_summary(name: str, s: dict) -> str:
@@ -313,6 +313,33 @@ def add_export_command(sub):
     p.add_argument("--out", default=None, type=folder_arg, help="output folder (default: RUN/export)")
     p.set_defaults(func=_cmd_export)
 
+# %% ../nbs/api/50_cli.ipynb #b593c848
+def cap_arg(s: str) -> int | None:
+    "A derivation cap as written: a whole number, or `none` (no cap)."
+    if s.lower() == "none": return None
+    try: return int(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r}: give a whole number, or none for no cap") from None
+
+def _cmd_derive(a):
+    g = rederive(a.run, **{c: getattr(a, c) for c in DERIVE_CAPS if hasattr(a, c)})  # a cap not given: the search's
+    print(f"genotype: {short_genotype(g)}\n{g!r}")
+    if a.out:
+        save_json(g.to_dict(), a.out)
+        print(f"written to {a.out} (emodarts retrain --genotype {shlex.quote(str(a.out))} ...)")
+    return g
+
+def add_derive_command(sub):
+    "The `derive` subcommand: a perturbation search's genotype derived again with other caps."
+    p = sub.add_parser("derive", help="derive a finished perturbation search's genotype again with other caps")
+    p.add_argument("run", metavar="RUN", help="a search run folder (select perturbation) with its perturbation.csv")
+    p.add_argument("--k", type=int, default=argparse.SUPPRESS, help="incoming edges kept per node (default: the search's)")
+    p.add_argument("--max-skip", type=cap_arg, default=argparse.SUPPRESS,
+                   help="at most this many skip connections per cell, or none (default: the search's)")
+    p.add_argument("--min-param", type=cap_arg, default=argparse.SUPPRESS,
+                   help="at least this many operations with weights per cell, or none (default: the search's)")
+    p.add_argument("--out", default=None, help="write the genotype to this JSON file (for retrain --genotype)")
+    p.set_defaults(func=_cmd_derive)
+
 # %% ../nbs/api/50_cli.ipynb #5497980d
 def _add_common(p, path=True):
     p.add_argument("name", help="corpus: synthetic, emodb, ravdess, iemocap, iemocap_emodarts, msp_improv, "
@@ -338,7 +365,7 @@ def _add_data_commands(sub):
 
 # %% ../nbs/api/50_cli.ipynb #8a74ab6b
 COMMANDS = (_add_data_commands, add_search_command, add_retrain_command, add_experiment_command, add_predict_command,
-            add_export_command)
+            add_export_command, add_derive_command)
 
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="emodarts",

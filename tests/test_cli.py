@@ -1,5 +1,5 @@
 "The `emodarts` console script, run as a user runs it: in a subprocess, on real files."
-import json, os, subprocess
+import json, shutil, os, subprocess
 import pytest
 
 
@@ -77,6 +77,30 @@ def test_readme_chain_search_retrain_predict_export(emodarts_cmd, tmp_path, monk
     q = run(emodarts_cmd, "predict", tmp_path / "x" / "model.onnx", *wavs, "--json", env=env)
     assert q.returncode == 0, q.stderr
     assert [o["emotion"] for o in json.loads(q.stdout)] == [o["emotion"] for o in out]
+
+
+def test_derive_with_other_caps_then_retrain_the_file(emodarts_cmd, tmp_path):
+    "search --select perturbation -> derive --min-param 4 --out FILE -> retrain --genotype FILE; no scores: refused."
+    env = {"EMODARTS_DATA": str(tmp_path / "data")}
+    flags = ["--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--cache", tmp_path / "cache", "--quiet"]
+    s = run(emodarts_cmd, "search", *flags, "--select", "perturbation", "--out", tmp_path / "s", env=env)
+    assert s.returncode == 0, s.stderr
+    own = run(emodarts_cmd, "derive", tmp_path / "s")                       # no cap given: the search's own genotype
+    assert own.returncode == 0, own.stderr
+    from emodarts_nb.genotypes import Genotype, is_param_free
+    found = Genotype.from_dict(json.loads((tmp_path / "s" / "genotype.json").read_text())["final"])
+    assert own.stdout.splitlines()[1] == repr(found), own.stdout
+    d = run(emodarts_cmd, "derive", tmp_path / "s", "--min-param", "4", "--out", tmp_path / "g.json")
+    assert d.returncode == 0, d.stderr
+    g = Genotype.from_dict(json.loads((tmp_path / "g.json").read_text()))
+    assert all(not is_param_free(op) for c in ("normal", "reduce", "seq") for node in getattr(g, c) for op, _ in node)
+    r = run(emodarts_cmd, "retrain", "--genotype", tmp_path / "g.json", *flags, "--out", tmp_path / "t", env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "t" / "model.json").read_text())["genotype"] == g.to_dict()
+    shutil.copytree(tmp_path / "s", tmp_path / "a")
+    (tmp_path / "a" / "perturbation.csv").unlink()                        # as an alphas search's folder is
+    bad = run(emodarts_cmd, "derive", tmp_path / "a", "--min-param", "4")
+    assert bad.returncode == 2 and "perturbation.csv" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
 
 
 def test_export_format_that_names_nothing_is_refused(emodarts_cmd, tmp_path):
