@@ -6,10 +6,11 @@ validation speakers only; no search runs again.
 
 --searches is an experiment folder (`emodarts experiment`, or one setting of `bench/search_study.py`) whose
 `searched` jobs selected by perturbation (`select="perturbation"`, the `cpu` preset's). For each of its jobs
-(<searches>/searched/<fold>/seed<seed>) and each value of --vary (k, max_skip or min_param), the genotype is
-derived again from the scores the search saved (`search.rederive`: nothing is evaluated again). Where that genotype
+(<searches>/searched/<fold>/seed<seed>) and each value of --vary (k, max_skip or min_param: the caps; select:
+perturbation or alphas, what the genotype is read off), the genotype is derived again from what the search saved
+(`search.rederive`: its perturbation scores or its final alphas; nothing is evaluated again). Where that genotype
 is the job's own (its own caps give it back), the job's own retraining is read; otherwise the genotype is retrained
-with the job's own retraining config (same preset, seed and fold) into <out>/<field><value>/<fold>/seed<seed>. It
+with the job's own retraining config (same preset, seed and fold, of any protocol) into <out>/<field><value>/<fold>/seed<seed>. It
 compares the retraining's utterance UA on the fold's validation speaker (selected epoch, and the mean of the last
 epochs: used to choose) and reports the one on the test speaker (never used to choose), with the parameters, the
 retraining's seconds and how many of the sequential cell's kept edges hold a recurrent or attention operation.
@@ -34,9 +35,9 @@ def main(argv=None):
     a = p.parse_args(argv)
     from emodarts_nb.search import DERIVE_CAPS
     key, _, values = a.vary.partition("=")
-    if key not in DERIVE_CAPS or not values:
-        p.error(f"--vary {a.vary!r}: write a derivation setting ({', '.join(DERIVE_CAPS)}) and its values, "
-                "e.g. min_param=2,4")
+    if key not in ("select", *DERIVE_CAPS) or not values:
+        p.error(f"--vary {a.vary!r}: write a derivation setting (select, {', '.join(DERIVE_CAPS)}) and its values, "
+                "e.g. min_param=2,4 or select=perturbation,alphas")
     values = [None if v == "none" else parse_value(v) for v in values.split(",")]
     jobs = sorted(Path(a.searches).glob("searched/*/seed*"))
     if a.folds: jobs = [j for j in jobs if j.parent.name in a.folds.split(",")]
@@ -45,20 +46,21 @@ def main(argv=None):
     from emodarts_nb.config import train_config_from_dict
     from emodarts_nb.core import load_json
     from emodarts_nb.genotypes import Genotype
-    from emodarts_nb.protocols import make_folds
+    from emodarts_nb.protocols import Fold
     from emodarts_nb.search import rederive, short_genotype
     from emodarts_nb.train import retrain
     corpus = emodb_corpus(a.emodb)
-    names = [f.name for f in make_folds(corpus, "loso")]
     rows = []
     for job in jobs:
         own = Genotype.from_dict(load_json(job / "train" / "model.json")["genotype"], what=str(job / "train"))
         for v in values:
             g = rederive(job / "search", **{key: v})
             run = job / "train" if g == own else Path(a.out) / f"{key}{v}" / job.parent.name / job.name
-            if g != own:
+            if g != own:   # the job's own retraining config and fold (its utterances, whatever the protocol)
                 cfg = train_config_from_dict(load_json(job / "train" / "config.json"))
-                retrain(g, cfg, corpus, names.index(job.parent.name), run, resume=run.exists(), progress=False)
+                f = load_json(job / "train" / "fold.json")
+                fold = Fold(f["fold"], *(tuple(f[p]) for p in ("train", "valid", "test")))
+                retrain(g, cfg, corpus, fold, run, resume=run.exists(), progress=False, protocol=f["protocol"])
             m = load_json(run / "metrics.json")
             rows.append(dict(fold=job.parent.name, **{key: v}, retrained=g != own, params=m["params"],
                              valid_ua=m["valid"]["ua"], valid_ua_end=end_valid_ua(run), test_ua=m["test"]["ua"],

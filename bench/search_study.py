@@ -6,7 +6,7 @@ retraining what each search finds, on validation speakers only.
     OMP_NUM_THREADS=1 .venv/bin/python bench/search_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
         --vary select_on=valid,alpha --results bench/results/select_on_study.csv
 
-For each fold (an index into EmoDB's leave-one-speaker-out folds) and each value of --vary this runs the `searched`
+For each fold (an index into EmoDB's leave-one-speaker-out folds, or those of --protocol loso_dev) and each value of --vary this runs the `searched`
 job of `emodarts experiment` (search with the `cpu` preset, derive the genotype, retrain it with the `cpu` retraining
 preset, seed --seed) with that value, in a folder of its own under --out (<out>/<field><value>, the layout of an
 experiment folder, so `emodarts experiment --methods searched --out <out>/<field><value>` with the same settings
@@ -45,6 +45,8 @@ def main(argv=None):
     p.add_argument("--vary", required=True, help="convs=preset,conv_3x3, or a field of the search config and its "
                                                   "values, e.g. beta_darts=5.0,0.0")
     p.add_argument("--seed", type=int, default=0, help="seed of the search and of the retraining")
+    p.add_argument("--protocol", default="loso", help="fold protocol: loso (default), or loso_dev, whose test part "
+                                                     "is a speaker that nothing in the fold chooses with")
     p.add_argument("--search-preset", default="cpu"); p.add_argument("--train-preset", default="cpu")
     p.add_argument("--epochs", type=int, default=None, help="override both presets' epochs (smoke tests)")
     p.add_argument("--max-steps", type=int, default=None, help="cap the steps per epoch of both (smoke tests)")
@@ -65,9 +67,10 @@ def main(argv=None):
     from emodarts_nb.protocols import make_folds
     from emodarts_nb.runs import load_json
     corpus = emodb_corpus(a.emodb)
-    folds = make_folds(corpus, "loso")
+    folds = make_folds(corpus, a.protocol)
     short = {k: v for k, v in dict(epochs=a.epochs, max_steps=a.max_steps).items() if v is not None}
-    specs = {v: ExperimentSpec("emodb", str(corpus.root), search_preset=a.search_preset, train_preset=a.train_preset,
+    specs = {v: ExperimentSpec("emodb", str(corpus.root), a.protocol, search_preset=a.search_preset,
+                               train_preset=a.train_preset,
                                search_overrides={**short, **fixed, **search_overrides(key, v, a.search_preset)},
                                train_overrides=short, out=str(Path(a.out) / f"{key}{v}"))
              for v in map(parse_value, values.split(","))}

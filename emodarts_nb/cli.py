@@ -18,7 +18,7 @@ from .corpus import load_corpus
 from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, parse_list, run_experiment
 from .features import get_preset
 from .predict import export_run, format_predictions, load_predictor, meta_path, parse_formats, predict
-from .search import DERIVE_CAPS, demo_search, rederive, search, short_genotype
+from .search import DERIVE_CAPS, SELECT_FROM, demo_search, rederive, search, short_genotype
 from .supernet import CHECKPOINTS
 from .train import resolve_spec, retrain
 
@@ -321,7 +321,7 @@ def cap_arg(s: str) -> int | None:
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r}: give a whole number, or none for no cap") from None
 
 def _cmd_derive(a):
-    g = rederive(a.run, **{c: getattr(a, c) for c in DERIVE_CAPS if hasattr(a, c)})  # a cap not given: the search's
+    g = rederive(a.run, a.select, **{c: getattr(a, c) for c in DERIVE_CAPS if hasattr(a, c)})  # not given: the search's
     print(f"genotype: {short_genotype(g)}\n{g!r}")
     if a.out:
         save_json(g.to_dict(), a.out)
@@ -329,9 +329,11 @@ def _cmd_derive(a):
     return g
 
 def add_derive_command(sub):
-    "The `derive` subcommand: a perturbation search's genotype derived again with other caps."
-    p = sub.add_parser("derive", help="derive a finished perturbation search's genotype again with other caps")
-    p.add_argument("run", metavar="RUN", help="a search run folder (select perturbation) with its perturbation.csv")
+    "The `derive` subcommand: a finished search's genotype derived again (`search.rederive`)."
+    p = sub.add_parser("derive", help="derive a finished search's genotype again with other caps, or from its alphas")
+    p.add_argument("run", metavar="RUN", help="a finished search run folder")
+    p.add_argument("--select", default=None, choices=tuple(SELECT_FROM),
+                   help="read it off the final alphas or the perturbation scores (default: as the search did)")
     p.add_argument("--k", type=int, default=argparse.SUPPRESS, help="incoming edges kept per node (default: the search's)")
     p.add_argument("--max-skip", type=cap_arg, default=argparse.SUPPRESS,
                    help="at most this many skip connections per cell, or none (default: the search's)")

@@ -17,7 +17,7 @@ from .core import BadInputError, save_json, load_json
 
 # %% auto #0
 __all__ = ['CELL_TYPES', 'DARTS_V1', 'DARTS_V2', 'Genotype', 'parse_genotype', 'cell_edges', 'derive_gene', 'is_param_free',
-           'cap_gene', 'derive_genotype']
+           'cap_gene', 'derive_genotype', 'table_genotype']
 
 # %% ../nbs/api/12_genotypes.ipynb #3f9e044c
 CELL_TYPES = ("normal", "reduce", "seq")
@@ -296,3 +296,19 @@ def derive_genotype(weights: Mapping[str, torch.Tensor], op_names: Mapping[str, 
         kw[c] = cap_gene(derive_gene(w, op_names[c], k), w, op_names[c], what=f"{c} cell", **caps)
         kw[f"{c}_concat"] = range(2, 2 + len(kw[c]))
     return Genotype(**kw)
+
+# %% ../nbs/api/12_genotypes.ipynb #b77845a8
+def table_genotype(table, value: str, k: int = 2, max_skip=None, min_param=None, what: str = "table") -> Genotype:
+    """The genotype of a tidy table (pandas) with one row per (cell, edge, operation) and its strength in column
+    `value`: an epoch of a search's `alphas.csv` (`probability`) or its `perturbation.csv` (`loss_rise`). Edges and
+    operations in the order the table lists them; rows of cell types that are not DARTS cells are left out."""
+    if missing := [c for c in ("cell", "edge", "operation", value) if c not in table.columns]:
+        raise BadInputError(what, f"lacks the column(s) {missing}", f"give a table with cell, edge, operation, {value}")
+    w, names = {}, {}
+    for c in [c for c in CELL_TYPES if c in set(table.cell)]:
+        t = table[table.cell == c].pivot_table(value, "edge", "operation", sort=False)
+        if t.isna().any().any():
+            raise BadInputError(what, f"does not give every operation on every edge of the {c} cell a {value}",
+                                "use the whole table a search wrote")
+        w[c], names[c] = torch.tensor(t.values), list(t.columns)
+    return derive_genotype(w, names, k, max_skip=max_skip, min_param=min_param)

@@ -13,7 +13,7 @@ import numpy as np, pandas as pd, torch
 from fastcore.basics import patch
 
 from .core import BadInputError, load_json, to_plain
-from .genotypes import CELL_TYPES, Genotype, derive_genotype, is_param_free
+from .genotypes import CELL_TYPES, Genotype, derive_genotype, is_param_free, table_genotype
 from .runs import ALPHA_COLUMNS, ALPHAS, CONFIG, GENOTYPES, HISTORY, SEARCH_FILES, is_done, read_lines, read_table
 from .config import space_of
 
@@ -64,11 +64,7 @@ def _derive(a: pd.DataFrame, k: int, **caps) -> dict:
     "Genotypes of every epoch of the alphas `a` (cell types that are not DARTS cells are left out)."
     out = {}
     for e, ae in a.groupby("epoch", sort=True):
-        w, names = {}, {}
-        for c in [c for c in CELL_TYPES if c in set(ae.cell)]:
-            t = ae[ae.cell == c].pivot_table("probability", "edge", "operation", sort=False)
-            w[c], names[c] = torch.tensor(t.values), list(t.columns)
-        try: out[int(e)] = derive_genotype(w, names, k, **caps)
+        try: out[int(e)] = table_genotype(ae, "probability", k, **caps)
         except BadInputError: pass
     return out
 

@@ -19,8 +19,8 @@ from .corpus import Corpus
 
 # %% auto #0
 __all__ = ['PARTS', 'PROTOCOLS', 'EMODARTS_IEMOCAP_PAIRS', 'EMODARTS_MSP_IMPROV_SESSIONS', 'Fold', 'check_fold',
-           'pick_valid_speakers', 'Split', 'register_protocol', 'loso', 'loso_session', 'speaker_groups', 'emodarts',
-           'official', 'make_folds', 'get_fold', 'folds_table']
+           'pick_valid_speakers', 'Split', 'register_protocol', 'loso', 'loso_session', 'speaker_groups', 'loso_dev',
+           'emodarts', 'official', 'make_folds', 'get_fold', 'folds_table']
 
 # %% ../nbs/api/07_protocols.ipynb #da002d0e
 PARTS = ("train", "valid", "test")
@@ -163,6 +163,19 @@ def speaker_groups(corpus: Corpus, k: int = 5, groups=None) -> list[Split]:
             groups[g].append(s)
             size[g] += n
     return _groups_out(corpus, "speaker", {f"group{i+1}": sorted(g) for i, g in enumerate(groups)})
+
+# %% ../nbs/api/07_protocols.ipynb #1a084deb
+@register_protocol("loso_dev")
+def loso_dev(corpus: Corpus) -> list[Split]:
+    "Leave one speaker out for development: fold s leaves speaker s out and tests on the next speaker (see above)."
+    t, spk = corpus.table, list(corpus.speakers)
+    if len(spk) < 4: raise BadInputError(f"corpus {corpus.name!r}", f"has {len(spk)} speakers: loso_dev needs 4 "
+                                         "(one left out, one to test, one to validate, one to train)", "use 'loso'")
+    out = []
+    for s, j in zip(spk, spk[1:] + spk[:1]):
+        out.append(Split(s, t.utt[t.speaker == j].tolist(), t.utt[~t.speaker.isin([s, j])].tolist(), held_out=(j,),
+                         note=f"speaker {s} left out, tested on speaker {j}"))
+    return out
 
 # %% ../nbs/api/07_protocols.ipynb #ee6378e6
 def _num(v) -> int | None:

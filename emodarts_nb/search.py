@@ -22,15 +22,15 @@ from .data import SearchData, load_fold, search_data as fold_search_data
 from .loops import batches, epoch_generators, n_steps, evaluate, check_loss, set_path_mode, SearchDiverged
 from .protocols import Fold, get_fold
 from .random_search import run_random
-from .genotypes import Genotype, derive_genotype
-from .runs import (CONFIG, CHECKPOINT, PERTURBATION, PERTURBATION_COLUMNS, Records, SearchResult, fold_identity,
+from .genotypes import Genotype, derive_genotype, table_genotype
+from .runs import (ALPHAS, CONFIG, CHECKPOINT, PERTURBATION, PERTURBATION_COLUMNS, Records, SearchResult, fold_identity,
                               is_done, read_result, read_table, load_run_checkpoint, rng_state, save_run_checkpoint,
                               set_rng_state, start_run, write_result, write_table)
 from .supernet import SuperNet
 
 # %% auto #0
-__all__ = ['STRATEGY_STEPS', 'LOOPS', 'DERIVE_CAPS', 'build_supernet', 'strategy_steps', 'SearchState', 'setup', 'Step',
-           'train_epoch', 'skip_count', 'short_genotype', 'perturbation_scores', 'perturbation_table', 'table_genotype',
+__all__ = ['STRATEGY_STEPS', 'LOOPS', 'DERIVE_CAPS', 'SELECT_FROM', 'build_supernet', 'strategy_steps', 'SearchState', 'setup',
+           'Step', 'train_epoch', 'skip_count', 'short_genotype', 'perturbation_scores', 'perturbation_table',
            'perturbation_genotype', 'run_darts', 'run_search', 'rederive', 'search', 'demo_search']
 
 # %% ../nbs/api/22_search.ipynb #7fe2db76
@@ -266,24 +266,11 @@ def perturbation_table(model, scores: dict) -> pd.DataFrame:
             for j, o in enumerate(model.op_names(c)) if o != "none"]
     return pd.DataFrame(rows, columns=PERTURBATION_COLUMNS)
 
-def table_genotype(table: pd.DataFrame, k: int = 2, max_skip=None, min_param=None, what: str = "table") -> Genotype:
-    "The genotype a `perturbation_table` derives with these caps: each (edge, operation) scored by its `loss_rise`."
-    if missing := [c for c in PERTURBATION_COLUMNS if c not in table.columns]:
-        raise BadInputError(what, f"lacks the column(s) {missing}", f"a perturbation table has {PERTURBATION_COLUMNS}")
-    w, names = {}, {}
-    for c in pd.unique(table.cell):                      # edges and operations in the order the table lists them
-        t = table[table.cell == c].pivot_table("loss_rise", "edge", "operation", sort=False)
-        if t.isna().any().any():
-            raise BadInputError(what, f"does not score every operation on every edge of the {c} cell",
-                                "use the perturbation.csv the search wrote, whole")
-        w[c], names[c] = torch.tensor(t.values), list(t.columns)
-    return derive_genotype(w, names, k, max_skip=max_skip, min_param=min_param)
-
 def perturbation_genotype(model, x, y, k: int = 2, max_skip=None, min_param=None, batch_size: int = 64,
                           device=None) -> tuple:
     "(genotype, table): the genotype derived from `perturbation_scores` on (`x`, `y`) with the alphas' caps."
     table = perturbation_table(model, perturbation_scores(model, x, y, batch_size, device))
-    return table_genotype(table, k, max_skip, min_param), table
+    return table_genotype(table, "loss_rise", k, max_skip, min_param), table
 
 # %% ../nbs/api/22_search.ipynb #a3ae909c
 def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, progress: bool = True, model_fn=None,
@@ -333,22 +320,29 @@ def run_search(cfg: SearchConfig, data: SearchData, out, resume: bool = False, p
     return run_darts(cfg, data, out, resume, progress, model_fn, until, callback, fold)
 
 # %% ../nbs/api/22_search.ipynb #0784b51c
-DERIVE_CAPS = ("k", "max_skip", "min_param")   # what `rederive` may change: the derivation's settings (`derive_kw`)
+DERIVE_CAPS = ("k", "max_skip", "min_param")   # the derivation's settings (`derive_kw`) that `rederive` may change
 
-def rederive(run, **caps) -> Genotype:
-    """The genotype of the finished `select="perturbation"` search in folder `run`, derived again from the scores it
-    saved (`perturbation.csv`) with `caps` (any of `DERIVE_CAPS`) in place of its config's; nothing is evaluated."""
+def rederive(run, select: str | None = None, **caps) -> Genotype:
+    """The genotype of the finished DARTS search in folder `run`, derived again from what it saved with `caps` (any of
+    `DERIVE_CAPS`) in place of its config's: from its `perturbation.csv` (`select="perturbation"`) or its final
+    alphas (`"alphas"`, in `alphas.csv`); `select=None`, the search's own. Nothing is evaluated again."""
     run = Path(run)
     if bad := sorted(set(caps) - set(DERIVE_CAPS)):
         raise BadInputError(f"{', '.join(bad)}", "is not a derivation setting", f"give any of {', '.join(DERIVE_CAPS)}")
     cfg = from_dict(load_json(run/CONFIG))
-    if not (run/PERTURBATION).is_file():
-        raise BadInputError(run, f"holds no {PERTURBATION} (its search: select={cfg.select!r}, "
-                            f"{'finished' if is_done(run) else 'not finished'})",
-                            "give a finished search run with select='perturbation'; an alphas search's genotypes "
-                            "are SearchHistory.from_run(run).genotypes")
-    return table_genotype(read_table(run/PERTURBATION, PERTURBATION_COLUMNS), **{**derive_kw(cfg), **caps},
-                          what=str(run/PERTURBATION))
+    select = select or cfg.select
+    if select not in SELECT_FROM: raise BadInputError(f"select={select!r}", "unknown", f"use {' or '.join(SELECT_FROM)}")
+    if not is_done(run): raise BadInputError(run, "is not a finished search (no done.json)", "finish it (resume it) first")
+    path, value = run/SELECT_FROM[select][0], SELECT_FROM[select][1]
+    if not path.is_file():
+        raise BadInputError(path, f"is missing: the search (select={cfg.select!r}, strategy={cfg.strategy!r}) did not "
+                            f"save what select={select!r} derives from", "derive from what it saved: select='alphas' "
+                            "for a DARTS search, select='perturbation' for one that selected by perturbation")
+    table = read_table(path)
+    if select == "alphas": table = table[table.epoch == table.epoch.max()]             # the final alphas
+    return table_genotype(table, value, **{**derive_kw(cfg), **caps}, what=str(path))
+
+SELECT_FROM = {"alphas": (ALPHAS, "probability"), "perturbation": (PERTURBATION, "loss_rise")}  # file, column
 
 # %% ../nbs/api/22_search.ipynb #3272634c
 def search(config: SearchConfig, corpus, fold=0, out="runs/search", resume: bool = False, progress: bool = True,

@@ -184,12 +184,12 @@ def test_search_study_puts_the_conv_in_the_space_and_refuses_bad_values(capsys):
 
 
 def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, tmp_path):
-    """One fold of the search study with the tiny presets on a subset of EmoDB: a row per setting, each from the
+    """One fold of the search study (loso_dev) with the tiny presets on a subset of EmoDB: a row per setting, each from the
     searched job in an experiment folder of its own, whose genotype holds the setting's operations (and --set's
     selection); bench/perturbation_speed.py on that search; bench/derive_study.py on those searches."""
     import pandas as pd
     r = subprocess.run([sys.executable, "bench/search_study.py", "--folds", "0", "--vary", "convs=preset,conv_3x3",
-                        "--set", "select=perturbation",
+                        "--set", "select=perturbation", "--protocol", "loso_dev",
                         "--emodb", str(emodb_subset), "--search-preset", "tiny", "--train-preset", "tiny", "--epochs",
                         "1", "--max-steps", "2", "--out", str(tmp_path / "s"), "--results", str(tmp_path / "s.csv")],
                        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=1200)
@@ -201,6 +201,9 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     cfg = json.loads(path.read_text())
     assert "conv_3x3" in cfg["space"]["cnn_ops"] and "sep_conv_3x3" not in cfg["space"]["cnn_ops"]
     assert cfg["select"] == "perturbation" and (path.parent / "perturbation.csv").is_file()
+    fold = json.loads((path.parent / "fold.json").read_text())                  # loso_dev: fold 03 tests on speaker 08
+    assert fold["protocol"] == "loso_dev" and {u[:2] for u in fold["test"]} == {"08"}
+    assert not {u[:2] for u in fold["train"] + fold["valid"]} & {"03", "08"}
     # bench/perturbation_speed.py times the perturbation selection on that search's supernet, both ways
     r = subprocess.run([sys.executable, "bench/perturbation_speed.py", "--run", str(path.parent), "--emodb",
                         str(emodb_subset), "--repeats", "1"], cwd=ROOT, env=ENV, capture_output=True, text=True,
@@ -218,13 +221,14 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     assert d.retrained.tolist() == [False, True], d                 # the tiny preset has no min_param: none is its own
     assert d.valid_ua[0] == own.valid_ua and d.genotype[0] == own.genotype
     assert d.genotype[1] != own.genotype and d.seq_trained[1] == 4   # 4 of the tiny cell's 4 edges keep weights
-    assert list((tmp_path / "d").glob("min_param4/*/seed0/metrics.json")), "the retraining of min_param=4"
+    [m4] = (tmp_path / "d").glob("min_param4/*/seed0/fold.json")         # retrained on the job's own loso_dev fold
+    assert json.loads(m4.read_text())["test"] == fold["test"], "the retraining of min_param=4"
 
 
 def test_derive_study_refuses_what_is_not_a_derivation_setting(capsys, tmp_path):
     sys.path.insert(0, str(ROOT / "bench"))
     from derive_study import main
-    for argv, says in ((["--vary", "select=alphas"], "write a derivation setting (k, max_skip, min_param)"),
+    for argv, says in ((["--vary", "seed=1,2"], "write a derivation setting (select, k, max_skip, min_param)"),
                        (["--vary", "min_param"], "write a derivation setting"),
                        (["--vary", "min_param=2,4"], "no searched/<fold>/seed<seed> job folders")):
         with pytest.raises(SystemExit):

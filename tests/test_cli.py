@@ -90,6 +90,9 @@ def test_derive_with_other_caps_then_retrain_the_file(emodarts_cmd, tmp_path):
     from emodarts_nb.genotypes import Genotype, is_param_free
     found = Genotype.from_dict(json.loads((tmp_path / "s" / "genotype.json").read_text())["final"])
     assert own.stdout.splitlines()[1] == repr(found), own.stdout
+    al = run(emodarts_cmd, "derive", tmp_path / "s", "--select", "alphas")  # the final alphas' genotype, as recorded
+    last = json.loads((tmp_path / "s" / "genotypes.jsonl").read_text().splitlines()[-1])["genotype"]
+    assert al.returncode == 0 and al.stdout.splitlines()[1] == repr(Genotype.from_dict(last)), al.stderr + al.stdout
     d = run(emodarts_cmd, "derive", tmp_path / "s", "--min-param", "4", "--out", tmp_path / "g.json")
     assert d.returncode == 0, d.stderr
     g = Genotype.from_dict(json.loads((tmp_path / "g.json").read_text()))

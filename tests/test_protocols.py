@@ -90,7 +90,7 @@ def test_valid_part_is_seeded_and_sex_balanced():
 
 
 def test_clear_errors():
-    with pytest.raises(BadInputError, match="known: emodarts, loso, loso_session, official, speaker_groups"):
+    with pytest.raises(BadInputError, match="known: emodarts, loso, loso_dev, loso_session, official, speaker_groups"):
         make_folds(IEMOCAP, "kfold")
     with pytest.raises(BadInputError, match=r"use an index 0..4 or a name: fold1"): get_fold(IEMOCAP, "emodarts", 5)
     with pytest.raises(BadInputError, match="use an index"): get_fold(IEMOCAP, "emodarts", "fold9")
