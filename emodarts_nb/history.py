@@ -13,7 +13,7 @@ import numpy as np, pandas as pd, torch
 from fastcore.basics import patch
 
 from .core import BadInputError, load_json, to_plain
-from .genotypes import CELL_TYPES, Genotype, derive_genotype, is_param_free, table_genotype
+from .genotypes import CELL_TYPES, Genotype, is_param_free, table_genotype
 from .runs import ALPHA_COLUMNS, ALPHAS, CONFIG, GENOTYPES, HISTORY, SEARCH_FILES, is_done, read_lines, read_table
 from .config import space_of
 

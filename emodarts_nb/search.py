@@ -22,7 +22,7 @@ from .data import SearchData, load_fold, search_data as fold_search_data
 from .loops import batches, epoch_generators, n_steps, evaluate, check_loss, set_path_mode, SearchDiverged
 from .protocols import Fold, get_fold
 from .random_search import run_random
-from .genotypes import Genotype, derive_genotype, table_genotype
+from .genotypes import Genotype, table_genotype
 from .runs import (ALPHAS, CONFIG, CHECKPOINT, PERTURBATION, PERTURBATION_COLUMNS, Records, SearchResult, fold_identity,
                               is_done, read_result, read_table, load_run_checkpoint, rng_state, save_run_checkpoint,
                               set_rng_state, start_run, write_result, write_table)
@@ -321,6 +321,7 @@ def run_search(cfg: SearchConfig, data: SearchData, out, resume: bool = False, p
 
 # %% ../nbs/api/22_search.ipynb #0784b51c
 DERIVE_CAPS = ("k", "max_skip", "min_param")   # the derivation's settings (`derive_kw`) that `rederive` may change
+SELECT_FROM = {"alphas": (ALPHAS, "probability"), "perturbation": (PERTURBATION, "loss_rise")}  # file, column
 
 def rederive(run, select: str | None = None, **caps) -> Genotype:
     """The genotype of the finished DARTS search in folder `run`, derived again from what it saved with `caps` (any of
@@ -341,8 +342,6 @@ def rederive(run, select: str | None = None, **caps) -> Genotype:
     table = read_table(path)
     if select == "alphas": table = table[table.epoch == table.epoch.max()]             # the final alphas
     return table_genotype(table, value, **{**derive_kw(cfg), **caps}, what=str(path))
-
-SELECT_FROM = {"alphas": (ALPHAS, "probability"), "perturbation": (PERTURBATION, "loss_rise")}  # file, column
 
 # %% ../nbs/api/22_search.ipynb #3272634c
 def search(config: SearchConfig, corpus, fold=0, out="runs/search", resume: bool = False, progress: bool = True,
