@@ -54,18 +54,36 @@ def _synthetic_wavs(monkeypatch, data, n=2):
     return [str(p) for p in c.table.path[:n]]
 
 
-def test_readme_chain_search_retrain_predict_export(emodarts_cmd, tmp_path, monkeypatch):
-    "README: search -> retrain --run -> predict -> export, through the real command (tiny preset, built-in corpus)."
+def test_readme_chain_search_retrain_derive_predict_export(emodarts_cmd, tmp_path, monkeypatch):
+    """README: search -> retrain --run -> derive (with other caps, from the alphas, written to a file) -> retrain
+    --genotype FILE -> predict -> export, through the real command (tiny preset, built-in corpus); derive refuses a
+    folder without the scores it derives from."""
     env = {"EMODARTS_DATA": str(tmp_path / "data")}
     flags = ["--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--cache", tmp_path / "cache", "--quiet"]
-    s = run(emodarts_cmd, "search", *flags, "--out", tmp_path / "s", env=env)
+    s = run(emodarts_cmd, "search", *flags, "--select", "perturbation", "--out", tmp_path / "s", env=env)
     assert s.returncode == 0, s.stderr
     assert "genotype: Genotype(" in s.stdout and (tmp_path / "s" / "genotype.json").exists()
     r = run(emodarts_cmd, "retrain", "--run", tmp_path / "s", *flags, "--out", tmp_path / "t", env=env)
     assert r.returncode == 0, r.stderr
     assert "test:" in r.stdout and (tmp_path / "t" / "model.pt").exists()
-    g = run(emodarts_cmd, "retrain", "--genotype", tmp_path / "s" / "genotype.json", *flags, "--out", tmp_path / "g", env=env)
+    from emodarts_nb.genotypes import Genotype, is_param_free
+    own = run(emodarts_cmd, "derive", tmp_path / "s")                       # no cap given: the search's own genotype
+    found = Genotype.from_dict(json.loads((tmp_path / "s" / "genotype.json").read_text())["final"])
+    assert own.returncode == 0 and own.stdout.splitlines()[1] == repr(found), own.stderr + own.stdout
+    al = run(emodarts_cmd, "derive", tmp_path / "s", "--select", "alphas")  # the final alphas' genotype, as recorded
+    last = json.loads((tmp_path / "s" / "genotypes.jsonl").read_text().splitlines()[-1])["genotype"]
+    assert al.returncode == 0 and al.stdout.splitlines()[1] == repr(Genotype.from_dict(last)), al.stderr + al.stdout
+    d = run(emodarts_cmd, "derive", tmp_path / "s", "--min-param", "4", "--out", tmp_path / "more.json")
+    assert d.returncode == 0, d.stderr
+    more = Genotype.from_dict(json.loads((tmp_path / "more.json").read_text()))
+    assert all(not is_param_free(op) for c in ("normal", "reduce", "seq") for node in getattr(more, c) for op, _ in node)
+    g = run(emodarts_cmd, "retrain", "--genotype", tmp_path / "more.json", *flags, "--out", tmp_path / "g", env=env)
     assert g.returncode == 0, g.stderr
+    assert json.loads((tmp_path / "g" / "model.json").read_text())["genotype"] == more.to_dict()
+    shutil.copytree(tmp_path / "s", tmp_path / "a")
+    (tmp_path / "a" / "perturbation.csv").unlink()                        # as an alphas search's folder is
+    bad = run(emodarts_cmd, "derive", tmp_path / "a", "--min-param", "4")
+    assert bad.returncode == 2 and "perturbation.csv" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
     wavs = _synthetic_wavs(monkeypatch, tmp_path / "data")
     p = run(emodarts_cmd, "predict", tmp_path / "t", *wavs, "--json", env=env)
     assert p.returncode == 0, p.stderr
@@ -77,33 +95,6 @@ def test_readme_chain_search_retrain_predict_export(emodarts_cmd, tmp_path, monk
     q = run(emodarts_cmd, "predict", tmp_path / "x" / "model.onnx", *wavs, "--json", env=env)
     assert q.returncode == 0, q.stderr
     assert [o["emotion"] for o in json.loads(q.stdout)] == [o["emotion"] for o in out]
-
-
-def test_derive_with_other_caps_then_retrain_the_file(emodarts_cmd, tmp_path):
-    "search --select perturbation -> derive --min-param 4 --out FILE -> retrain --genotype FILE; no scores: refused."
-    env = {"EMODARTS_DATA": str(tmp_path / "data")}
-    flags = ["--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--cache", tmp_path / "cache", "--quiet"]
-    s = run(emodarts_cmd, "search", *flags, "--select", "perturbation", "--out", tmp_path / "s", env=env)
-    assert s.returncode == 0, s.stderr
-    own = run(emodarts_cmd, "derive", tmp_path / "s")                       # no cap given: the search's own genotype
-    assert own.returncode == 0, own.stderr
-    from emodarts_nb.genotypes import Genotype, is_param_free
-    found = Genotype.from_dict(json.loads((tmp_path / "s" / "genotype.json").read_text())["final"])
-    assert own.stdout.splitlines()[1] == repr(found), own.stdout
-    al = run(emodarts_cmd, "derive", tmp_path / "s", "--select", "alphas")  # the final alphas' genotype, as recorded
-    last = json.loads((tmp_path / "s" / "genotypes.jsonl").read_text().splitlines()[-1])["genotype"]
-    assert al.returncode == 0 and al.stdout.splitlines()[1] == repr(Genotype.from_dict(last)), al.stderr + al.stdout
-    d = run(emodarts_cmd, "derive", tmp_path / "s", "--min-param", "4", "--out", tmp_path / "g.json")
-    assert d.returncode == 0, d.stderr
-    g = Genotype.from_dict(json.loads((tmp_path / "g.json").read_text()))
-    assert all(not is_param_free(op) for c in ("normal", "reduce", "seq") for node in getattr(g, c) for op, _ in node)
-    r = run(emodarts_cmd, "retrain", "--genotype", tmp_path / "g.json", *flags, "--out", tmp_path / "t", env=env)
-    assert r.returncode == 0, r.stderr
-    assert json.loads((tmp_path / "t" / "model.json").read_text())["genotype"] == g.to_dict()
-    shutil.copytree(tmp_path / "s", tmp_path / "a")
-    (tmp_path / "a" / "perturbation.csv").unlink()                        # as an alphas search's folder is
-    bad = run(emodarts_cmd, "derive", tmp_path / "a", "--min-param", "4")
-    assert bad.returncode == 2 and "perturbation.csv" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
 
 
 def test_export_format_that_names_nothing_is_refused(emodarts_cmd, tmp_path):
