@@ -2,7 +2,9 @@
 validation speakers only; no search runs again.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/derive_study.py --searches runs/search_study/convspreset \
-        --vary min_param=2,3,4 --results bench/results/min_param_study.csv
+        --vary min_param=2,4,3 --results bench/results/min_param_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/derive_study.py --searches runs/dev/selectperturbation \
+        --vary select=perturbation,alphas --results bench/results/select_dev_study.csv
 
 --searches is an experiment folder (`emodarts experiment`, or one setting of `bench/search_study.py`) whose
 `searched` jobs selected by perturbation (`select="perturbation"`, the `cpu` preset's). For each of its jobs
@@ -62,9 +64,9 @@ def main(argv=None):
                 fold = Fold(f["fold"], *(tuple(f[p]) for p in ("train", "valid", "test")))
                 retrain(g, cfg, corpus, fold, run, resume=run.exists(), progress=False, protocol=f["protocol"])
             m = load_json(run / "metrics.json")
-            rows.append(dict(fold=job.parent.name, **{key: v}, retrained=g != own, params=m["params"],
-                             valid_ua=m["valid"]["ua"], valid_ua_end=end_valid_ua(run), test_ua=m["test"]["ua"],
-                             train_s=train_seconds(run), seq_trained=seq_recurrent(g), genotype=short_genotype(g)))
+            rows.append(dict(fold=job.parent.name, **{key: v}, params=m["params"], valid_ua=m["valid"]["ua"],
+                             valid_ua_end=end_valid_ua(run), test_ua=m["test"]["ua"], train_s=train_seconds(run),
+                             seq_trained=seq_recurrent(g), genotype=short_genotype(g), retrained=g != own))
             print(rows[-1], flush=True)
             write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; retrained False: the genotype "
                        "is the search job's own, its own retraining is read; train_s: the retraining's epochs, on a "
