@@ -1,21 +1,22 @@
-"""How a finished search's genotype is derived (its caps), judged by retraining what each setting derives, on
-validation speakers only; no search runs again.
+"""How a finished search's genotype is derived (its caps, what it is read off), judged by retraining what each
+setting derives, on validation speakers only; no search runs again.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/derive_study.py --searches runs/search_study/convspreset \
         --vary min_param=2,4,3 --results bench/results/min_param_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/derive_study.py --searches runs/dev/selectperturbation \
         --vary select=perturbation,alphas --results bench/results/select_dev_study.csv
 
---searches is an experiment folder (`emodarts experiment`, or one setting of `bench/search_study.py`) whose
-`searched` jobs selected by perturbation (`select="perturbation"`, the `cpu` preset's). For each of its jobs
-(<searches>/searched/<fold>/seed<seed>) and each value of --vary (k, max_skip or min_param: the caps; select:
-perturbation or alphas, what the genotype is read off), the genotype is derived again from what the search saved
-(`search.rederive`: its perturbation scores or its final alphas; nothing is evaluated again). Where that genotype
-is the job's own (its own caps give it back), the job's own retraining is read; otherwise the genotype is retrained
-with the job's own retraining config (same preset, seed and fold, of any protocol) into <out>/<field><value>/<fold>/seed<seed>. It
-compares the retraining's utterance UA on the fold's validation speaker (selected epoch, and the mean of the last
-epochs: used to choose) and reports the one on the test speaker (never used to choose), with the parameters, the
-retraining's seconds and how many of the sequential cell's kept edges hold a recurrent or attention operation.
+--searches is an experiment folder (`emodarts experiment`, or one setting of `bench/search_study.py`) of DARTS
+searches. For each of its `searched` jobs (<searches>/searched/<fold>/seed<seed>) and each value of --vary (k,
+max_skip or min_param: the caps; select: perturbation or alphas, what the genotype is read off), the genotype is
+derived again from what the search saved (`search.rederive`: its perturbation scores, where it selected by
+perturbation as the `cpu` preset does, or its final alphas; nothing is evaluated again). Where that genotype is the
+job's own (its own settings give it back), the job's own retraining is read; otherwise the genotype is retrained
+with the job's own retraining config (same preset, seed and fold, of any protocol) into
+<out>/<field><value>/<fold>/seed<seed>. It compares the retraining's utterance UA on the fold's validation speaker
+(selected epoch, and the mean of the last epochs: used to choose) and reports the one on the test speaker (never
+used to choose; with --protocol loso_dev searches, a speaker nothing in the fold chose with), with the parameters,
+the retraining's seconds and how many of the sequential cell's kept edges hold a recurrent or attention operation.
 Resumable: finished retrainings are read back. Writes --results after every job. Prints figures; asserts nothing.
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from _studies import (command_line, emodb_corpus, end_valid_ua, parse_value, pri
 
 def main(argv=None):
     p = study_parser(__doc__, "derive_study")
-    p.add_argument("--searches", required=True, help="an experiment folder whose searched jobs selected by perturbation")
+    p.add_argument("--searches", required=True, help="an experiment folder of searched jobs (DARTS searches)")
     p.add_argument("--vary", required=True, help="a derivation setting and its values, e.g. min_param=2,4")
     p.add_argument("--folds", default=None, help="comma-separated job folders (test speakers), e.g. 03,08; default all")
     a = p.parse_args(argv)
@@ -43,7 +44,8 @@ def main(argv=None):
     values = [None if v == "none" else parse_value(v) for v in values.split(",")]
     jobs = sorted(Path(a.searches).glob("searched/*/seed*"))
     if a.folds: jobs = [j for j in jobs if j.parent.name in a.folds.split(",")]
-    if not jobs: p.error(f"{a.searches}: no searched/<fold>/seed<seed> job folders" + (f" for --folds {a.folds}" if a.folds else ""))
+    if not jobs:
+        p.error(f"{a.searches}: no searched/<fold>/seed<seed> job folders" + (f" for --folds {a.folds}" if a.folds else ""))
     command = command_line("derive_study.py", argv)
     from emodarts_nb.config import train_config_from_dict
     from emodarts_nb.core import load_json

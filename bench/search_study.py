@@ -6,18 +6,18 @@ retraining what each search finds, on validation speakers only.
     OMP_NUM_THREADS=1 .venv/bin/python bench/search_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
         --vary select_on=valid,alpha --results bench/results/select_on_study.csv
 
-For each fold (an index into EmoDB's leave-one-speaker-out folds, or those of --protocol loso_dev) and each value of --vary this runs the `searched`
-job of `emodarts experiment` (search with the `cpu` preset, derive the genotype, retrain it with the `cpu` retraining
-preset, seed --seed) with that value, in a folder of its own under --out (<out>/<field><value>, the layout of an
-experiment folder, so `emodarts experiment --methods searched --out <out>/<field><value>` with the same settings
-reads it back). `convs` (not a config field) is what the separable and dilated convolutions of the preset's CNN
-operations become (`preset` leaves them; `conv_3x3`, the hand-designed baseline's full 3x3 convolution, puts one
-operation in their place); any other key is a field of the search config (`select_on=valid,alpha`: the data the
-perturbation selection scores on); --set FIELD=VALUE sets a field of the search config for every value. It compares
-the retraining's utterance UA on the fold's validation speaker (selected epoch, and the mean of the last epochs:
-used to choose) and reports the one on its test speaker (never used to choose), the search's and retraining's
-seconds and how many of the sequential cell's kept edges hold a recurrent or attention operation. Resumable:
-finished jobs are read back. Writes --results after every job.
+For each fold (an index into EmoDB's leave-one-speaker-out folds, or those of --protocol loso_dev) and each value of
+--vary this runs the `searched` job of `emodarts experiment` (search with the `cpu` preset, derive the genotype,
+retrain it with the `cpu` retraining preset, seed --seed) with that value, in a folder of its own under --out
+(<out>/<field><value>, the layout of an experiment folder, so `emodarts experiment --methods searched --out
+<out>/<field><value>` with the same settings reads it back). `convs` (not a config field) is what the separable and
+dilated convolutions of the preset's CNN operations become (`preset` leaves them; `conv_3x3`, the hand-designed
+baseline's full 3x3 convolution, puts one operation in their place); any other key is a field of the search config
+(`select_on=valid,alpha`: the data the perturbation selection scores on); --set FIELD=VALUE sets a field of the
+search config for every value. It compares the retraining's utterance UA on the fold's validation speaker (selected
+epoch, and the mean of the last epochs: used to choose) and reports the one on its test speaker (never used to
+choose), the search's and retraining's seconds and how many of the sequential cell's kept edges hold a recurrent or
+attention operation. Resumable: finished jobs are read back. Writes --results after every job.
 Prints figures; asserts nothing.
 """
 from __future__ import annotations
