@@ -13,7 +13,7 @@ from . import __version__
 from .cache import extract_corpus
 from .config import (PRESETS as SEARCH_PRESETS, SELECTIONS, STRATEGIES, TRAIN_PRESETS, get_config,
                                 get_train_config)
-from .core import BadInputError, EmodartsError, check_out_dir, check_seed, default_device, save_json
+from .core import BadInputError, EmodartsError, check_out_dir, check_out_file, check_seed, default_device, save_json
 from .corpus import load_corpus
 from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, parse_list, run_experiment
 from .features import get_preset
@@ -23,9 +23,10 @@ from .supernet import CHECKPOINTS
 from .train import resolve_spec, retrain
 
 # %% auto #0
-__all__ = ['seed_arg', 'device_arg', 'folder_arg', 'COMMANDS', 'format_summary', 'fold_arg', 'corpus_arg', 'add_run_flags',
-           'setting_arg', 'add_search_command', 'add_retrain_command', 'add_experiment_command', 'experiment_kwargs',
-           'add_predict_command', 'add_export_command', 'cap_arg', 'add_derive_command', 'make_parser', 'main']
+__all__ = ['seed_arg', 'device_arg', 'folder_arg', 'file_arg', 'COMMANDS', 'format_summary', 'fold_arg', 'corpus_arg',
+           'add_run_flags', 'setting_arg', 'add_search_command', 'add_retrain_command', 'add_experiment_command',
+           'experiment_kwargs', 'add_predict_command', 'add_export_command', 'cap_arg', 'add_derive_command',
+           'make_parser', 'main']
 
 # %% ../nbs/api/50_cli.ipynb #62dc186b
 def format_summary(name: str, s: dict) -> str:
@@ -93,6 +94,7 @@ def _typed(check):
 seed_arg = _typed(lambda s: check_seed(int(s) if s.lstrip("-").isdigit() else s))   # 0 .. 2**32 - 1
 device_arg = _typed(lambda s: str(default_device(s)) and s)                          # a device this machine has
 folder_arg = _typed(lambda s: check_out_dir(s) and s)                                # not a file, not under one
+file_arg = _typed(lambda s: check_out_file(s) and s)                                  # not a folder, nor under a file
 
 # %% ../nbs/api/50_cli.ipynb #b30014f5
 def fold_arg(s: str) -> str:
@@ -339,7 +341,8 @@ def add_derive_command(sub):
                    help="at most this many skip connections per cell, or none (default: the search's)")
     p.add_argument("--min-param", type=cap_arg, default=argparse.SUPPRESS,
                    help="at least this many operations with weights per cell, or none (default: the search's)")
-    p.add_argument("--out", default=None, help="write the genotype to this JSON file (for retrain --genotype)")
+    p.add_argument("--out", default=None, type=file_arg,
+                   help="write the genotype to this JSON file (for retrain --genotype)")
     p.set_defaults(func=_cmd_derive)
 
 # %% ../nbs/api/50_cli.ipynb #5497980d

@@ -20,7 +20,7 @@ from fastcore.basics import patch
 __all__ = ['SEED_RANGE', 'EmodartsError', 'BadInputError', 'path_problem', 'Problem', 'CorpusError', 'ProblemReport',
            'remove_stale_tmp', 'atomic_write', 'save_json', 'load_json', 'to_plain', 'from_plain', 'file_sha256',
            'config_hash', 'check_seed', 'seed_everything', 'available_devices', 'default_device', 'check_out_dir',
-           'shared_data_dir', 'emodb_dir']
+           'check_out_file', 'shared_data_dir', 'emodb_dir']
 
 # %% ../nbs/api/00_core.ipynb #02ea1641
 class EmodartsError(Exception):
@@ -267,6 +267,13 @@ def check_out_dir(path, what: str = "output folder") -> Path:
             if q != p and not os.access(q, os.W_OK | os.X_OK):
                 raise BadInputError(f"{what} {p}", f"{q} is not writable", "choose a path you can write to")
             return p
+    return p
+
+def check_out_file(path, what: str = "output file") -> Path:
+    "`path` as a Path if a file can be written there: not a folder, its folder one that can be (or is) there."
+    p = Path(path).expanduser()
+    if p.is_dir(): raise BadInputError(f"{what} {p}", "is a folder", "give a file name in it, e.g. genotype.json")
+    check_out_dir(p.parent, f"{what} {p}: its folder")
     return p
 
 
