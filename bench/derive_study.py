@@ -10,7 +10,9 @@ setting derives, on validation speakers only; no search runs again.
 searches. For each of its `searched` jobs (<searches>/searched/<fold>/seed<seed>) and each value of --vary (k,
 max_skip or min_param: the caps; select: perturbation or alphas, what the genotype is read off), the genotype is
 derived again from what the search saved (`search.rederive`: its perturbation scores, where it selected by
-perturbation as the `cpu` preset does, or its final alphas; nothing is evaluated again). Where that genotype is the
+perturbation as the `cpu` preset does, or its final alphas; nothing is evaluated again, except that the final
+supernet of a search that read its alphas is scored by perturbation once for select=perturbation:
+`search.score_perturbation`). Where that genotype is the
 job's own (its own settings give it back), the job's own retraining is read; otherwise the genotype is retrained
 with the job's own retraining config (same preset, seed and fold, of any protocol) into
 <out>/<field><value>/<fold>/seed<seed>. It compares the retraining's utterance UA on the fold's validation speaker
@@ -51,19 +53,20 @@ def main(argv=None):
     from emodarts_nb.core import load_json
     from emodarts_nb.genotypes import Genotype
     from emodarts_nb.protocols import Fold
-    from emodarts_nb.search import rederive, short_genotype
+    from emodarts_nb.search import rederive, score_perturbation, short_genotype
     from emodarts_nb.train import retrain
     corpus = emodb_corpus(a.emodb)
     rows = []
     for job in jobs:
         own = Genotype.from_dict(load_json(job / "train" / "model.json")["genotype"], what=str(job / "train"))
+        f = load_json(job / "train" / "fold.json")   # the job's fold (its utterances, whatever the protocol)
+        fold = Fold(f["fold"], *(tuple(f[p]) for p in ("train", "valid", "test")))
         for v in values:
+            if (key, v) == ("select", "perturbation"): score_perturbation(job / "search", corpus, fold)  # once per job
             g = rederive(job / "search", **{key: v})
             run = job / "train" if g == own else Path(a.out) / f"{key}{v}" / job.parent.name / job.name
-            if g != own:   # the job's own retraining config and fold (its utterances, whatever the protocol)
+            if g != own:   # the job's own retraining config, on its fold
                 cfg = train_config_from_dict(load_json(job / "train" / "config.json"))
-                f = load_json(job / "train" / "fold.json")
-                fold = Fold(f["fold"], *(tuple(f[p]) for p in ("train", "valid", "test")))
                 retrain(g, cfg, corpus, fold, run, resume=run.exists(), progress=False, protocol=f["protocol"])
             m = load_json(run / "metrics.json")
             rows.append(dict(fold=job.parent.name, **{key: v}, params=m["params"], valid_ua=m["valid"]["ua"],

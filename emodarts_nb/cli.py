@@ -18,7 +18,8 @@ from .corpus import load_corpus
 from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, parse_list, run_experiment
 from .features import get_preset
 from .predict import export_run, format_predictions, load_predictor, meta_path, parse_formats, predict
-from .search import DERIVE_CAPS, SELECT_FROM, demo_search, rederive, search, short_genotype
+from .search import (DERIVE_CAPS, SELECT_FROM, demo_search, finished_config, rederive, score_perturbation,
+                                search, short_genotype)
 from .supernet import CHECKPOINTS
 from .train import resolve_spec, retrain
 
@@ -323,6 +324,11 @@ def cap_arg(s: str) -> int | None:
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r}: give a whole number, or none for no cap") from None
 
 def _cmd_derive(a):
+    if a.corpus:  # score the search's final supernet first (once: a run that holds the scores reads them back)
+        if (a.select or finished_config(a.run).select) != "perturbation":
+            raise BadInputError(f"--corpus {' '.join(a.corpus)}", "is read only to score the supernet by perturbation",
+                                "add --select perturbation, or drop --corpus")
+        score_perturbation(a.run, corpus_arg(a), progress=not a.quiet)
     g = rederive(a.run, a.select, **{c: getattr(a, c) for c in DERIVE_CAPS if hasattr(a, c)})  # not given: the search's
     print(f"genotype: {short_genotype(g)}\n{g!r}")
     if a.out:
@@ -341,6 +347,10 @@ def add_derive_command(sub):
                    help="at most this many skip connections per cell, or none (default: the search's)")
     p.add_argument("--min-param", type=cap_arg, default=argparse.SUPPRESS,
                    help="at least this many operations with weights per cell, or none (default: the search's)")
+    p.add_argument("--corpus", nargs="+", default=None, metavar=("NAME", "PATH"),
+                   help="the corpus the search ran on: with --select perturbation, score its final supernet when "
+                        "the search did not (search.score_perturbation)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (feature extraction, with --corpus)")
     p.add_argument("--out", default=None, type=file_arg,
                    help="write the genotype to this JSON file (for retrain --genotype)")
     p.set_defaults(func=_cmd_derive)

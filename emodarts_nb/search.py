@@ -23,15 +23,16 @@ from .loops import batches, epoch_generators, n_steps, evaluate, check_loss, set
 from .protocols import Fold, get_fold
 from .random_search import run_random
 from .genotypes import Genotype, table_genotype
-from .runs import (ALPHAS, CONFIG, CHECKPOINT, PERTURBATION, PERTURBATION_COLUMNS, Records, SearchResult, fold_identity,
-                              is_done, read_result, read_table, load_run_checkpoint, rng_state, save_run_checkpoint,
+from .runs import (ALPHAS, CONFIG, CHECKPOINT, FOLD, PERTURBATION, PERTURBATION_COLUMNS, Records, SearchResult,
+                              differences, fold_identity, is_done, read_result, read_table, load_run_checkpoint, rng_state, save_run_checkpoint,
                               set_rng_state, start_run, write_result, write_table)
 from .supernet import SuperNet
 
 # %% auto #0
 __all__ = ['STRATEGY_STEPS', 'LOOPS', 'DERIVE_CAPS', 'SELECT_FROM', 'build_supernet', 'strategy_steps', 'SearchState', 'setup',
            'Step', 'train_epoch', 'skip_count', 'short_genotype', 'perturbation_scores', 'perturbation_table',
-           'perturbation_genotype', 'run_darts', 'run_search', 'rederive', 'search', 'demo_search']
+           'perturbation_genotype', 'select_data', 'run_darts', 'run_search', 'finished_config', 'rederive', 'search',
+           'score_perturbation', 'demo_search']
 
 # %% ../nbs/api/22_search.ipynb #7fe2db76
 def build_supernet(cfg: SearchConfig, n_classes: int, input_shape):
@@ -273,6 +274,12 @@ def perturbation_genotype(model, x, y, k: int = 2, max_skip=None, min_param=None
     return table_genotype(table, "loss_rise", k, max_skip, min_param), table
 
 # %% ../nbs/api/22_search.ipynb #a3ae909c
+def select_data(cfg: SearchConfig, data: SearchData) -> tuple:
+    "(x, y) that selection by perturbation scores on: the validation part, or the alphas' part (`cfg.select_on`)."
+    if cfg.select_on == "valid": return data.valid_x, data.valid_y
+    i = torch.as_tensor(data.alpha_idx)
+    return data.train_x[i], data.train_y[i]
+
 def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, progress: bool = True, model_fn=None,
               until: int | None = None, callback: Callable | None = None,
               fold: dict | None = None) -> SearchResult | None:
@@ -299,9 +306,7 @@ def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, pr
     final, more = st.model.genotype(**derive_kw(cfg)), {}
     if cfg.select == "perturbation":                     # after the last epoch, on the final supernet (see above)
         t = time.time()
-        x, y = ((data.valid_x, data.valid_y) if cfg.select_on == "valid" else
-                (data.train_x[torch.as_tensor(data.alpha_idx)], data.train_y[torch.as_tensor(data.alpha_idx)]))
-        final, table = perturbation_genotype(st.model, x, y, batch_size=cfg.batch_size, device=st.device,
+        final, table = perturbation_genotype(st.model, *select_data(cfg, data), batch_size=cfg.batch_size, device=st.device,
                                              **derive_kw(cfg))
         write_table(run/PERTURBATION, table, PERTURBATION_COLUMNS)
         best, more = (dict(genotype=final.to_dict(), epoch=len(rec.history), valid_acc=rec.history[-1]["valid_acc"]),
@@ -323,6 +328,11 @@ def run_search(cfg: SearchConfig, data: SearchData, out, resume: bool = False, p
 DERIVE_CAPS = ("k", "max_skip", "min_param")   # the derivation's settings (`derive_kw`) that `rederive` may change
 SELECT_FROM = {"alphas": (ALPHAS, "probability"), "perturbation": (PERTURBATION, "loss_rise")}  # file, column
 
+def finished_config(run) -> SearchConfig:
+    "The configuration of the finished search in folder `run`; refused when it has not finished."
+    if not is_done(run): raise BadInputError(run, "is not a finished search (no done.json)", "finish it (resume it) first")
+    return from_dict(load_json(Path(run)/CONFIG))
+
 def rederive(run, select: str | None = None, **caps) -> Genotype:
     """The genotype of the finished DARTS search in folder `run`, derived again from what it saved with `caps` (any of
     `DERIVE_CAPS`) in place of its config's: from its `perturbation.csv` (`select="perturbation"`) or its final
@@ -330,15 +340,16 @@ def rederive(run, select: str | None = None, **caps) -> Genotype:
     run = Path(run)
     if bad := sorted(set(caps) - set(DERIVE_CAPS)):
         raise BadInputError(f"{', '.join(bad)}", "is not a derivation setting", f"give any of {', '.join(DERIVE_CAPS)}")
-    cfg = from_dict(load_json(run/CONFIG))
+    cfg = finished_config(run)
     select = select or cfg.select
     if select not in SELECT_FROM: raise BadInputError(f"select={select!r}", "unknown", f"use {' or '.join(SELECT_FROM)}")
-    if not is_done(run): raise BadInputError(run, "is not a finished search (no done.json)", "finish it (resume it) first")
     path, value = run/SELECT_FROM[select][0], SELECT_FROM[select][1]
     if not path.is_file():
         raise BadInputError(path, f"is missing: the search (select={cfg.select!r}, strategy={cfg.strategy!r}) did not "
-                            f"save what select={select!r} derives from", "derive from what it saved: select='alphas' "
-                            "for a DARTS search, select='perturbation' for one that selected by perturbation")
+                            f"save what select={select!r} derives from",
+                            "score its final supernet first: score_perturbation(run, corpus), or emodarts derive RUN "
+                            "--select perturbation --corpus NAME [PATH]" if select == "perturbation" else
+                            "derive from what it saved: select='perturbation'")
     table = read_table(path)
     if select == "alphas": table = table[table.epoch == table.epoch.max()]             # the final alphas
     return table_genotype(table, value, **{**derive_kw(cfg), **caps}, what=str(path))
@@ -352,6 +363,33 @@ def search(config: SearchConfig, corpus, fold=0, out="runs/search", resume: bool
     data = fold_search_data(fd, config.weight_fraction, config.seed, joint=config.strategy == "joint")
     return run_search(config, data, out, resume=resume, progress=progress, callback=callback,
                       fold=fold_identity(corpus, protocol, fold))
+
+# %% ../nbs/api/22_search.ipynb #bfe76fa1
+def score_perturbation(run, corpus, fold: Fold | None = None, progress: bool = False) -> pd.DataFrame:
+    """Score the final supernet of the finished DARTS search in folder `run` by perturbation, as `select="perturbation"`
+    does after the last epoch, on the data of its fold of `corpus` (`fold`: the `Fold` it ran on, when not the one
+    `fold.json` names), and save the table as the run's `perturbation.csv`. A run that holds one: read back."""
+    run = Path(run)
+    if (run/PERTURBATION).is_file(): return read_table(run/PERTURBATION)
+    cfg = finished_config(run)
+    if cfg.strategy in LOOPS or not (run/FOLD).is_file():
+        why = f"strategy={cfg.strategy!r} trains no supernet" if cfg.strategy in LOOPS else "it saved no fold.json"
+        raise BadInputError(run, f"holds no supernet of a fold to score ({why})",
+                            "score a DARTS search that `search` or `emodarts search` ran on a corpus")
+    saved = load_json(run/FOLD)
+    fold = fold or get_fold(corpus, saved["protocol"], saved["fold"])
+    if diff := differences(saved, fold_identity(corpus, saved["protocol"], fold)):
+        raise BadInputError(run/FOLD, f"names other data than fold {fold.name!r} of corpus {corpus.name!r} gives "
+                            f"({diff[0][0]} differs)", "give the corpus (and fold) the search ran on")
+    data = fold_search_data(load_fold(corpus, fold, cfg.features, cfg.cache_dir, progress), cfg.weight_fraction,
+                            cfg.seed, joint=cfg.strategy == "joint")
+    ck, dev = load_run_checkpoint(run), default_device(cfg.device)
+    model = build_supernet(cfg, data.n_classes, data.input_shape).to(dev)
+    model.load_state_dict(ck["model"])
+    if cfg.darts_minus: model.aux_skip = aux_skip_weight(cfg, ck["epoch"] - 1)   # as in its last epoch
+    table = perturbation_table(model, perturbation_scores(model, *select_data(cfg, data), cfg.batch_size, dev))
+    write_table(run/PERTURBATION, table, PERTURBATION_COLUMNS)
+    return table
 
 # %% ../nbs/api/22_search.ipynb #cbfcc0e5
 def demo_search(corpus, preset: str = "cpu", out="runs/demo", epochs: int | None = None, progress: bool = True) -> str:

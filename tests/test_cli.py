@@ -57,7 +57,7 @@ def _synthetic_wavs(monkeypatch, data, n=2):
 def test_readme_chain_search_retrain_derive_predict_export(emodarts_cmd, tmp_path, monkeypatch):
     """README: search -> retrain --run -> derive (with other caps, from the alphas, written to a file) -> retrain
     --genotype FILE -> predict -> export, through the real command (tiny preset, built-in corpus); derive refuses a
-    folder without the scores it derives from."""
+    folder without the scores it derives from, and with --corpus scores its supernet again to the same scores."""
     env = {"EMODARTS_DATA": str(tmp_path / "data")}
     flags = ["--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--cache", tmp_path / "cache", "--quiet"]
     s = run(emodarts_cmd, "search", *flags, "--select", "perturbation", "--out", tmp_path / "s", env=env)
@@ -83,7 +83,13 @@ def test_readme_chain_search_retrain_derive_predict_export(emodarts_cmd, tmp_pat
     shutil.copytree(tmp_path / "s", tmp_path / "a")
     (tmp_path / "a" / "perturbation.csv").unlink()                        # as an alphas search's folder is
     bad = run(emodarts_cmd, "derive", tmp_path / "a", "--min-param", "4")
-    assert bad.returncode == 2 and "perturbation.csv" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+    assert bad.returncode == 2 and "perturbation.csv" in bad.stderr and "--corpus" in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr, bad.stderr
+    a = run(emodarts_cmd, "derive", tmp_path / "a", "--min-param", "4", "--corpus", "synthetic", "--quiet", env=env)
+    assert a.returncode == 0 and a.stdout.splitlines()[1] == repr(more), a.stderr + a.stdout  # scored again: the same
+    assert (tmp_path / "a" / "perturbation.csv").read_text() == (tmp_path / "s" / "perturbation.csv").read_text()
+    al = run(emodarts_cmd, "derive", tmp_path / "a", "--select", "alphas", "--corpus", "synthetic", env=env)
+    assert al.returncode == 2 and "--corpus synthetic" in al.stderr and "Traceback" not in al.stderr, al.stderr
     wavs = _synthetic_wavs(monkeypatch, tmp_path / "data")
     p = run(emodarts_cmd, "predict", tmp_path / "t", *wavs, "--json", env=env)
     assert p.returncode == 0, p.stderr
