@@ -17,11 +17,18 @@ def swap_conv(name: str, op: str) -> str:
 
 
 def parse_value(x: str):
-    "A --vary value as written: a whole number, a decimal one, or a word (time_pool=mean,attention)."
+    """A --vary value as written: a whole number, a decimal one, a word (time_pool=mean,attention), or a sequence of
+    them joined by + (cnn_cells=reduce+normal+reduce+normal)."""
+    if "+" in x: return tuple(parse_value(v) for v in x.split("+"))
     for kind in (int, float):
         try: return kind(x)
         except ValueError: pass
     return x
+
+
+def shown(v) -> str:
+    "A --vary value as written (a sequence joined by +): for run folders and results rows."
+    return "+".join(map(str, v)) if isinstance(v, tuple) else str(v)
 
 
 def study_parser(doc: str, name: str) -> argparse.ArgumentParser:

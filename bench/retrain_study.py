@@ -69,8 +69,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _studies import (CONVS, command_line, emodb_corpus, parse_value, print_choice, retrain_row, study_parser,  # noqa: E402
-                      swap_conv, write_rows)
+from _studies import (CONVS, command_line, emodb_corpus, parse_value, print_choice, retrain_row, shown,  # noqa: E402
+                      study_parser, swap_conv, write_rows)
 
 
 def main(argv=None):
@@ -108,9 +108,10 @@ def main(argv=None):
         drawn = draw_candidate(get_config("cpu", seed=100 + fold), 0) if a.model == "genotype" else "baseline"
         for v in map(parse_value, values.split(",")):
             change = {**held, key: v}
-            run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{x}" for k, x in change.items())
+            run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{shown(x)}" for k, x in change.items())
             geno = with_convs(drawn, change.pop(CONVS, "drawn"))
-            rows.append(dict(fold=fold, **held, **{key: v}, **retrain_row(geno, change, 0, corpus, fold, run),
+            rows.append(dict(fold=fold, **{k: shown(x) for k, x in {**held, key: v}.items()},
+                             **retrain_row(geno, change, 0, corpus, fold, run),
                              genotype=geno if a.model == "baseline" else short_genotype(geno)))
             print(rows[-1], flush=True)
             write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
