@@ -26,9 +26,9 @@ def parse_value(x: str):
     return x
 
 
-def shown(v) -> str:
-    "A --vary value as written (a sequence joined by +): for run folders and results rows."
-    return "+".join(map(str, v)) if isinstance(v, tuple) else str(v)
+def shown(v):
+    "A --vary value as written (a sequence joined by +, else the value itself): for run folders and results rows."
+    return "+".join(map(str, v)) if isinstance(v, tuple) else v
 
 
 def study_parser(doc: str, name: str) -> argparse.ArgumentParser:

@@ -140,10 +140,14 @@ def test_studies_compare_each_setting_with_the_first_fold_by_fold(capsys):
 
 
 def test_retrain_study_reads_words_and_held_fields(capsys):
-    "--vary takes numbers and words; --set holds a field in every run, and a field cannot be both held and varied."
+    """--vary takes numbers, words and sequences of them; --set holds a field in every run, and a field cannot be both
+    held and varied."""
     sys.path.insert(0, str(ROOT / "bench"))
     from retrain_study import main, parse_value
+    from _studies import shown
     assert [parse_value(x) for x in ("8", "0.2", "attention")] == [8, 0.2, "attention"]
+    cells = parse_value("reduce+normal+normal")                  # a sequence: a tuple field such as cnn_cells
+    assert cells == ("reduce", "normal", "normal") and shown(cells) == "reduce+normal+normal" and shown(8) == 8
     for argv, says in ((["--vary", "C=8,16", "--set", "C=4"], "a field is either held or varied"),
                        (["--vary", "C=8,16", "--set", "time_pool"], "write one field and one value"),
                        (["--vary", "C"], "write a field and its values"),
