@@ -18,8 +18,8 @@ from .corpus import load_corpus
 from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, parse_list, run_experiment
 from .features import get_preset
 from .predict import export_run, format_predictions, load_predictor, meta_path, parse_formats, predict
-from .search import (DERIVE_CAPS, SELECT_FROM, demo_search, finished_config, rederive, score_perturbation,
-                                search, short_genotype)
+from .search import (DERIVE_CAPS, SELECT_FROM, demo_search, finished_config, rederive,
+                                score_perturbation, search, short_genotype)
 from .supernet import CHECKPOINTS
 from .train import resolve_spec, retrain
 

@@ -24,8 +24,8 @@ from .protocols import Fold, get_fold
 from .random_search import run_random
 from .genotypes import Genotype, table_genotype
 from .runs import (ALPHAS, CONFIG, CHECKPOINT, FOLD, PERTURBATION, PERTURBATION_COLUMNS, Records, SearchResult,
-                              differences, fold_identity, is_done, read_result, read_table, load_run_checkpoint, rng_state, save_run_checkpoint,
-                              set_rng_state, start_run, write_result, write_table)
+                              differences, fold_identity, is_done, read_result, read_table, load_run_checkpoint,
+                              rng_state, save_run_checkpoint, set_rng_state, start_run, write_result, write_table)
 from .supernet import SuperNet
 
 # %% auto #0
@@ -306,8 +306,8 @@ def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, pr
     final, more = st.model.genotype(**derive_kw(cfg)), {}
     if cfg.select == "perturbation":                     # after the last epoch, on the final supernet (see above)
         t = time.time()
-        final, table = perturbation_genotype(st.model, *select_data(cfg, data), batch_size=cfg.batch_size, device=st.device,
-                                             **derive_kw(cfg))
+        final, table = perturbation_genotype(st.model, *select_data(cfg, data), batch_size=cfg.batch_size,
+                                             device=st.device, **derive_kw(cfg))
         write_table(run/PERTURBATION, table, PERTURBATION_COLUMNS)
         best, more = (dict(genotype=final.to_dict(), epoch=len(rec.history), valid_acc=rec.history[-1]["valid_acc"]),
                       dict(select_seconds=round(time.time() - t, 2)))
