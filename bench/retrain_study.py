@@ -39,6 +39,11 @@ speakers only.
         --vary precise_bn=0,100 --results bench/results/precise_bn_baseline_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --model baseline \
         --set speed_perturb=0.1 --vary precise_bn=0,100 --results bench/results/speed_perturb_precise_bn_baseline_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
+        --vary cnn_cells=reduce+normal+reduce+normal,reduce+normal+normal+reduce+normal+normal \
+        --results bench/results/cnn_depth_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
+        --vary seq_cells=2,3 --results bench/results/seq_depth_study.csv
 
 The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
 `cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
@@ -49,7 +54,9 @@ steadies the choice of epoch; `convs` (not a field: what every convolution the g
 leaving them as drawn) asks whether the hand-designed baseline's full 3x3 convolution serves better than the
 depthwise-separable and dilated ones of DARTS in the same places; `speed_perturb` whether copies of the training
 utterances at speeds 0.9 and 1.1 help, and `precise_bn` whether BatchNorm statistics re-estimated after each epoch
-steady the validation scores. The first value of each is the preset's; a run with the same settings under two
+steady the validation scores; `cnn_cells` (a sequence written with +) and `seq_cells` whether the found cells
+retrained deeper than the search saw them pay, as DARTS retrains them (a normal cell after each reduction; a third
+sequential cell). The first value of each is the preset's; a run with the same settings under two
 names (C=8 and epochs=20, for instance) was made once and its folder linked under the other name in --out.
 --vary seed=0,1,2 measures how far the validation UA moves from one seed to another alone, which a difference
 between settings has to exceed.
