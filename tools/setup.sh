@@ -37,7 +37,9 @@ command -v "$PY" >/dev/null 2>&1 || { echo "[setup] ERROR: $PY not found. Set PY
 STAMP="$VENV/.emodarts-setup"
 want=$(cat pyproject.toml setup.py tools/constraints.txt tools/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
-  PIP_CMD=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+  # --no-compile, then one compileall over site-packages on every core: the same .pyc files as pip's own
+  # one-file-at-a-time compilation (a fresh setup on 2 cores: 70.7 s with pip compiling, 60.1 s so)
+  PIP_CMD=("$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-compile)
   [ -n "${TORCH_INDEX_URL:-}" ] && PIP_CMD+=(--extra-index-url "$TORCH_INDEX_URL")
   # pip's status is kept (pipefail); only its "Location ... is ignored" chatter about local indexes is dropped.
   PIP() { "${PIP_CMD[@]}" "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }; }
@@ -54,6 +56,8 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   if "$VENV/bin/python" -c "import torch,sys; sys.exit(0 if torch.version.cuda else 1)"; then
     echo "[setup] ERROR: a CUDA build of torch was installed; remove $VENV and re-run." >&2; exit 1
   fi
+  site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  "$VENV/bin/python" -m compileall -q -j 0 "$site" >/dev/null
   echo "$want" > "$STAMP"
 fi
 say "ready: $("$VENV/bin/python" -c 'import torch, emodarts_nb; print("emodarts_nb", emodarts_nb.__version__, "torch", torch.__version__)')"
