@@ -389,7 +389,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for add in COMMANDS: add(sub)
     d = sub.add_parser("demo", help="the main job on the built-in synthetic corpus")
-    d.add_argument("--preset", default="cpu")
+    d.add_argument("--preset", default="demo", help="feature preset (default demo: 40 x 75)")
     d.add_argument("--cache", default=None, type=folder_arg)
     d.add_argument("--out", default="runs/demo", type=folder_arg,
                    help="run folder of the demo search (its retraining goes to <out>_retrain)")

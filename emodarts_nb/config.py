@@ -79,7 +79,7 @@ PRESETS: dict[str, dict] = {
                                   seq_ops=("lstm_1", "gru_1", "lstm_att_1", "skip_connect", "none")),
                 features="cpu_whole", epochs=8, warmup_epochs=2, alpha_lr=0.02, beta_darts=5.0, batch_size=32,
                 max_skip=2, min_param=2, select="perturbation", random_n=8, random_epochs=3),
-    "demo": dict(space=get_space("tiny", C=8), features="cpu", epochs=8, warmup_epochs=2, alpha_lr=0.02,
+    "demo": dict(space=get_space("tiny", C=8), features="demo", epochs=8, warmup_epochs=2, alpha_lr=0.02,
                  beta_darts=5.0, batch_size=8, max_skip=2, min_param=2),
     "emodarts": dict(space=get_space("emodarts"), features="emodarts", strategy="second_order", epochs=50,
                      batch_size=64, weight_fraction=0.2),
@@ -239,7 +239,7 @@ def _train_presets():
     return {
         "tiny": dict(space=get_space("tiny"), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
                      epochs=2, batch_size=8, max_steps=3, patience=None),
-        "demo": dict(space=get_space("tiny"), baseline=dict(channels=(4, 8), lstm_hidden=8), features="cpu",
+        "demo": dict(space=get_space("tiny"), baseline=dict(channels=(4, 8), lstm_hidden=8), features="demo",
                      epochs=10, batch_size=16, patience=None),
         "cpu": dict(space=replace(PRESETS["cpu"]["space"], C=8), baseline=dict(channels=(16, 32, 64), lstm_hidden=64),
                     features="cpu_whole",

@@ -117,6 +117,7 @@ PRESETS: dict[str, FeatureConfig] = {
 }
 PRESETS["cpu_whole"] = replace(PRESETS["cpu"], max_seconds=None, segment_seconds=3.0, segment_hop_seconds=1.5, deltas=2,
                                name="cpu_whole")
+PRESETS["demo"] = replace(PRESETS["cpu"], n_mels=40, time_pool=4, name="demo")
 
 def get_preset(preset: str = "cpu", /, **overrides) -> FeatureConfig:
     "The preset named `preset`, with any field (`name` included) replaced by `overrides`."

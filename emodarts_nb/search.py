@@ -392,7 +392,7 @@ def score_perturbation(run, corpus, fold: Fold | None = None, progress: bool = F
     return table
 
 # %% ../nbs/api/22_search.ipynb #cbfcc0e5
-def demo_search(corpus, preset: str = "cpu", out="runs/demo", epochs: int | None = None, progress: bool = True) -> str:
+def demo_search(corpus, preset: str = "demo", out="runs/demo", epochs: int | None = None, progress: bool = True) -> str:
     "The `demo` search on `corpus` (feature preset `preset`, the `tiny` space); returns a short report."
     cfg = get_config("demo", features=preset, **({"epochs": epochs} if epochs else {}))
     run = Path(out)
