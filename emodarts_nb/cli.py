@@ -16,7 +16,7 @@ from .config import (PRESETS as SEARCH_PRESETS, SELECTIONS, STRATEGIES, TRAIN_PR
 from .core import BadInputError, EmodartsError, check_out_dir, check_out_file, check_seed, default_device, save_json
 from .corpus import load_corpus
 from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, parse_list, run_experiment
-from .features import get_preset
+from .features import PRESETS as FEATURE_PRESETS, get_preset
 from .predict import export_run, format_predictions, load_predictor, meta_path, parse_formats, predict
 from .search import (DERIVE_CAPS, SELECT_FROM, demo_search, finished_config, rederive,
                                 score_perturbation, search, short_genotype)
@@ -372,7 +372,7 @@ def _add_data_commands(sub):
     c.set_defaults(func=_cmd_corpus)
     f = sub.add_parser("features", help="extract and cache features for a corpus")
     _add_common(f)
-    f.add_argument("--preset", default="cpu", help="feature preset: cpu (default), emodarts, wu2022")
+    f.add_argument("--preset", default="cpu", help=f"feature preset: {', '.join(sorted(FEATURE_PRESETS))} (default cpu)")
     f.add_argument("--cache", default=None, type=folder_arg,
                    help="cache folder (default: $EMODARTS_CACHE or ~/.cache/emodarts_nb/features)")
     f.add_argument("--quiet", action="store_true", help="no progress bar")
