@@ -18,7 +18,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-[ -x .venv/bin/python ] && export PATH="$ROOT/.venv/bin:$PATH"
+[ -x .venv/bin/python ] && export PATH="$ROOT/.venv/bin:$PATH" VIRTUAL_ENV="$ROOT/.venv"   # as tools/test.sh does
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1} PYTHONHASHSEED=0
 SITE=$(python -c 'import os,sys; print(os.path.abspath(sys.argv[1]))' "${1:-_docs}")
 PROC=$(python -c 'import os,sys; print(os.path.abspath(sys.argv[1]))' "${DOCS_PROC:-_proc}")

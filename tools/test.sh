@@ -5,7 +5,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash tools/setup.sh
-export PATH="$ROOT/.venv/bin:$PATH" OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+# VIRTUAL_ENV names the same .venv: one activated elsewhere made IPython warn in every notebook's process
+export PATH="$ROOT/.venv/bin:$PATH" VIRTUAL_ENV="$ROOT/.venv" OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 # Real corpora beside the project (../shared/data), when present: tests that need them read this variable.
 if [ -z "${EMODARTS_SHARED_DATA:-}" ] && [ -d "$ROOT/../shared/data" ]; then
   export EMODARTS_SHARED_DATA=$(cd "$ROOT/../shared/data" && pwd)
