@@ -389,7 +389,8 @@ def make_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for add in COMMANDS: add(sub)
     d = sub.add_parser("demo", help="the main job on the built-in synthetic corpus")
-    d.add_argument("--preset", default="demo", help="feature preset (default demo: 40 x 75)")
+    d.add_argument("--preset", default=(fp := SEARCH_PRESETS["demo"]["features"]),
+                   help=f"feature preset (default {fp}, the demo search preset's)")
     d.add_argument("--cache", default=None, type=folder_arg)
     d.add_argument("--out", default="runs/demo", type=folder_arg,
                    help="run folder of the demo search (its retraining goes to <out>_retrain)")

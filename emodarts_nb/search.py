@@ -392,9 +392,9 @@ def score_perturbation(run, corpus, fold: Fold | None = None, progress: bool = F
     return table
 
 # %% ../nbs/api/22_search.ipynb #cbfcc0e5
-def demo_search(corpus, preset: str = "demo", out="runs/demo", epochs: int | None = None, progress: bool = True) -> str:
-    "The `demo` search on `corpus` (feature preset `preset`, the `tiny` space); returns a short report."
-    cfg = get_config("demo", features=preset, **({"epochs": epochs} if epochs else {}))
+def demo_search(corpus, preset: str | None = None, out="runs/demo", epochs: int | None = None, progress: bool = True) -> str:
+    "The `demo` search on `corpus` (feature preset `preset`, default the `demo` preset's; the `tiny` space); a short report."
+    cfg = get_config("demo", **({"features": preset} if preset else {}), **({"epochs": epochs} if epochs else {}))
     run = Path(out)
     res = search(cfg, corpus, 0, run, resume=(run/"config.json").exists(), progress=progress)
     h = res.history.iloc[-1]
