@@ -238,3 +238,66 @@ def test_derive_study_refuses_what_is_not_a_derivation_setting(capsys, tmp_path)
         with pytest.raises(SystemExit):
             main(["--searches", str(tmp_path), *argv])
         assert says in capsys.readouterr().err
+
+
+def _study(path, rows, header="fold,C,params,valid_ua,test_ua"):
+    path.write_text("# command: made by the test\n# a note\n" + header + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    return path
+
+
+def test_selection_signal_counts_pairs_the_validation_orders_as_the_test_does(tmp_path):
+    "bench/selection_signal.py: agree is 1 where validation and test order every pair alike, 0 where reversed, and"
+    " pairs are formed within a fold (and a seed, unless the seed is what varies), never across."
+    sys.path.insert(0, str(ROOT / "bench"))
+    import pandas as pd
+    from selection_signal import pairs, read_study, summary, table
+    alike = _study(tmp_path / "alike_study.csv", [(0, 8, 1, 0.70, 0.60), (0, 16, 2, 0.80, 0.65), (0, 32, 3, 0.90, 0.80),
+                                                   (1, 8, 1, 0.50, 0.70), (1, 16, 2, 0.60, 0.75)])
+    s = summary(list(pairs(read_study(alike))))
+    assert s["n"] == 4 and s["agree"] == 1.0 and s["gain"] == s["stake"] == 11.25           # (5 + 20 + 15 + 5) / 4
+    flipped = pd.read_csv(alike, comment="#").assign(valid_ua=lambda d: -d.valid_ua)
+    s = summary(list(pairs(flipped)))
+    assert s["agree"] == 0.0 and s["gain"] == -11.25
+    tie = pd.DataFrame(dict(fold=[0, 0, 0], C=[8, 16, 32], valid_ua=[0.7, 0.7, 0.8], test_ua=[0.6, 0.5, 0.6]))
+    assert summary(list(pairs(tie))) == dict(n=2, agree=0.75, gain=5.0, stake=5.0)  # a validation tie: no pair; a test tie: a half
+    seeds = _study(tmp_path / "s_study.csv", [(0, 0, 8, 0.7, 0.6), (0, 0, 16, 0.8, 0.7), (0, 1, 8, 0.9, 0.5), (0, 1, 16, 0.6, 0.9)],
+                   header="fold,seed,C,valid_ua,test_ua")
+    assert len(list(pairs(read_study(seeds)))) == 2                                 # within seed 0 and within seed 1
+    only_seed = _study(tmp_path / "seed_study.csv", [(0, 0, 0.7, 0.6), (0, 1, 0.8, 0.7), (0, 2, 0.9, 0.5)],
+                       header="fold,seed,valid_ua,test_ua")
+    assert len(list(pairs(read_study(only_seed)))) == 3                             # the seed varies: pairs across seeds
+    rows = {(r["study"], r["judge"]): r for r in table([alike, seeds, only_seed])}
+    assert rows[("all studies", "valid_ua")]["n"] == 4 + 2 + 3 and rows[("all but the seed study", "valid_ua")]["n"] == 6
+    bad = _study(tmp_path / "bad_study.csv", [(0, 8, 0.7)], header="fold,C,valid_ua")
+    with pytest.raises(SystemExit, match="bad_study.csv: no column test_ua"): read_study(bad)
+
+
+def test_selection_signal_file_is_what_the_committed_studies_give(capsys):
+    "bench/results/selection_signal.txt (quoted on the EmoDB results page) is the script's output on the committed studies."
+    sys.path.insert(0, str(ROOT / "bench"))
+    from selection_signal import main
+    main([])
+    assert capsys.readouterr().out == (ROOT / "bench" / "results" / "selection_signal.txt").read_text()
+
+
+def test_results_page_quotes_the_selection_signal():
+    "The EmoDB results page's figures on how well one validation speaker chooses, and the README's, are the committed studies'."
+    sys.path.insert(0, str(ROOT / "bench"))
+    from selection_signal import by_stake, table
+    nb = json.loads((ROOT / "nbs" / "explanations" / "emodb_results.ipynb").read_text())
+    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    paths = sorted((ROOT / "bench" / "results").glob("*_study.csv"))
+    rows = {(r["study"], r["judge"]): r for r in table(paths)}
+    pct = lambda r: f"{100 * r['agree']:.1f} %"
+    pooled, seed, end = rows[("all but the seed study", "valid_ua")], rows[("seed", "valid_ua")], rows[("all studies", "valid_ua_end")]
+    said = [f"Over the studies' {pooled['n']} such pairs (the seed study aside) it is in {pct(pooled)} of them",
+            f"gains {pooled['gain']:.1f} test UA points on average, of the {pooled['stake']:.1f} points",
+            f"gives {pct(seed)} of {seed['n']} pairs", f"({pct(end)} of {end['n']} pairs)"]
+    bands = by_stake(paths)
+    said += [f"{pct(b)} of {b['n']}" for b in bands]
+    assert [s for s in said if s not in page] == []
+    readme = " ".join((ROOT / "README.md").read_text().split())            # its summary of the same figures
+    two_to_five = next(b for b in bands if b["band"] == "2-5")
+    said = [f"of {pooled['n']} pairs of networks", f"it ordered {pct(pooled)} as the test speaker did",
+            f"no better than a coin ({pct(two_to_five)};"]
+    assert [s for s in said if s not in readme] == []
