@@ -87,6 +87,8 @@ def main(argv=None):
                                                   "its values, e.g. C=8,16 or epochs=20,40")
     p.add_argument("--model", choices=("genotype", "baseline"), default="genotype",
                    help="retrain a random genotype per fold (default) or the hand-designed CNN-LSTM")
+    p.add_argument("--protocol", default="loso", help="fold protocol: loso (default), or loso_dev, whose test part is "
+                                                        "a speaker nothing in the fold chooses with (the judge)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="a field held at one value in every run (repeatable), e.g. --set time_pool=attention")
     a = p.parse_args(argv)
@@ -118,7 +120,7 @@ def main(argv=None):
             run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{shown(x)}" for k, x in change.items())
             geno = with_convs(drawn, change.pop(CONVS, "drawn"))
             rows.append(dict(fold=fold, **{k: shown(x) for k, x in {**held, key: v}.items()},
-                             **retrain_row(geno, change, 0, corpus, fold, run),
+                             **retrain_row(geno, change, 0, corpus, fold, run, a.protocol),
                              genotype=geno if a.model == "baseline" else short_genotype(geno)))
             print(rows[-1], flush=True)
             write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
