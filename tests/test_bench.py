@@ -301,3 +301,41 @@ def test_results_page_quotes_the_selection_signal():
     said = [f"of {pooled['n']} pairs of networks", f"it ordered {pct(pooled)} as the test speaker did",
             f"no better than a coin ({pct(two_to_five)};"]
     assert [s for s in said if s not in readme] == []
+
+
+def test_ensemble_study_averages_retrainings_it_checks_against_their_own_metrics(tmp_path):
+    "bench/ensemble_study.py: the members evaluated again give their own recorded UA (else the study stops, naming the"
+    " run); a run averaged with itself is that run; members of different folds are refused."
+    sys.path.insert(0, str(ROOT / "bench"))
+    import numpy as np
+    from ensemble_study import fold_row
+    from emodarts_nb.config import get_train_config
+    from emodarts_nb.core import load_json, save_json
+    from emodarts_nb.synthetic import make_synthetic
+    from emodarts_nb.train import retrain
+    corpus = make_synthetic(tmp_path / "corpus", n_speakers=4, n_per_class=2, classes=("neutral", "angry"), seconds=0.5)
+    def run(seed, fold=0):
+        cfg = get_train_config("tiny", seed=seed, epochs=1, cache_dir=str(tmp_path / "cache"))
+        return retrain("baseline", cfg, corpus, fold, tmp_path / f"f{fold}s{seed}", progress=False).run_dir
+    runs = [run(0), run(1)]
+    own = [load_json(r / "metrics.json") for r in runs]
+    row = fold_row(runs, corpus, 0)
+    assert row["members"] == 2
+    for part in ("valid", "test"):
+        assert row[f"{part}_ua_members"] == pytest.approx(np.mean([m[part]["ua"] for m in own]))
+        assert 0 <= row[f"{part}_ua"] <= 1
+    same = fold_row([runs[0], runs[0]], corpus, 0)
+    assert (same["valid_ua"], same["test_ua"]) == (own[0]["valid"]["ua"], own[0]["test"]["ua"])
+    with pytest.raises(SystemExit, match="a retraining of fold .* not of fold 0"): fold_row([runs[0], run(0, fold=1)], corpus, 0)
+    own[1]["valid"]["ua"] += 0.25                                           # as if the data had changed since
+    save_json(own[1], runs[1] / "metrics.json")
+    with pytest.raises(SystemExit, match=f"{runs[1]}: its valid UA is .* in its metrics.json"): fold_row(runs, corpus, 0)
+
+
+def test_ensemble_study_refuses_members_it_cannot_average(capsys, tmp_path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from ensemble_study import main
+    for members, says in ((["a/f{fold}"], "two or more"), (["a/f{fold}", "b/f0"], "write {fold} where")):
+        with pytest.raises(SystemExit) as e: main(["--folds", "0", "--name", "x", "--results", str(tmp_path / "r.csv"), "--members", *members])
+        assert e.value.code == 2 and says in capsys.readouterr().err
+    assert not (tmp_path / "r.csv").exists()
