@@ -71,6 +71,23 @@ def fold_row(runs: list[Path], corpus, fold: int) -> dict:
     return row
 
 
+def write_results(path, name: str, command: str, rows: list[dict]):
+    "Rewrite `path` with `rows` in place of name's earlier ones; the other names' rows and commands stay. The table."
+    import pandas as pd
+    df, out, commands = pd.DataFrame(rows), Path(path), {}
+    if out.exists():
+        df = pd.concat([pd.read_csv(out, comment="#").query("name != @name"), df], ignore_index=True)
+        commands = dict(l[len("# command "):].split(": ", 1) for l in out.read_text().splitlines() if l.startswith("# command "))
+    commands[name] = command
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w") as f:
+        f.writelines(f"# command {n}: {commands[n]}\n" for n in pd.unique(df.name))
+        f.write("# valid_ua chooses; test_ua is reported only (with --protocol loso_dev runs: the judge's, a speaker nothing "
+                "in the fold chose with); *_members: the members' mean UA; without: their ensemble's (posteriors averaged)\n")
+        df.to_csv(f, index=False)
+    return df
+
+
 def main(argv=None):
     p = study_parser(__doc__, "ensemble_study")
     p.add_argument("--folds", required=True, help="comma-separated fold indices, e.g. 0,1,2")
@@ -79,20 +96,11 @@ def main(argv=None):
     a = p.parse_args(argv)
     if len(a.members) < 2: p.error("--members: give two or more retrainings to average")
     if bad := [m for m in a.members if "{fold}" not in m]: p.error(f"--members {bad[0]}: write {{fold}} where the fold index goes")
-    import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     command = command_line("ensemble_study.py", argv)
     corpus = emodb_corpus(a.emodb)
     rows = [dict(name=a.name, **fold_row([Path(m.format(fold=f)) for m in a.members], corpus, int(f))) for f in a.folds.split(",")]
-    df = pd.DataFrame(rows)
-    out = Path(a.results)
-    if out.exists():
-        df = pd.concat([pd.read_csv(out, comment="#").query("name != @a.name"), df], ignore_index=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w") as f:
-        f.write("# command (one per name): " + command + "\n# valid_ua chooses; test_ua is reported only; "
-                "*_members: the members' mean UA; without: their ensemble's (posteriors averaged)\n")
-        df.to_csv(f, index=False)
+    df = write_results(a.results, a.name, command, rows)
     mine = df[df.name == a.name]
     for part in ("valid", "test"):
         d = (mine[f"{part}_ua"] - mine[f"{part}_ua_members"]).values

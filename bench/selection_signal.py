@@ -13,7 +13,8 @@ counts a half); `gain` is the mean test UA (points) of the validation's pick min
 mean test difference between the two whichever is picked: a perfect judge would gain the whole stake. The seed study
 (the same genotype retrained with three seeds) is the floor: its pairs differ by chance alone. Pairs of one study
 share runs and some runs appear in several studies, so the pairs are not independent draws: the figures describe,
-they test nothing. Needs no data and no torch (pandas only); asserts nothing.
+they test nothing. Files whose rows average several runs (bench/ensemble_study.py's) are not read. Needs no data
+and no torch (pandas only); asserts nothing.
 """
 from __future__ import annotations
 import argparse, itertools, sys
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MEASURED = {"valid_ua", "valid_ua_end", "test_ua", "params", "seconds", "train_s", "search_s", "select_s", "genotype",
             "seq_trained", "retrained"}
 JUDGES = ("valid_ua", "valid_ua_end")
+AVERAGED = "valid_ua_members"   # a column of files whose rows are not one run each (ensembles), which are not read
 
 
 def setting_columns(df) -> list[str]:
@@ -63,6 +65,7 @@ def table(paths) -> list[dict]:
     rows, pooled = [], {j: {} for j in JUDGES}
     for p in paths:
         df = read_study(p)
+        if AVERAGED in df.columns: continue       # bench/ensemble_study.py: a row averages several runs
         for judge in JUDGES:
             ps = list(pairs(df, judge)) if judge in df.columns else []
             if not ps: continue
@@ -82,7 +85,8 @@ BANDS = (0, 2, 5, 10, 100)   # |test UA difference| in points
 
 def by_stake(paths, judge: str = "valid_ua") -> list[dict]:
     "The pooled pairs (every study but the seed study) by how far apart their test UAs are: agree per band."
-    ps = [pr for p in paths if Path(p).stem != "seed_study" for pr in pairs(read_study(p), judge)]
+    dfs = {Path(p).stem: read_study(p) for p in paths}
+    ps = [pr for n, df in dfs.items() if n != "seed_study" and AVERAGED not in df.columns for pr in pairs(df, judge)]
     return [dict(band=f"{lo}-{hi}" if hi < 100 else f">={lo}", **summary([(dv, dt) for dv, dt in ps if lo <= 100 * abs(dt) < hi]))
             for lo, hi in zip(BANDS, BANDS[1:])]
 

@@ -339,3 +339,16 @@ def test_ensemble_study_refuses_members_it_cannot_average(capsys, tmp_path):
         with pytest.raises(SystemExit) as e: main(["--folds", "0", "--name", "x", "--results", str(tmp_path / "r.csv"), "--members", *members])
         assert e.value.code == 2 and says in capsys.readouterr().err
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_ensemble_study_results_keep_other_names_rows_and_commands(tmp_path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from ensemble_study import write_results
+    out = tmp_path / "r.csv"
+    row = lambda n, f, v: dict(name=n, fold=f, members=3, valid_ua_members=v, valid_ua=v, test_ua_members=v, test_ua=v)
+    write_results(out, "a", "cmd a", [row("a", 0, 0.5), row("a", 1, 0.6)])
+    write_results(out, "b", "cmd b", [row("b", 0, 0.7)])
+    df = write_results(out, "a", "cmd a2", [row("a", 0, 0.9)])                 # a again: its rows and command replaced
+    text = out.read_text()
+    assert "# command a: cmd a2\n" in text and "# command b: cmd b\n" in text and "cmd a\n" not in text
+    assert sorted(zip(df.name, df.fold, df.test_ua)) == [("a", 0, 0.9), ("b", 0, 0.7)]
