@@ -130,3 +130,35 @@ def test_results_page_study_table_matches_the_study_files():
             if cell != said: wrong.append((change, name, col, cell, said))
         if test != pct(t[other]["test_ua"].mean()): wrong.append((change, name, "test_ua", test))
     assert not wrong, wrong
+
+
+def test_results_page_ensemble_table_matches_the_ensemble_file():
+    """Each row of the ensemble table on the EmoDB results page (members; validation; test or judge; `name`) says what
+    bench/results/ensemble_study.csv holds for that name: the ensemble's mean UA against its members' mean, and fold by
+    fold won/tied/lost with the sign-flip p."""
+    import json
+    import pandas as pd
+    from emodarts_nb.experiment import sign_flip_p
+    nb = json.loads((ROOT / "nbs" / "explanations" / "emodb_results.ipynb").read_text())
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    rows = [[c.strip() for c in l.strip().strip("|").split("|")] for l in text.splitlines()
+            if l.strip().startswith("| ") and " against " in l and l.strip().endswith("` |")]
+    d = pd.read_csv(ROOT / "bench" / "results" / "ensemble_study.csv", comment="#")
+    assert sorted(r[-1].strip("`") for r in rows) == sorted(pd.unique(d.name)), rows
+    wrong = []
+    for _, valid, test, name in rows:
+        t = d[d.name == name.strip("`")]
+        for cell, part in ((valid, "valid"), (test, "test")):
+            diff = (t[f"{part}_ua"] - t[f"{part}_ua_members"]).values
+            said = (f"{pct(t[f'{part}_ua'].mean())} against {pct(t[f'{part}_ua_members'].mean())}; "
+                    f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}, p = {p_text(sign_flip_p(diff))}")
+            if cell != said: wrong.append((name, part, cell, said))
+    assert not wrong, wrong
+    readme, m = " ".join((ROOT / "README.md").read_text().split()), d.groupby("name").mean(numeric_only=True)
+    dev = d[d.name == "drawn_dev"]
+    said = [f"of a drawn genotype from {pct(m.test_ua_members['drawn'])} to {pct(m.test_ua['drawn'])}",
+            f"of the baseline from {pct(m.test_ua_members['baseline'])} to {pct(m.test_ua['baseline'])}",
+            f"(+{100 * (m.test_ua['drawn_dev'] - m.test_ua_members['drawn_dev']):.1f}, "
+            f"{(dev.test_ua > dev.test_ua_members).sum()} folds of 10)",
+            f"for the baseline (+{100 * (m.test_ua['baseline_dev'] - m.test_ua_members['baseline_dev']):.1f})"]
+    assert [s for s in said if s not in readme] == []
