@@ -9,7 +9,16 @@ EmoDB, judged on validation speakers; nothing is trained.
         --results bench/results/ensemble_study.csv
 
 Each --members pattern names one finished retraining per fold (`{fold}`: the fold index of --folds), as the other
-studies write them (bench/retrain_study.py: `--vary seed=...`, or the same setting under `--set seed=...`). For
+studies write them (bench/retrain_study.py: `--vary seed=...`, or the same setting under `--set seed=...`). The
+committed file's baseline members and its `loso_dev` rows came from
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 --model baseline \
+        --vary seed=1,2 --out runs/bseed
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --protocol loso_dev --folds 0,1,2,3,4,5,6,7,8,9 \
+        --model baseline --vary seed=0,1,2 --out runs/dev_bseed        # and without --model: the drawn genotype
+
+(the drawn genotype's LOSO members are the auxiliary-head study's preset runs, seeds 0-2; the baseline's seed 0,
+the weight-average study's preset run). For
 each fold the members' selected weights (model.pt) are evaluated again on the fold's validation and test speakers,
 each utterance's posteriors averaged over its segments as retraining scores it; a member whose validation or test
 UA differs from what its own retraining recorded stops the study (the data or the code has changed since). The
@@ -25,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _studies import command_line, emodb_corpus, study_parser  # noqa: E402
+from _studies import command_line, emodb_corpus  # noqa: E402
 
 
 def member_probs(run: Path, fd) -> tuple:
@@ -89,7 +98,10 @@ def write_results(path, name: str, command: str, rows: list[dict]):
 
 
 def main(argv=None):
-    p = study_parser(__doc__, "ensemble_study")
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])      # the studies' parser, less --out: nothing is trained
+    p.add_argument("--emodb", default=None, help="EmoDB folder (default: $EMODARTS_SHARED_DATA/emodb)")
+    p.add_argument("--results", default=str(ROOT / "bench" / "results" / "ensemble_study.csv"))
     p.add_argument("--folds", required=True, help="comma-separated fold indices, e.g. 0,1,2")
     p.add_argument("--members", nargs="+", required=True, help="one retraining folder per member, {fold} for the fold index")
     p.add_argument("--name", required=True, help="what the members are (a row label), e.g. baseline")
