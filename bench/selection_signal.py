@@ -60,18 +60,22 @@ def read_study(path):
     return df
 
 
-def table(paths) -> list[dict]:
+def read_studies(paths) -> dict:
+    "{file stem: table} of the study files among `paths`, each read once; files whose rows average several runs left out."
+    dfs = {Path(p).stem: read_study(p) for p in paths}
+    return {n: df for n, df in dfs.items() if AVERAGED not in df.columns}   # bench/ensemble_study.py's: not runs
+
+
+def table(studies: dict) -> list[dict]:
     "One row per study and judge, then the pooled rows: every study, and every study but the seed study."
     rows, pooled = [], {j: {} for j in JUDGES}
-    for p in paths:
-        df = read_study(p)
-        if AVERAGED in df.columns: continue       # bench/ensemble_study.py: a row averages several runs
+    for name, df in studies.items():
         for judge in JUDGES:
             ps = list(pairs(df, judge)) if judge in df.columns else []
             if not ps: continue
-            rows.append(dict(study=Path(p).stem.removesuffix("_study"), varies="+".join(setting_columns(df)) or "-",
+            rows.append(dict(study=name.removesuffix("_study"), varies="+".join(setting_columns(df)) or "-",
                              judge=judge, **summary(ps)))
-            pooled[judge][Path(p).stem] = ps
+            pooled[judge][name] = ps
     for judge, by_study in pooled.items():
         rows.append(dict(study="all studies", varies="", judge=judge, **summary([pr for prs in by_study.values() for pr in prs])))
         if "seed_study" in by_study:
@@ -83,22 +87,22 @@ def table(paths) -> list[dict]:
 BANDS = (0, 2, 5, 10, 100)   # |test UA difference| in points
 
 
-def by_stake(paths, judge: str = "valid_ua") -> list[dict]:
+def by_stake(studies: dict, judge: str = "valid_ua") -> list[dict]:
     "The pooled pairs (every study but the seed study) by how far apart their test UAs are: agree per band."
-    dfs = {Path(p).stem: read_study(p) for p in paths}
-    ps = [pr for n, df in dfs.items() if n != "seed_study" and AVERAGED not in df.columns for pr in pairs(df, judge)]
+    ps = [pr for n, df in studies.items() if n != "seed_study" for pr in pairs(df, judge)]
     return [dict(band=f"{lo}-{hi}" if hi < 100 else f">={lo}", **summary([(dv, dt) for dv, dt in ps if lo <= 100 * abs(dt) < hi]))
             for lo, hi in zip(BANDS, BANDS[1:])]
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--results", default=str(ROOT / "bench" / "results"), help="folder of the studies' *_study.csv files")
+    p.add_argument("--results", default=(here := str(ROOT / "bench" / "results")), help="folder of the studies' *_study.csv files")
     a = p.parse_args(argv)
     paths = sorted(Path(a.results).glob("*_study.csv"))
     if not paths: p.error(f"--results {a.results}: no *_study.csv in it")
-    rows = table(paths)
-    print("# reproduce: .venv/bin/python bench/selection_signal.py" + (f" --results {a.results}" if argv else ""))
+    studies = read_studies(paths)
+    rows = table(studies)
+    print("# reproduce: .venv/bin/python bench/selection_signal.py" + (f" --results {a.results}" if Path(a.results).resolve() != Path(here) else ""))
     print("# pairs of runs of one fold (and seed): agree = share ordered alike by the validation and the test speaker; "
           "gain = test UA points of the validation's pick minus the other's; stake = mean |test difference|")
     w = max(len(r["study"]) for r in rows)
@@ -108,7 +112,7 @@ def main(argv=None):
               f"{r['stake']:>6.2f}")
     print("\n# the pairs of every study but the seed study, by how far apart their test UAs are (points), judged on valid_ua")
     print(f"{'test difference':<16} {'pairs':>5} {'agree':>6}")
-    for r in by_stake(paths): print(f"{r['band']:<16} {r['n']:>5} {r['agree']:>6.3f}")
+    for r in by_stake(studies): print(f"{r['band']:<16} {r['n']:>5} {r['agree']:>6.3f}")
     return rows
 
 

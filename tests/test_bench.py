@@ -250,7 +250,7 @@ def test_selection_signal_counts_pairs_the_validation_orders_as_the_test_does(tm
     " pairs are formed within a fold (and a seed, unless the seed is what varies), never across."
     sys.path.insert(0, str(ROOT / "bench"))
     import pandas as pd
-    from selection_signal import pairs, read_study, summary, table
+    from selection_signal import pairs, read_studies, read_study, summary, table
     alike = _study(tmp_path / "alike_study.csv", [(0, 8, 1, 0.70, 0.60), (0, 16, 2, 0.80, 0.65), (0, 32, 3, 0.90, 0.80),
                                                    (1, 8, 1, 0.50, 0.70), (1, 16, 2, 0.60, 0.75)])
     s = summary(list(pairs(read_study(alike))))
@@ -266,7 +266,10 @@ def test_selection_signal_counts_pairs_the_validation_orders_as_the_test_does(tm
     only_seed = _study(tmp_path / "seed_study.csv", [(0, 0, 0.7, 0.6), (0, 1, 0.8, 0.7), (0, 2, 0.9, 0.5)],
                        header="fold,seed,valid_ua,test_ua")
     assert len(list(pairs(read_study(only_seed)))) == 3                             # the seed varies: pairs across seeds
-    rows = {(r["study"], r["judge"]): r for r in table([alike, seeds, only_seed])}
+    averaged = _study(tmp_path / "ensemble_study.csv", [(0, 0.7, 0.6, 0.8, 0.7)], header="fold,valid_ua_members,valid_ua,test_ua_members,test_ua")
+    studies = read_studies([alike, seeds, only_seed, averaged])
+    assert list(studies) == ["alike_study", "s_study", "seed_study"]               # a row averaging runs is no run
+    rows = {(r["study"], r["judge"]): r for r in table(studies)}
     assert rows[("all studies", "valid_ua")]["n"] == 4 + 2 + 3 and rows[("all but the seed study", "valid_ua")]["n"] == 6
     bad = _study(tmp_path / "bad_study.csv", [(0, 8, 0.7)], header="fold,C,valid_ua")
     with pytest.raises(SystemExit, match="bad_study.csv: no column test_ua"): read_study(bad)
@@ -283,17 +286,17 @@ def test_selection_signal_file_is_what_the_committed_studies_give(capsys):
 def test_results_page_quotes_the_selection_signal():
     "The EmoDB results page's figures on how well one validation speaker chooses, and the README's, are the committed studies'."
     sys.path.insert(0, str(ROOT / "bench"))
-    from selection_signal import by_stake, table
+    from selection_signal import by_stake, read_studies, table
     nb = json.loads((ROOT / "nbs" / "explanations" / "emodb_results.ipynb").read_text())
     page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
-    paths = sorted((ROOT / "bench" / "results").glob("*_study.csv"))
-    rows = {(r["study"], r["judge"]): r for r in table(paths)}
+    studies = read_studies(sorted((ROOT / "bench" / "results").glob("*_study.csv")))
+    rows = {(r["study"], r["judge"]): r for r in table(studies)}
     pct = lambda r: f"{100 * r['agree']:.1f} %"
     pooled, seed, end = rows[("all but the seed study", "valid_ua")], rows[("seed", "valid_ua")], rows[("all studies", "valid_ua_end")]
     said = [f"Over the studies' {pooled['n']} such pairs (the seed study aside) it is in {pct(pooled)} of them",
             f"gains {pooled['gain']:.1f} test UA points on average, of the {pooled['stake']:.1f} points",
             f"gives {pct(seed)} of {seed['n']} pairs", f"({pct(end)} of {end['n']} pairs)"]
-    bands = by_stake(paths)
+    bands = by_stake(studies)
     said += [f"{pct(b)} of {b['n']}" for b in bands]
     assert [s for s in said if s not in page] == []
     readme = " ".join((ROOT / "README.md").read_text().split())            # its summary of the same figures
