@@ -183,6 +183,16 @@ def add_search_command(sub):
 # %% ../nbs/api/50_cli.ipynb #d0886fd1
 def _fmt(m): return f"WA {100 * m['wa']:.1f}  UA {100 * m['ua']:.1f}  F1 {100 * m['macro_f1']:.1f}"
 
+# %% ../nbs/api/50_cli.ipynb #a8e3d2f1
+def _selection(res, select: str) -> str:
+    "Which epoch a retraining kept; for an ensemble, each member's seed, epoch and UAs."
+    m, pct = res.metrics, lambda v: "-" if v is None else f"{100 * v:.1f}"
+    if "members" not in m:
+        return f"selected epoch {res.selected_epoch} of {m['epochs_run']} ({select})" + (f"; {res.stopped}" if res.stopped else "")
+    return "\n".join([f"an ensemble of {len(m['members'])} networks, their posteriors averaged (each one's epoch by {select}):"]
+                     + [f"  member {k}: seed {r['seed']}, epoch {r['selected_epoch']}, valid UA {pct(r['valid_ua'])}, "
+                        f"test UA {pct(r['test_ua'])}" for k, r in enumerate(m["members"])])
+
 # %% ../nbs/api/50_cli.ipynb #4fdc76f2
 def _cmd_retrain(a):
     spec = "baseline" if a.baseline else resolve_spec(a.run or a.genotype, a.which)
@@ -190,8 +200,7 @@ def _cmd_retrain(a):
                                                   cache_dir=a.cache))
     res = retrain(spec, cfg, corpus_arg(a), a.fold, a.out, resume=a.resume, progress=not a.quiet, protocol=a.protocol)
     m = res.metrics
-    print(f"selected epoch {res.selected_epoch} of {m['epochs_run']} ({cfg.select})"
-          + (f"; {res.stopped}" if res.stopped else "")
+    print(_selection(res, cfg.select)
           + f"\nvalid: {_fmt(m['valid'])}\ntest:  {_fmt(m['test'])}\nparameters {m['params']:,}, MACs {m['macs']:,}"
           + f"\nrun folder: {res.run_dir}")
     return res

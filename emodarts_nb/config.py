@@ -230,6 +230,8 @@ class TrainConfig:
     patience: int | None = 10                     # stop after this many epochs without a better valid score (None: never)
     select: str = "valid_ua"                      # model selection: valid_ua | valid_acc | valid_loss
     seed: int = 0
+    members: int = 1                              # an ensemble: this many networks from seeds seed, seed + 1000, ...,
+                                                  # their utterance posteriors averaged (`train.Ensemble`)
     device: str | None = None                     # None: CUDA when available, else CPU
     cache_dir: str | None = None                  # feature cache (None: the cache module's default)
     eval_batch_size: int = 64
@@ -270,6 +272,8 @@ def validate_train_config(cfg: TrainConfig) -> TrainConfig:
     _check(0 <= cfg.speed_perturb < 1, f"speed_perturb={cfg.speed_perturb}", "must lie in [0, 1)",
            "0 (off), or 0.1 for copies at speeds 0.9 and 1.1")
     _check(cfg.ema_epochs >= 0, f"ema_epochs={cfg.ema_epochs}", "must be >= 0", "0 (off), or a half-life such as 1 epoch")
+    _check(isinstance(cfg.members, int) and cfg.members >= 1, f"members={cfg.members!r}", "must be a whole number >= 1",
+           "1 (one network), or e.g. 3 for an ensemble of three seeds")
     _check(cfg.select in SELECT, f"select={cfg.select!r}", "unknown", f"use one of {', '.join(SELECT)}")
     _check_space(cfg.space)
     bad = sorted(set(cfg.baseline) - {f.name for f in fields(BaselineConfig)})

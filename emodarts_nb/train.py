@@ -7,7 +7,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/train.html.md"""
 # %% ../nbs/api/41_train.ipynb #f4d3df24
 from __future__ import annotations
 import math, time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
@@ -25,15 +25,16 @@ from .network import Network
 from .protocols import Fold, get_fold
 from .runs import (CHECKPOINT, DATA, HISTORY, METRICS, MODEL, MODEL_INFO, PREDICTIONS, TRAIN_COLUMNS,
                               TrainResult,
-                              fold_identity, is_done, load_run_checkpoint, norm_to_dict, read_train_result,
+                              fold_identity, is_done, load_checkpoint, load_run_checkpoint, norm_to_dict, read_train_result,
                               rng_state, save_checkpoint, save_run_checkpoint, set_rng_state, start_run, write_done,
                               write_table)
 from .supernet import SpaceConfig
 
 # %% auto #0
-__all__ = ['PRESETS', 'HISTORY_COLUMNS', 'resolve_spec', 'AuxHead', 'Trainee', 'build_model', 'utterance_probs', 'part_probs',
-           'TrainState', 'steps_per_epoch', 'ema_decay', 'setup_training', 'drop_path_at', 'spec_augment', 'precise_bn',
-           'train_epoch', 'valid_scores', 'run_retrain', 'fold_data', 'retrain']
+__all__ = ['PRESETS', 'HISTORY_COLUMNS', 'resolve_spec', 'AuxHead', 'Trainee', 'Ensemble', 'member_seed', 'build_model',
+           'utterance_probs', 'part_probs', 'TrainState', 'steps_per_epoch', 'ema_decay', 'setup_training',
+           'drop_path_at', 'spec_augment', 'precise_bn', 'train_epoch', 'valid_scores', 'run_retrain', 'fold_data',
+           'retrain']
 
 # %% ../nbs/api/41_train.ipynb #9178d85e
 PRESETS = TRAIN_PRESETS     # the retraining presets, kept under their old name here
@@ -101,11 +102,29 @@ class Trainee(nn.Module):
         logits = self.net(x)
         return logits, (self.aux(self._z) if self.aux is not None and self.training else None)
 
+# %% ../nbs/api/41_train.ipynb #b7e1c2a0
+class Ensemble(nn.Module):
+    "Networks whose class posteriors are averaged: the output is the log of their mean softmax, so its softmax is that mean."
+    def __init__(self, members):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x):
+        logp = torch.stack([F.log_softmax(m(x), 1) for m in self.members])      # (members, B, classes)
+        return torch.logsumexp(logp, 0) - math.log(len(self.members))
+
+# %% ../nbs/api/41_train.ipynb #c81f0d3e
+def member_seed(cfg: TrainConfig, k: int) -> int:
+    "The seed of ensemble member `k` (from 0): `cfg.seed` for the first, then 1000 apart, so runs of seeds below 1000 share no member."
+    return (cfg.seed + 1000 * k) % 2**32
+
 # %% ../nbs/api/41_train.ipynb #555028ec
 def build_model(spec: dict, cfg: TrainConfig, n_classes: int, input_shape) -> nn.Module:
-    "The network `spec` (from `resolve_spec`) describes, built with `cfg.space` / `cfg.baseline`."
-    if spec["kind"] == "baseline": return build_baseline(dict(cfg.baseline), n_classes, tuple(input_shape))
-    return Network(Genotype.from_dict(spec["genotype"]), cfg.space, n_classes, tuple(input_shape))
+    "The network `spec` (from `resolve_spec`) describes, built with `cfg.space` / `cfg.baseline`; `cfg.members` > 1: an `Ensemble` of them."
+    def one():
+        if spec["kind"] == "baseline": return build_baseline(dict(cfg.baseline), n_classes, tuple(input_shape))
+        return Network(Genotype.from_dict(spec["genotype"]), cfg.space, n_classes, tuple(input_shape))
+    return one() if cfg.members == 1 else Ensemble([one() for _ in range(cfg.members)])
 
 # %% ../nbs/api/41_train.ipynb #3621b4d3
 def utterance_probs(seg_probs, utt_index, n_utts: int) -> np.ndarray:
@@ -288,10 +307,8 @@ def _predictions(part, P, labels) -> pd.DataFrame:
     return df
 
 # %% ../nbs/api/41_train.ipynb #818f6336
-def _finish(run, cfg, st, fd, best, history, stopped, t0) -> TrainResult:
-    "Load the selected weights, save them, evaluate valid and (once) test, write metrics and predictions."
-    net = st.model.net
-    net.load_state_dict(best["state"])
+def _evaluate(run, cfg, net, fd, t0, **info) -> TrainResult:
+    "Save `net` (the selected weights), evaluate valid and (once) test, write predictions, metrics (with `info`), done."
     save_checkpoint(run/MODEL, **net.state_dict())
     Pv = part_probs(net, fd["valid"], cfg.eval_batch_size)
     Pt = part_probs(net, fd["test"],
@@ -299,13 +316,19 @@ def _finish(run, cfg, st, fd, best, history, stopped, t0) -> TrainResult:
     write_table(run/PREDICTIONS, _predictions(fd["test"], Pt,
                                               fd.labels) if Pt is not None else pd.DataFrame(columns=["utt", "label",
                                                                                                       "pred"]))
-    metrics = dict(selected_epoch=best["epoch"], select=cfg.select, stopped=stopped, epochs_run=len(history),
+    metrics = dict(**info, select=cfg.select,
                    valid=evaluate_predictions(fd["valid"].utt_y, Pv.argmax(1), fd.labels),
                    test=evaluate_predictions(fd["test"].utt_y, Pt.argmax(1), fd.labels) if Pt is not None else None,
                    **model_size(net, fd.input_shape))
     save_json(metrics, run/METRICS)
-    write_done(run, epochs=len(history), stopped=stopped, seconds=round(time.time() - t0, 2))
+    write_done(run, epochs=info["epochs_run"], stopped=info["stopped"], seconds=round(time.time() - t0, 2))
     return read_train_result(run)
+
+def _finish(run, cfg, st, fd, best, history, stopped, t0) -> TrainResult:
+    "Load the selected weights into the network, then `_evaluate` it."
+    net = st.model.net
+    net.load_state_dict(best["state"])
+    return _evaluate(run, cfg, net, fd, t0, selected_epoch=best["epoch"], stopped=stopped, epochs_run=len(history))
 
 # %% ../nbs/api/41_train.ipynb #fdc7c667
 def _model_info(spec, cfg, fd, norm) -> dict:
@@ -342,14 +365,37 @@ def run_retrain(model_spec, cfg: TrainConfig, fd, out, resume: bool = False, pro
     _check(len(fd["train"]) > 0, f"fold {fd.fold.name!r}", "has an empty train part")
     _check(len(fd["valid"]) > 0, f"fold {fd.fold.name!r}", "has no valid part: model selection needs one",
            "use a protocol with valid speakers (valid_speakers >= 1)")
+    _check(resume or cfg.members == 1 or not (Path(out)/"members").exists(), Path(out),
+           "already holds an ensemble's members", "resume it (resume=True, --resume) or choose another folder")
     run = start_run(out, "retraining run", resume, train_config_from_dict, config=train_config_dict(cfg), fold=fold,
                     data=_part_sizes(fd))
     if resume and is_done(run): return read_train_result(run)
-    save_json(_model_info(spec, cfg, fd, norm if norm is not None else fd.norm), run/MODEL_INFO)
+    norm = norm if norm is not None else fd.norm
+    save_json(_model_info(spec, cfg, fd, norm), run/MODEL_INFO)
+    if cfg.members > 1: return _run_members(spec, cfg, fd, run, resume, progress, norm, fold)
     st, t0 = setup_training(spec, cfg, fd), time.time()
     start, best, history, stopped = _resume_state(run, st, resume)
     best, stopped = _fit(cfg, st, fd["train"], fd["valid"], run, start, best, history, stopped, progress)
     return _finish(run, cfg, st, fd, best, history, stopped, t0)
+
+# %% ../nbs/api/41_train.ipynb #e4a9d215
+def _run_members(spec, cfg, fd, run, resume, progress, norm, fold) -> TrainResult:
+    "Retrain each member in `run/members/<k>` (resuming those begun), then evaluate their `Ensemble` as one network."
+    t0, res = time.time(), []
+    for k in range(cfg.members):
+        d = run/"members"/str(k)
+        res.append(run_retrain(spec, replace(cfg, members=1, seed=member_seed(cfg, k)), fd, d,
+                               resume=resume and d.exists(), progress=progress, norm=norm, fold=fold))
+    net = build_model(spec, cfg, fd.n_classes, fd.input_shape)
+    for m, r in zip(net.members, res): m.load_state_dict(load_checkpoint(r.run_dir/MODEL))
+    net = net.to(default_device(cfg.device)).eval()
+    history = pd.concat([r.history.assign(member=k) for k, r in enumerate(res)], ignore_index=True)
+    write_table(run/HISTORY, history, ["member", *TRAIN_COLUMNS])
+    members = [dict(seed=member_seed(cfg, k), selected_epoch=r.selected_epoch, valid_ua=r.metrics["valid"]["ua"],
+                    test_ua=(r.test or {}).get("ua")) for k, r in enumerate(res)]
+    stopped = [r.stopped for r in res]
+    return _evaluate(run, cfg, net, fd, t0, selected_epoch=[r.selected_epoch for r in res],
+                     stopped=stopped if any(stopped) else None, epochs_run=len(history), members=members)
 
 # %% ../nbs/api/41_train.ipynb #6e5a4927
 def fold_data(cfg: TrainConfig, corpus, fold, protocol: str = "loso", progress: bool = False):

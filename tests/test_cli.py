@@ -147,6 +147,7 @@ def test_resume_is_locked_to_what_the_run_computes(emodarts_cmd, tmp_path, comma
     (["search", "--corpus", "synthetic", "--epochs", "3", "--set", "epochs=2"], "--set epochs: gives a setting that is"),
     (["retrain", "--baseline", "--corpus", "synthetic", "--set", "aux_weight"], "write a setting and its value"),
     (["retrain", "--baseline", "--corpus", "synthetic", "--set", "speed_perturb=2"], "speed_perturb=2: must lie in [0, 1)"),
+    (["retrain", "--baseline", "--corpus", "synthetic", "--set", "members=0"], "members=0: must be a whole number >= 1"),
     (["experiment", "--corpus", "synthetic", "--train-set", "bogus=1", "--out", "{tmp}/e"], "not a TrainConfig field"),
     (["experiment", "--corpus", "synthetic", "--search-set", "space.C=0", "--out", "{tmp}/e"], "SpaceConfig.C: is 0"),
 ])
@@ -173,6 +174,19 @@ def test_set_reaches_the_run_configuration(emodarts_cmd, tmp_path):
     cfg, data = (json.loads((tmp_path / "r" / f).read_text()) for f in ("config.json", "data.json"))
     assert (cfg["speed_perturb"], cfg["baseline"]["lstm_hidden"], cfg["space"]["time_pool"]) == (0.1, 4, "attention")
     assert data["train"]["utterances"] == 3 * len(json.loads((tmp_path / "r" / "fold.json").read_text())["train"])
+
+
+def test_retrain_an_ensemble_says_what_each_member_did(tmp_path, monkeypatch, capsys):
+    "`--set members=2`: one line per member (its seed, epoch, UAs), then the ensemble's scores; the run loads as one model."
+    from emodarts_nb.cli import main
+    from emodarts_nb.predict import load_model
+    monkeypatch.setenv("EMODARTS_DATA", str(tmp_path / "d"))
+    assert main(["retrain", "--baseline", "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--quiet",
+                 "--set", "members=2", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "e")]) in (0, None)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("an ensemble of 2 networks") and out[1].startswith("  member 0: seed 0, epoch 1, valid UA")
+    assert out[2].startswith("  member 1: seed 1000, epoch 1") and out[3].startswith("valid: WA"), out
+    assert len(load_model(tmp_path / "e").model.members) == 2
 
 
 def test_bad_value_in_the_console_script(emodarts_cmd, tmp_path):
