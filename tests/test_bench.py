@@ -355,3 +355,29 @@ def test_ensemble_study_results_keep_other_names_rows_and_commands(tmp_path):
     text = out.read_text()
     assert "# command a: cmd a2\n" in text and "# command b: cmd b\n" in text and "cmd a\n" not in text
     assert sorted(zip(df.name, df.fold, df.test_ua)) == [("a", 0, 0.9), ("b", 0, 0.7)]
+
+
+def test_members_study_reads_an_experiment_of_ensembles(tmp_path, capsys):
+    "bench/members_study.py on a real (tiny) experiment run with members=2: its first member is the job's own member 0"
+    " run, the ensemble's UA is the job's; a folder without such jobs is refused by name."
+    sys.path.insert(0, str(ROOT / "bench"))
+    from members_study import main, read_jobs
+    from emodarts_nb.core import load_json
+    from emodarts_nb.experiment import run_experiment
+    from emodarts_nb.synthetic import make_synthetic
+    corpus = make_synthetic(tmp_path / "corpus", n_speakers=4, n_per_class=2, classes=("neutral", "angry"), seconds=0.5)
+    run_experiment(corpus, "loso", "baseline", folds="0,1", seeds="0,1", out=tmp_path / "e", cache_dir=str(tmp_path / "cache"),
+                   progress=False, train_preset="tiny", train_overrides=dict(epochs=1, members=2))
+    rows = read_jobs(tmp_path / "e")
+    assert len({r["fold"] for r in rows}) == 2 and sorted(r["seed"] for r in rows) == [0, 0, 1, 1]
+    assert all(r["members"] == 2 for r in rows)
+    for r in rows:
+        train = tmp_path / "e" / "baseline" / r["fold"] / f"seed{r['seed']}" / "train"
+        first, ens = load_json(train / "members" / "0" / "metrics.json"), load_json(train / "metrics.json")
+        assert (r["valid_ua_first"], r["test_ua_first"]) == (first["valid"]["ua"], first["test"]["ua"])
+        assert (r["valid_ua"], r["test_ua"]) == (ens["valid"]["ua"], ens["test"]["ua"])
+        assert load_json(train / "members" / "0" / "config.json")["seed"] == r["seed"]
+    main([str(tmp_path / "e"), "--results", str(tmp_path / "m.csv")])
+    out = capsys.readouterr().out
+    assert "baseline, test: ensemble" in out and "of 4, p = " in out and (tmp_path / "m.csv").read_text().startswith("# command:")
+    with pytest.raises(SystemExit, match="no finished retraining with members"): read_jobs(tmp_path / "corpus")
