@@ -7,9 +7,10 @@ the single network each job would have trained without it: its first member, who
 
 Reads each finished job's retraining (`<method>/<fold>/seed<s>/train/metrics.json`, which keeps every member's seed,
 selected epoch and UAs); trains nothing. Rows: method, fold, seed, the first member's UA, the members' mean UA and the
-ensemble's, on the validation speaker (which chose each member's epoch) and on the test speaker (reported only).
-Prints, per method, the ensemble against the first member and against the members' mean, paired over (fold, seed):
-mean difference, won/tied/lost, sign-flip p. Asserts nothing.
+ensemble's, on the validation speaker (which chose each member's epoch) and on the test speaker (reported only), and
+each member's UA (`_each`, in member order). Prints, per method and part, each member position's mean UA with the
+first member against each other one, then the ensemble against the first member and against the members' mean,
+paired over (fold, seed): mean difference, won/tied/lost, sign-flip p. Asserts nothing.
 """
 from __future__ import annotations
 import argparse, sys
@@ -30,7 +31,7 @@ def job_row(metrics: dict, method: str, fold: str, seed: int) -> dict:
     row = dict(method=method, fold=fold, seed=seed, members=len(m))
     for p in PARTS:
         row.update({f"{p}_ua_first": m[0][f"{p}_ua"], f"{p}_ua_members": float(np.mean([r[f"{p}_ua"] for r in m])),
-                    f"{p}_ua": metrics[p]["ua"]})
+                    f"{p}_ua": metrics[p]["ua"], f"{p}_ua_each": " ".join(f"{r[f'{p}_ua']:.6f}" for r in m)})
     return row
 
 
@@ -52,6 +53,12 @@ def comparisons(rows: list[dict]) -> list[str]:
     df, lines = pd.DataFrame(rows), []
     for method, g in df.groupby("method", sort=False):
         for p in PARTS:
+            each = 100 * np.array([[float(v) for v in s.split()] for s in g[f"{p}_ua_each"]])   # (jobs, members)
+            lines.append(f"{method}, {p}: member by member (seed: the job's + 1000 k) "
+                         + ", ".join(f"{v:.1f}" for v in each.mean(0))
+                         + "; the first against each other: " + ", ".join(
+                             f"{(each[:, 0] - each[:, k]).mean():+.1f} (p = {sign_flip_p(each[:, 0] - each[:, k]):.3g})"
+                             for k in range(1, each.shape[1])))
             for ref, what in (("first", "the first member (the job's single network)"), ("members", "the members' mean")):
                 d = 100 * (g[f"{p}_ua"] - g[f"{p}_ua_{ref}"]).to_numpy()
                 lines.append(f"{method}, {p}: ensemble {100 * g[f'{p}_ua'].mean():.1f} against {what} "

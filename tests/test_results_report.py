@@ -162,3 +162,41 @@ def test_results_page_ensemble_table_matches_the_ensemble_file():
             f"{(dev.test_ua > dev.test_ua_members).sum()} folds of 10)",
             f"for the baseline (+{100 * (m.test_ua['baseline_dev'] - m.test_ua_members['baseline_dev']):.1f})"]
     assert [s for s in said if s not in readme] == []
+
+
+def test_results_page_members_figures_match_the_members_study():
+    """The baseline built with members=3 (bench/results/members_study.csv): the ensemble's, its members' and its first
+    members' mean UA with the paired differences, and each member position's mean, as the results page and the
+    README give them."""
+    import json
+    import numpy as np, pandas as pd
+    from emodarts_nb.experiment import sign_flip_p
+    d = pd.read_csv(ROOT / "bench" / "results" / "members_study.csv", comment="#")
+    d = d[d.method == "baseline"]
+    nb = json.loads((ROOT / "nbs" / "explanations" / "emodb_results.ipynb").read_text())
+    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    def paired(part, ref):
+        x = (100 * (d[f"{part}_ua"] - d[f"{part}_ua_{ref}"])).to_numpy()
+        return f"{x.mean():+.1f}, {(x > 0).sum()}/{(x == 0).sum()}/{(x < 0).sum()}, p = {sign_flip_p(x):.3g}"
+    each = {p: 100 * np.array([[float(v) for v in s.split()] for s in d[f"{p}_ua_each"]]) for p in ("valid", "test")}
+    first_vs = [f"{(each['test'][:, 0] - each['test'][:, k]).mean():+.1f} (p = "
+                f"{sign_flip_p(each['test'][:, 0] - each['test'][:, k]):.3g})" for k in (1, 2)]
+    m = lambda c: pct(d[c].mean())
+    r = read_results(ROOT / "bench" / "results" / "emodb_loso_members3.csv")
+    train_s = r[(r.method == "baseline") & ~r.fold.isin(SUMMARY_FOLDS)].train_s.mean()
+    said = [f"**{m('test_ua')} ± {100 * d.test_ua.std():.1f}** test UA, against {m('test_ua_members')} for its members' mean "
+            f"({paired('test', 'members')}) and {m('test_ua_first')} for its first members",
+            f"({paired('test', 'first')}); on the validation speakers {m('valid_ua')} against {m('valid_ua_members')} and "
+            f"{m('valid_ua_first')}",
+            f"(seeds 0, 1, 2) scored {each['test'][:, 0].mean():.1f} test UA, the second (seeds 1000-1002) "
+            f"{each['test'][:, 1].mean():.1f} and the third (2000-2002) {each['test'][:, 2].mean():.1f}",
+            f"against each other {first_vs[0]} and {first_vs[1]}",
+            "scored them alike (" + ", ".join(f"{v:.1f}" for v in each["valid"].mean(0)) + ")",
+            f"({len(d)} ensembles,",
+            f"{train_s:.0f} s of retraining per job"]
+    assert len(d) == 30 and [s for s in said if s not in page] == []
+    said = [f"scored {m('test_ua')} test UA over 30 (fold, seed) runs against {m('test_ua_members')} for its members' mean",
+            f"seeds 0-2, scored {each['test'][:, 0].mean():.1f} and its second and third {each['test'][:, 1].mean():.1f} and "
+            f"{each['test'][:, 2].mean():.1f}"]
+    assert [s for s in said if s not in readme] == []
