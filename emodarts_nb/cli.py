@@ -188,8 +188,10 @@ def _selection(res, select: str) -> str:
     "Which epoch a retraining kept; for an ensemble, each member's seed, epoch and UAs."
     m, pct = res.metrics, lambda v: "-" if v is None else f"{100 * v:.1f}"
     if "members" not in m:
-        return f"selected epoch {res.selected_epoch} of {m['epochs_run']} ({select})" + (f"; {res.stopped}" if res.stopped else "")
-    return "\n".join([f"an ensemble of {len(m['members'])} networks, their posteriors averaged (each one's epoch by {select}):"]
+        return (f"selected epoch {res.selected_epoch} of {m['epochs_run']} ({select})"
+                + (f"; {res.stopped}" if res.stopped else ""))
+    return "\n".join([f"an ensemble of {len(m['members'])} networks, their posteriors averaged "
+                      f"(each one's epoch by {select}):"]
                      + [f"  member {k}: seed {r['seed']}, epoch {r['selected_epoch']}, valid UA {pct(r['valid_ua'])}, "
                         f"test UA {pct(r['test_ua'])}" for k, r in enumerate(m["members"])])
 

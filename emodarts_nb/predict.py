@@ -223,8 +223,8 @@ def load_exported_model(path):
 # %% ../nbs/api/44_predict.ipynb #67972fc1
 def model_meta(p: Predictor, input_shape) -> dict:
     "The labels, feature settings, normalisation and input shape (F, T) of predictor `p`, JSON-ready."
-    return dict(labels=list(p.labels), features=p.features.to_dict() if p.features is not None else None, norm=norm_to_dict(p.norm),
-                input_shape=list(input_shape),
+    return dict(labels=list(p.labels), features=p.features.to_dict() if p.features is not None else None,
+                norm=norm_to_dict(p.norm), input_shape=list(input_shape),
                 source=p.source)
 
 _FORMATS = {"torchscript": ("model.ts.pt", export_torchscript), "onnx": ("model.onnx", export_onnx)}

@@ -284,7 +284,7 @@ class TrainResult:
     run_dir: Path
     history: pd.DataFrame
     metrics: dict
-    selected_epoch: int
+    selected_epoch: int | list       # an ensemble (`TrainConfig.members` > 1): one per member
     stopped: str | None = None
     @property
     def test(self) -> dict: return self.metrics["test"]

@@ -25,7 +25,8 @@ from .network import Network
 from .protocols import Fold, get_fold
 from .runs import (CHECKPOINT, DATA, HISTORY, METRICS, MODEL, MODEL_INFO, PREDICTIONS, TRAIN_COLUMNS,
                               TrainResult,
-                              fold_identity, is_done, load_checkpoint, load_run_checkpoint, norm_to_dict, read_train_result,
+                              fold_identity, is_done, load_checkpoint, load_run_checkpoint, norm_to_dict,
+                              read_train_result,
                               rng_state, save_checkpoint, save_run_checkpoint, set_rng_state, start_run, write_done,
                               write_table)
 from .supernet import SpaceConfig
@@ -104,7 +105,7 @@ class Trainee(nn.Module):
 
 # %% ../nbs/api/41_train.ipynb #b7e1c2a0
 class Ensemble(nn.Module):
-    "Networks whose class posteriors are averaged: the output is the log of their mean softmax, so its softmax is that mean."
+    "Networks whose class posteriors are averaged: the output is the log of their mean softmax, whose softmax is that mean."
     def __init__(self, members):
         super().__init__()
         self.members = nn.ModuleList(members)
@@ -115,12 +116,12 @@ class Ensemble(nn.Module):
 
 # %% ../nbs/api/41_train.ipynb #c81f0d3e
 def member_seed(cfg: TrainConfig, k: int) -> int:
-    "The seed of ensemble member `k` (from 0): `cfg.seed` for the first, then 1000 apart, so runs of seeds below 1000 share no member."
+    "The seed of ensemble member `k` (from 0): `cfg.seed`, then 1000 apart, so runs of seeds below 1000 share no member."
     return (cfg.seed + 1000 * k) % 2**32
 
 # %% ../nbs/api/41_train.ipynb #555028ec
 def build_model(spec: dict, cfg: TrainConfig, n_classes: int, input_shape) -> nn.Module:
-    "The network `spec` (from `resolve_spec`) describes, built with `cfg.space` / `cfg.baseline`; `cfg.members` > 1: an `Ensemble` of them."
+    "The network `spec` (from `resolve_spec`) describes, with `cfg.space` / `cfg.baseline`; `cfg.members` > 1: an `Ensemble`."
     def one():
         if spec["kind"] == "baseline": return build_baseline(dict(cfg.baseline), n_classes, tuple(input_shape))
         return Network(Genotype.from_dict(spec["genotype"]), cfg.space, n_classes, tuple(input_shape))
