@@ -172,7 +172,8 @@ def _as_runs(runs) -> dict:
             raise BadInputError(f"run {name!r}" if name else "runs", "has no training history",
                                 "give a SearchHistory or a DataFrame with columns epoch and some of "
                                 f"{', '.join(CURVE_COLUMNS)}")
-        out[name] = df
+        if "member" not in df.columns: out[name] = df; continue
+        for k, m in df.groupby("member"): out[f"{name} member {k}".strip()] = m     # an ensemble: one run per member
     return out
 
 # %% ../nbs/api/31_plots.ipynb #4cf8fa28
