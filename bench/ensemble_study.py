@@ -1,5 +1,7 @@
 """Averaging the posteriors of networks retrained with different seeds (an ensemble) against the networks alone, on
-EmoDB, judged on validation speakers; nothing is trained.
+EmoDB, judged on validation speakers; nothing is trained. (The package now builds such ensembles itself: `emodarts
+retrain --set members=3`, `--train-set members=3` in `emodarts experiment`, and bench/members_study.py reads them;
+this study averages retrainings that were run separately.)
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/ensemble_study.py --folds 0,1,2,3,4,5,6,7,8,9 --name drawn \
         --members runs/aux/f{fold}/aux_weight0.4 runs/aux1/f{fold}/seed1-aux_weight0.4 runs/aux2/f{fold}/seed2-aux_weight0.4 \
