@@ -357,9 +357,10 @@ def test_ensemble_study_results_keep_other_names_rows_and_commands(tmp_path):
     assert sorted(zip(df.name, df.fold, df.test_ua)) == [("a", 0, 0.9), ("b", 0, 0.7)]
 
 
-def test_members_study_reads_an_experiment_of_ensembles(tmp_path, capsys):
+def test_members_study_and_seed_sets_read_an_experiment_of_ensembles(tmp_path, capsys):
     "bench/members_study.py on a real (tiny) experiment run with members=2: its first member is the job's own member 0"
-    " run, the ensemble's UA is the job's; a folder without such jobs is refused by name."
+    " run, the ensemble's UA is the job's; a folder without such jobs is refused by name. bench/seed_sets.py pairs the"
+    " jobs with single runs of other seeds and recomputes each UA from the predictions files."
     sys.path.insert(0, str(ROOT / "bench"))
     from members_study import main, read_jobs
     from emodarts_nb.core import load_json
@@ -381,3 +382,18 @@ def test_members_study_reads_an_experiment_of_ensembles(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "baseline, test: ensemble" in out and "of 4, p = " in out and (tmp_path / "m.csv").read_text().startswith("# command:")
     with pytest.raises(SystemExit, match="no finished retraining with members"): read_jobs(tmp_path / "corpus")
+    # bench/seed_sets.py: the same jobs beside single networks of seeds 2 and 3 (paired with 0 and 1)
+    from seed_sets import read_sets, summary, test_probs, ua_of
+    run_experiment(corpus, "loso", "baseline", folds="0,1", seeds="2,3", out=tmp_path / "s", cache_dir=str(tmp_path / "cache"),
+                   progress=False, train_preset="tiny", train_overrides=dict(epochs=1))
+    sets = read_sets(tmp_path / "e", tmp_path / "s")
+    assert sorted((r["seed"], r["single_seed"]) for r in sets) == [(0, 2), (0, 2), (1, 3), (1, 3)]
+    for r in sets:
+        job, single = tmp_path / "e" / "baseline" / r["fold"] / f"seed{r['seed']}", tmp_path / "s" / "baseline" / r["fold"]
+        assert r["member1"] == load_json(job / "train" / "members" / "1" / "metrics.json")["test"]["ua"]
+        assert r["single"] == load_json(single / f"seed{r['single_seed']}" / "train" / "metrics.json")["test"]["ua"]
+        assert r["ensemble"] == load_json(job / "train" / "metrics.json")["test"]["ua"]
+        assert r["fresh"] == ua_of([test_probs(job / "train" / "members" / "1"), test_probs(single / f"seed{r['single_seed']}" / "train")])
+    assert summary(sets)[0].startswith("baseline, 4 jobs, test UA by seed set: member0 ")
+    for d in (tmp_path / "s" / "baseline").glob("*/seed3"): shutil.rmtree(d)
+    with pytest.raises(SystemExit, match=r"holds seeds \[2\], not one for each of"): read_sets(tmp_path / "e", tmp_path / "s")
