@@ -166,10 +166,9 @@ def test_results_page_ensemble_table_matches_the_ensemble_file():
 
 def test_results_page_members_figures_match_the_members_study():
     """The baseline built with members=3 (bench/results/members_study.csv): the ensemble's, its members' and its first
-    members' mean UA with the paired differences, and each member position's mean, as the results page and the
-    README give them."""
+    members' mean UA with the paired differences, as the results page and the README give them."""
     import json
-    import numpy as np, pandas as pd
+    import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     d = pd.read_csv(ROOT / "bench" / "results" / "members_study.csv", comment="#")
     d = d[d.method == "baseline"]
@@ -179,9 +178,6 @@ def test_results_page_members_figures_match_the_members_study():
     def paired(part, ref):
         x = (100 * (d[f"{part}_ua"] - d[f"{part}_ua_{ref}"])).to_numpy()
         return f"{x.mean():+.1f}, {(x > 0).sum()}/{(x == 0).sum()}/{(x < 0).sum()}, p = {sign_flip_p(x):.3g}"
-    each = {p: 100 * np.array([[float(v) for v in s.split()] for s in d[f"{p}_ua_each"]]) for p in ("valid", "test")}
-    first_vs = [f"{(each['test'][:, 0] - each['test'][:, k]).mean():+.1f} (p = "
-                f"{sign_flip_p(each['test'][:, 0] - each['test'][:, k]):.3g})" for k in (1, 2)]
     m = lambda c: pct(d[c].mean())
     r = read_results(ROOT / "bench" / "results" / "emodb_loso_members3.csv")
     train_s = r[(r.method == "baseline") & ~r.fold.isin(SUMMARY_FOLDS)].train_s.mean()
@@ -189,14 +185,37 @@ def test_results_page_members_figures_match_the_members_study():
             f"({paired('test', 'members')}) and {m('test_ua_first')} for its first members",
             f"({paired('test', 'first')}); on the validation speakers {m('valid_ua')} against {m('valid_ua_members')} and "
             f"{m('valid_ua_first')}",
-            f"(seeds 0, 1, 2) scored {each['test'][:, 0].mean():.1f} test UA, the second (seeds 1000-1002) "
-            f"{each['test'][:, 1].mean():.1f} and the third (2000-2002) {each['test'][:, 2].mean():.1f}",
-            f"against each other {first_vs[0]} and {first_vs[1]}",
-            "scored them alike (" + ", ".join(f"{v:.1f}" for v in each["valid"].mean(0)) + ")",
             f"({len(d)} ensembles,",
             f"{train_s:.0f} s of retraining per job"]
     assert len(d) == 30 and [s for s in said if s not in page] == []
-    said = [f"scored {m('test_ua')} test UA over 30 (fold, seed) runs against {m('test_ua_members')} for its members' mean",
-            f"seeds 0-2, scored {each['test'][:, 0].mean():.1f} and its second and third {each['test'][:, 1].mean():.1f} and "
-            f"{each['test'][:, 2].mean():.1f}"]
+    said = [f"scored {m('test_ua')} test UA over 30 (fold, seed) runs against {m('test_ua_members')} for its members' mean"]
     assert [s for s in said if s not in readme] == []
+
+
+def test_results_page_seed_sets_match_the_seed_sets_file():
+    """The seed sets of the baseline (bench/results/seed_sets.csv: members of the members=3 jobs, single runs of seeds
+    3-5): each set's mean test and validation UA, the first set against the others, the fresh ensemble, as the results
+    page and the README give them."""
+    import json
+    import pandas as pd
+    from emodarts_nb.experiment import sign_flip_p
+    d = pd.read_csv(ROOT / "bench" / "results" / "seed_sets.csv", comment="#")
+    nb = json.loads((ROOT / "nbs" / "explanations" / "emodb_results.ipynb").read_text())
+    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    sets = ("member0", "member1", "member2", "single")
+    t, v = {s: pct(d[s].mean()) for s in sets}, {s: pct(d[f"valid_{s}"].mean()) for s in sets}
+    vs = [f"{100 * (d.member0 - d[s]).mean():+.1f} (p = {sign_flip_p(100 * (d.member0 - d[s]).to_numpy()):.3g})"
+          for s in sets[1:]]
+    fresh = 100 * (d.fresh - d[["member1", "member2", "single"]].mean(axis=1)).to_numpy()
+    said = [f"(seeds 0, 1, 2) scored {t['member0']} test UA, the second (seeds 1000-1002) {t['member1']} and the third "
+            f"(2000-2002) {t['member2']}", f"{t['single']}: the first set against each, {vs[0]}, {vs[1]} and {vs[2]}",
+            "scored the four sets alike (" + ", ".join(v[s] for s in sets) + ")",
+            f"scored {pct(d.fresh.mean())} against its members' mean {pct(d[['member1', 'member2', 'single']].mean(axis=1).mean())} "
+            f"({fresh.mean():+.1f}, {(fresh > 0).sum()}/{(fresh == 0).sum()}/{(fresh < 0).sum()}, p = {sign_flip_p(fresh):.3g};"]
+    assert len(d) == 30 and [s for s in said if s not in page] == []
+    said = [f"Its first members, seeds 0-2, scored {t['member0']}, and its second and third members and single baselines "
+            f"of seeds 3-5 {t['member1']}, {t['member2']} and {t['single']}",
+            f"scored {pct(d.fresh.mean())} against its members' {pct(d[['member1', 'member2', 'single']].mean(axis=1).mean())}"]
+    assert [s for s in said if s not in readme] == []
+
