@@ -127,3 +127,12 @@ def print_choice(rows: list[dict], key: str):
                   f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()} won/tied/lost, sign-flip p "
                   f"{sign_flip_p(diff.to_numpy()):.3f} (the smallest p {untied} untied pairs can give: "
                   f"{2 / 2 ** untied:.3f})")
+
+
+def paired(d, short: bool = False) -> str:
+    "Paired differences `d` (points): '+1.0, 12/0/4 of 16, p = 0.116' (won/tied/lost, sign-flip p); `short`: '+1.0 (p = 0.116)'."
+    import numpy as np
+    from emodarts_nb.experiment import sign_flip_p
+    d = np.asarray(d, float)
+    if short: return f"{d.mean():+.1f} (p = {sign_flip_p(d):.3g})"
+    return f"{d.mean():+.1f}, {(d > 0).sum()}/{(d == 0).sum()}/{(d < 0).sum()} of {len(d)}, p = {sign_flip_p(d):.3g}"

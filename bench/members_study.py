@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _studies import command_line, write_rows  # noqa: E402
+from _studies import command_line, paired, write_rows  # noqa: E402
 
 PARTS = ("valid", "test")
 
@@ -47,23 +47,19 @@ def read_jobs(out: Path) -> list[dict]:
 
 
 def comparisons(rows: list[dict]) -> list[str]:
-    "Per method and part: the ensemble against its first member and against the members' mean."
+    "Per method and part: each member position's mean, then the ensemble against its first member and its members' mean."
     import numpy as np, pandas as pd
-    from emodarts_nb.experiment import sign_flip_p
     df, lines = pd.DataFrame(rows), []
     for method, g in df.groupby("method", sort=False):
         for p in PARTS:
             each = 100 * np.array([[float(v) for v in s.split()] for s in g[f"{p}_ua_each"]])   # (jobs, members)
             lines.append(f"{method}, {p}: member by member (seed: the job's + 1000 k) "
-                         + ", ".join(f"{v:.1f}" for v in each.mean(0))
-                         + "; the first against each other: " + ", ".join(
-                             f"{(each[:, 0] - each[:, k]).mean():+.1f} (p = {sign_flip_p(each[:, 0] - each[:, k]):.3g})"
-                             for k in range(1, each.shape[1])))
+                         + ", ".join(f"{v:.1f}" for v in each.mean(0)) + "; the first against each other: "
+                         + ", ".join(paired(each[:, 0] - each[:, k], short=True) for k in range(1, each.shape[1])))
             for ref, what in (("first", "the first member (the job's single network)"), ("members", "the members' mean")):
-                d = 100 * (g[f"{p}_ua"] - g[f"{p}_ua_{ref}"]).to_numpy()
                 lines.append(f"{method}, {p}: ensemble {100 * g[f'{p}_ua'].mean():.1f} against {what} "
-                             f"{100 * g[f'{p}_ua_{ref}'].mean():.1f}; {d.mean():+.1f} points, "
-                             f"{(d > 0).sum()}/{(d == 0).sum()}/{(d < 0).sum()} of {len(d)}, p = {sign_flip_p(d):.3g}")
+                             f"{100 * g[f'{p}_ua_{ref}'].mean():.1f}; "
+                             + paired(100 * (g[f"{p}_ua"] - g[f"{p}_ua_{ref}"])))
     return lines
 
 

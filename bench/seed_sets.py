@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _studies import command_line, write_rows  # noqa: E402
+from _studies import command_line, paired, write_rows  # noqa: E402
 
 
 def test_probs(run: Path) -> tuple:
@@ -84,8 +84,7 @@ def read_sets(members: Path, singles: Path) -> list[dict]:
 
 def summary(rows: list[dict]) -> list[str]:
     "Each set's mean test UA, the first against each other set, the fresh ensemble against its members' mean."
-    import numpy as np, pandas as pd
-    from emodarts_nb.experiment import sign_flip_p
+    import pandas as pd
     df, lines = pd.DataFrame(rows), []
     sets = [c for c in df if c.startswith("member")] + ["single"]          # test UA columns; valid_<set>: validation
     for method, g in df.groupby("method", sort=False):
@@ -95,12 +94,10 @@ def summary(rows: list[dict]) -> list[str]:
         lines.append(f"{method}, validation UA by seed set: " + ", ".join(
             f"{s} {100 * g[f'valid_{s}'].mean():.1f}" for s in sets))
         lines.append(f"{method}: member0 against " + ", ".join(
-            f"{s} {(x[:, 0] - x[:, i]).mean():+.1f} (p = {sign_flip_p(x[:, 0] - x[:, i]):.3g})"
-            for i, s in enumerate(sets) if i))
-        d = 100 * g.fresh.to_numpy() - x[:, 1:].mean(1)
+            f"{s} {paired(x[:, 0] - x[:, i], short=True)}" for i, s in enumerate(sets) if i))
         lines.append(f"{method}: fresh ensemble (no member0) {100 * g.fresh.mean():.1f} against its members' mean "
-                     f"{x[:, 1:].mean():.1f}: {d.mean():+.1f}, {(d > 0).sum()}/{(d == 0).sum()}/{(d < 0).sum()}, "
-                     f"p = {sign_flip_p(d):.3g}; the job's ensemble {100 * g.ensemble.mean():.1f}")
+                     f"{x[:, 1:].mean():.1f}: {paired(100 * g.fresh.to_numpy() - x[:, 1:].mean(1))}; the job's "
+                     f"ensemble {100 * g.ensemble.mean():.1f}")
     return lines
 
 
