@@ -219,3 +219,19 @@ def test_results_page_seed_sets_match_the_seed_sets_file():
             f"scored {pct(d.fresh.mean())} against its members' {pct(d[['member1', 'member2', 'single']].mean(axis=1).mean())}"]
     assert [s for s in said if s not in readme] == []
 
+
+
+def test_results_page_fresh_seed_search_matches_its_files():
+    "The seed-3 search against the seed-3 baseline of the same folds, as the results page gives it."
+    import json
+    from emodarts_nb.experiment import sign_flip_p
+    res = ROOT / "bench" / "results"
+    s, b = (read_results(res / f) for f in ("emodb_loso_searched_seed3.csv", "emodb_loso_baseline_seeds345.csv"))
+    s, b = s[~s.fold.isin(SUMMARY_FOLDS)], b[~b.fold.isin(SUMMARY_FOLDS) & (b.seed == 3)]
+    m = s.merge(b, on="fold", suffixes=("_s", "_b"))
+    d = (100 * (m.ua_s - m.ua_b)).to_numpy()
+    nb = json.loads((ROOT / "nbs" / "explanations" / "emodb_results.ipynb").read_text())
+    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    said = (f"scored {pct(s.ua.mean())} test UA against {pct(b.ua.mean())} for the seed-3 baseline of the same folds "
+            f"({d.mean():+.1f}, {(d > 0).sum()}/{(d == 0).sum()}/{(d < 0).sum()}, p = {sign_flip_p(d):.3f})")
+    assert len(m) == 10 and said in page, said
