@@ -41,16 +41,14 @@ from _studies import command_line, emodb_corpus  # noqa: E402
 
 def member_probs(run: Path, fd) -> tuple:
     "(valid, test) utterance posteriors of the retraining in `run` on `fd`, checked against its own metrics.json."
-    from emodarts_nb.config import train_config_from_dict
     from emodarts_nb.core import load_json
     from emodarts_nb.metrics import evaluate_predictions
-    from emodarts_nb.runs import load_checkpoint
-    from emodarts_nb.train import build_model, part_probs
+    from emodarts_nb.predict import load_model
+    from emodarts_nb.train import part_probs
     if not (run / "done.json").exists(): raise SystemExit(f"{run}: not a finished retraining (no done.json): run it first")
-    info, cfg, own = load_json(run / "model.json"), train_config_from_dict(load_json(run / "config.json")), load_json(run / "metrics.json")
-    net = build_model(dict(kind=info["kind"], genotype=info.get("genotype")), cfg, fd.n_classes, fd.input_shape)
-    net.load_state_dict(load_checkpoint(run / "model.pt"))
-    P = {p: part_probs(net, fd[p], cfg.eval_batch_size) for p in ("valid", "test")}
+    net, own = load_model(run, device="cpu").model, load_json(run / "metrics.json")
+    batch = load_json(run / "config.json").get("eval_batch_size", 64)
+    P = {p: part_probs(net, fd[p], batch) for p in ("valid", "test")}
     for p in P:
         ua = evaluate_predictions(fd[p].utt_y, P[p].argmax(1), fd.labels)["ua"]
         if abs(ua - own[p]["ua"]) > 1e-9:
