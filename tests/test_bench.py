@@ -27,6 +27,24 @@ def test_search_bench_runs_the_cpu_preset_side_by_side(tmp_path):
     assert ratio["ratio_other_over_ours"]["first_order"] > 0
 
 
+
+def test_search_bench_rounds_take_turns_going_first(monkeypatch, capsys):
+    "With --before, the two codes swap who runs first every round (the first of a pair timed slower in an A/A run)."
+    sys.path.insert(0, str(ROOT / "bench"))
+    import search as bench_search
+    calls = []
+    def fake(case, a, code=None, official=None):
+        calls.append("other" if code else "ours")
+        t = {"other": 2.0, "ours": 1.0}[calls[-1]] + len(calls) / 100
+        return dict(case=case, code=code or "ours", first_order=dict(search_step_s=t), peak_rss_MB=100)
+    monkeypatch.setattr(bench_search, "run_case", fake)
+    monkeypatch.setattr(sys, "argv", ["search.py", "--cases", "cpu", "--orders", "first_order", "--rounds", "3",
+                                      "--before", "/elsewhere"])
+    bench_search.main()
+    assert calls == ["other", "ours", "ours", "other", "other", "ours"]
+    ratio = _json_lines(capsys.readouterr().out)[-1]["ratio_other_over_ours"]
+    assert ratio == {"first_order": round(2.04 / 1.03, 2), "peak_rss": 1.0}  # medians of 2.01, 2.04, 2.05 and 1.02, 1.03, 1.06
+
 def test_retrain_speed_bench_compares_with_an_earlier_copy(tmp_path):
     "bench/retrain_speed.py: MAC/s of searched networks as a share of the baseline's, and of the copy under --before."
     shutil.copytree(ROOT / "emodarts_nb", tmp_path / "emodarts_old")
