@@ -251,4 +251,5 @@ def test_results_page_fresh_seed_report_matches_its_file():
             f"({pct(ua['searched'].mean())}; {(d['searched'] > 0).sum()} folds won, {(d['searched'] < 0).sum()} lost, "
             f"p = {sign_flip_p(d['searched']):.3f};")
     assert said in readme, said
+    assert f"{minutes():.0f} core-minutes of jobs, about {minutes() / 2:.0f} min on 2 workers" in readme
 
