@@ -27,7 +27,6 @@ def test_search_bench_runs_the_cpu_preset_side_by_side(tmp_path):
     assert ratio["ratio_other_over_ours"]["first_order"] > 0
 
 
-
 def test_search_bench_rounds_take_turns_going_first(monkeypatch, capsys):
     "With --before, the two codes swap who runs first every round (the first of a pair timed slower in an A/A run)."
     sys.path.insert(0, str(ROOT / "bench"))
@@ -44,6 +43,7 @@ def test_search_bench_rounds_take_turns_going_first(monkeypatch, capsys):
     assert calls == ["other", "ours", "ours", "other", "other", "ours"]
     ratio = _json_lines(capsys.readouterr().out)[-1]["ratio_other_over_ours"]
     assert ratio == {"first_order": round(2.04 / 1.03, 2), "peak_rss": 1.0}  # medians of 2.01, 2.04, 2.05 and 1.02, 1.03, 1.06
+
 
 def test_retrain_speed_bench_compares_with_an_earlier_copy(tmp_path):
     "bench/retrain_speed.py: MAC/s of searched networks as a share of the baseline's, and of the copy under --before."
