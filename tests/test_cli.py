@@ -1,4 +1,7 @@
-"The `emodarts` console script, run as a user runs it: in a subprocess, on real files."
+"""The `emodarts` command line, on real files. The README's commands, its chain from search to export and what only
+the console script does (exit status, a closed pipe) run as a user runs them, in a subprocess (`run`); the other
+checks call `cli.main`, the console script's entry point, in this process (`here`): a new process spends 3 to 5 s
+importing torch, and torch._dynamo at its first optimiser, before it does anything."""
 import json, shutil, os, subprocess
 import pytest
 
@@ -8,8 +11,22 @@ def run(cmd, *args, cwd=None, env=None):
     return subprocess.run([cmd, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=e, timeout=600)
 
 
-def test_corpus_json_on_real_emodb(emodarts_cmd, emodb):
-    r = run(emodarts_cmd, "corpus", "emodb", emodb, "--json")
+@pytest.fixture
+def here(monkeypatch, capsys):
+    "`here(*args, env=...)`: `emodarts ARGS` through `cli.main` in this process; a `CompletedProcess`, as `run` returns."
+    from emodarts_nb.cli import main
+    def call(*args, env=None):
+        for k, v in (env or {}).items(): monkeypatch.setenv(k, v)
+        capsys.readouterr()
+        try: rc = main([str(a) for a in args])
+        except SystemExit as e: rc = e.code                # argparse's own errors exit here
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["emodarts", *map(str, args)], rc, out, err)
+    return call
+
+
+def test_corpus_json_on_real_emodb(here, emodb):
+    r = here("corpus", "emodb", emodb, "--json")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     assert s["utterances"] == 535 and s["speakers"] == 10 and s["problems"] == []
@@ -17,25 +34,26 @@ def test_corpus_json_on_real_emodb(emodarts_cmd, emodb):
                             "happiness": 71, "sadness": 62, "neutral": 79}
 
 
-def test_corpus_text_summary(emodarts_cmd, tmp_path):
-    r = run(emodarts_cmd, "corpus", "synthetic", env={"EMODARTS_DATA": str(tmp_path)})
+def test_corpus_text_summary(here, tmp_path):
+    r = here("corpus", "synthetic", env={"EMODARTS_DATA": str(tmp_path)})
     assert r.returncode == 0, r.stderr
     assert "utterances" in r.stdout and "speakers" in r.stdout and "problems: none" in r.stdout
 
 
-def test_missing_root_is_a_clear_error(emodarts_cmd, tmp_path):
+def test_missing_root_is_a_clear_error(here, tmp_path):
     missing = tmp_path / "no_such_emodb"
-    r = run(emodarts_cmd, "corpus", "emodb", missing)
+    r = here("corpus", "emodb", missing)
     assert r.returncode == 2
     assert str(missing) in r.stderr and "Traceback" not in r.stderr
 
 
-def test_unknown_corpus_lists_known_names(emodarts_cmd):
-    r = run(emodarts_cmd, "corpus", "no_such_corpus", "/tmp")
+def test_unknown_corpus_lists_known_names(here):
+    r = here("corpus", "no_such_corpus", "/tmp")
     assert r.returncode == 2 and "emodb" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_features_second_run_computes_nothing(emodarts_cmd, tmp_path):
+    "Two processes: the second finds every feature in the cache on disk (nothing held in memory between them)."
     env = {"EMODARTS_DATA": str(tmp_path / "data")}
     cache = tmp_path / "cache"
     first = run(emodarts_cmd, "features", "synthetic", "--preset", "cpu", "--cache", cache, "--quiet", env=env)
@@ -54,10 +72,11 @@ def _synthetic_wavs(monkeypatch, data, n=2):
     return [str(p) for p in c.table.path[:n]]
 
 
-def test_readme_chain_search_retrain_derive_predict_export(emodarts_cmd, tmp_path, monkeypatch):
+def test_readme_chain_search_retrain_derive_predict_export(emodarts_cmd, here, tmp_path, monkeypatch):
     """README: search -> retrain --run -> derive (with other caps, from the alphas, written to a file) -> retrain
     --genotype FILE -> predict -> export, through the real command (tiny preset, built-in corpus); derive refuses a
-    folder without the scores it derives from, and with --corpus scores its supernet again to the same scores."""
+    folder without the scores it derives from, and with --corpus scores its supernet again to the same scores.
+    `derive` runs in this process, the rest through the console script."""
     env = {"EMODARTS_DATA": str(tmp_path / "data")}
     flags = ["--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--cache", tmp_path / "cache", "--quiet"]
     s = run(emodarts_cmd, "search", *flags, "--select", "perturbation", "--out", tmp_path / "s", env=env)
@@ -67,13 +86,13 @@ def test_readme_chain_search_retrain_derive_predict_export(emodarts_cmd, tmp_pat
     assert r.returncode == 0, r.stderr
     assert "test:" in r.stdout and (tmp_path / "t" / "model.pt").exists()
     from emodarts_nb.genotypes import Genotype, is_param_free
-    own = run(emodarts_cmd, "derive", tmp_path / "s")                       # no cap given: the search's own genotype
+    own = here("derive", tmp_path / "s")                       # no cap given: the search's own genotype
     found = Genotype.from_dict(json.loads((tmp_path / "s" / "genotype.json").read_text())["final"])
     assert own.returncode == 0 and own.stdout.splitlines()[1] == repr(found), own.stderr + own.stdout
-    al = run(emodarts_cmd, "derive", tmp_path / "s", "--select", "alphas")  # the final alphas' genotype, as recorded
+    al = here("derive", tmp_path / "s", "--select", "alphas")  # the final alphas' genotype, as recorded
     last = json.loads((tmp_path / "s" / "genotypes.jsonl").read_text().splitlines()[-1])["genotype"]
     assert al.returncode == 0 and al.stdout.splitlines()[1] == repr(Genotype.from_dict(last)), al.stderr + al.stdout
-    d = run(emodarts_cmd, "derive", tmp_path / "s", "--min-param", "4", "--out", tmp_path / "more.json")
+    d = here("derive", tmp_path / "s", "--min-param", "4", "--out", tmp_path / "more.json")
     assert d.returncode == 0, d.stderr
     more = Genotype.from_dict(json.loads((tmp_path / "more.json").read_text()))
     assert all(not is_param_free(op) for c in ("normal", "reduce", "seq") for node in getattr(more, c) for op, _ in node)
@@ -82,13 +101,13 @@ def test_readme_chain_search_retrain_derive_predict_export(emodarts_cmd, tmp_pat
     assert json.loads((tmp_path / "g" / "model.json").read_text())["genotype"] == more.to_dict()
     shutil.copytree(tmp_path / "s", tmp_path / "a")
     (tmp_path / "a" / "perturbation.csv").unlink()                        # as an alphas search's folder is
-    bad = run(emodarts_cmd, "derive", tmp_path / "a", "--min-param", "4")
+    bad = here("derive", tmp_path / "a", "--min-param", "4")
     assert bad.returncode == 2 and "perturbation.csv" in bad.stderr and "--corpus" in bad.stderr, bad.stderr
     assert "Traceback" not in bad.stderr, bad.stderr
-    a = run(emodarts_cmd, "derive", tmp_path / "a", "--min-param", "4", "--corpus", "synthetic", "--quiet", env=env)
+    a = here("derive", tmp_path / "a", "--min-param", "4", "--corpus", "synthetic", "--quiet", env=env)
     assert a.returncode == 0 and a.stdout.splitlines()[1] == repr(more), a.stderr + a.stdout  # scored again: the same
     assert (tmp_path / "a" / "perturbation.csv").read_text() == (tmp_path / "s" / "perturbation.csv").read_text()
-    al = run(emodarts_cmd, "derive", tmp_path / "a", "--select", "alphas", "--corpus", "synthetic", env=env)
+    al = here("derive", tmp_path / "a", "--select", "alphas", "--corpus", "synthetic", env=env)
     assert al.returncode == 2 and "--corpus synthetic" in al.stderr and "Traceback" not in al.stderr, al.stderr
     wavs = _synthetic_wavs(monkeypatch, tmp_path / "data")
     p = run(emodarts_cmd, "predict", tmp_path / "t", *wavs, "--json", env=env)
@@ -103,8 +122,8 @@ def test_readme_chain_search_retrain_derive_predict_export(emodarts_cmd, tmp_pat
     assert [o["emotion"] for o in json.loads(q.stdout)] == [o["emotion"] for o in out]
 
 
-def test_export_format_that_names_nothing_is_refused(emodarts_cmd, tmp_path):
-    r = run(emodarts_cmd, "export", tmp_path, "--format", ",")
+def test_export_format_that_names_nothing_is_refused(here, tmp_path):
+    r = here("export", tmp_path, "--format", ",")
     assert r.returncode == 2 and "--format" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -113,23 +132,23 @@ def _fold_json(run):
 
 
 @pytest.mark.parametrize("command", ["search", "retrain"])
-def test_resume_is_locked_to_what_the_run_computes(emodarts_cmd, tmp_path, command):
+def test_resume_is_locked_to_what_the_run_computes(here, tmp_path, command):
     "A run refuses --resume with another fold (before rewriting fold.json), accepts another --device/--cache, needs its folder."
     env = {"EMODARTS_DATA": str(tmp_path / "data")}
     model = ["--baseline"] if command == "retrain" else []
     flags = [*model, "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--quiet", "--out", tmp_path / "r"]
-    first = run(emodarts_cmd, command, *flags, "--cache", tmp_path / "cache", env=env)
+    first = here(command, *flags, "--cache", tmp_path / "cache", env=env)
     assert first.returncode == 0, first.stderr
     saved = _fold_json(tmp_path / "r")
-    other = run(emodarts_cmd, command, *flags, "--cache", tmp_path / "cache", "--fold", "1", "--resume", env=env)
+    other = here(command, *flags, "--cache", tmp_path / "cache", "--fold", "1", "--resume", env=env)
     assert other.returncode == 2 and "Traceback" not in other.stderr, other.stderr
     assert "fold=" in other.stderr and "resume with fold=" in other.stderr and "new run folder" in other.stderr
     assert _fold_json(tmp_path / "r") == saved                     # nothing rewritten before the check
-    moved = run(emodarts_cmd, command, *flags, "--cache", tmp_path / "cache2", "--device", "cpu", "--resume", env=env)
+    moved = here(command, *flags, "--cache", tmp_path / "cache2", "--device", "cpu", "--resume", env=env)
     assert moved.returncode == 0, moved.stderr
-    seed = run(emodarts_cmd, command, *flags, "--cache", tmp_path / "cache", "--seed", "3", "--resume", env=env)
+    seed = here(command, *flags, "--cache", tmp_path / "cache", "--seed", "3", "--resume", env=env)
     assert seed.returncode == 2 and "seed=0" in seed.stderr and "seed=3" in seed.stderr, seed.stderr
-    missing = run(emodarts_cmd, command, *[str(f) for f in flags[:-1]], tmp_path / "nowhere", "--resume", env=env)
+    missing = here(command, *[str(f) for f in flags[:-1]], tmp_path / "nowhere", "--resume", env=env)
     assert missing.returncode == 2 and "does not exist" in missing.stderr and not (tmp_path / "nowhere").exists()
 
 
@@ -151,39 +170,34 @@ def test_resume_is_locked_to_what_the_run_computes(emodarts_cmd, tmp_path, comma
     (["experiment", "--corpus", "synthetic", "--train-set", "bogus=1", "--out", "{tmp}/e"], "not a TrainConfig field"),
     (["experiment", "--corpus", "synthetic", "--search-set", "space.C=0", "--out", "{tmp}/e"], "SpaceConfig.C: is 0"),
 ])
-def test_bad_values_get_one_line(tmp_path, monkeypatch, capsys, args, says):
-    "In this process (`cli.main`, the console script's entry point): each case would otherwise pay ~3 s of imports;"
-    " `test_bad_value_in_the_console_script` runs one through the installed command."
-    from emodarts_nb.cli import main
+def test_bad_values_get_one_line(here, tmp_path, args, says):
+    "`test_bad_value_in_the_console_script` runs one case through the installed command."
     (tmp_path / "f").write_text("x")
-    monkeypatch.setenv("EMODARTS_DATA", str(tmp_path / "d"))
-    try: rc = main([a.format(file=tmp_path / "f", tmp=tmp_path) for a in args])
-    except SystemExit as e: rc = e.code                    # argparse's own errors exit here
-    err = capsys.readouterr().err
-    assert rc == 2 and says in err and "Traceback" not in err, err
+    r = here(*[a.format(file=tmp_path / "f", tmp=tmp_path) for a in args], env={"EMODARTS_DATA": str(tmp_path / "d")})
+    assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "e").exists()          # an experiment refused for its settings writes nothing
 
 
-def test_set_reaches_the_run_configuration(emodarts_cmd, tmp_path):
+def test_set_reaches_the_run_configuration(here, tmp_path):
     "--set FIELD=VALUE (and space.X, baseline.X) changes that setting of the run, as its config.json and data show."
     env = {"EMODARTS_DATA": str(tmp_path / "data")}
-    r = run(emodarts_cmd, "retrain", "--baseline", "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--quiet",
-            "--cache", tmp_path / "cache", "--out", tmp_path / "r", "--set", "speed_perturb=0.1",
-            "--set", "baseline.lstm_hidden=4", "--set", "space.time_pool=attention", env=env)
+    r = here("retrain", "--baseline", "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--quiet",
+             "--cache", tmp_path / "cache", "--out", tmp_path / "r", "--set", "speed_perturb=0.1",
+             "--set", "baseline.lstm_hidden=4", "--set", "space.time_pool=attention", env=env)
     assert r.returncode == 0, r.stderr
     cfg, data = (json.loads((tmp_path / "r" / f).read_text()) for f in ("config.json", "data.json"))
     assert (cfg["speed_perturb"], cfg["baseline"]["lstm_hidden"], cfg["space"]["time_pool"]) == (0.1, 4, "attention")
     assert data["train"]["utterances"] == 3 * len(json.loads((tmp_path / "r" / "fold.json").read_text())["train"])
 
 
-def test_retrain_an_ensemble_says_what_each_member_did(tmp_path, monkeypatch, capsys):
+def test_retrain_an_ensemble_says_what_each_member_did(here, tmp_path):
     "`--set members=2`: one line per member (its seed, epoch, UAs), then the ensemble's scores; the run loads as one model."
-    from emodarts_nb.cli import main
     from emodarts_nb.predict import load_model
-    monkeypatch.setenv("EMODARTS_DATA", str(tmp_path / "d"))
-    assert main(["retrain", "--baseline", "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--quiet",
-                 "--set", "members=2", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "e")]) in (0, None)
-    out = capsys.readouterr().out.splitlines()
+    r = here("retrain", "--baseline", "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1", "--quiet",
+             "--set", "members=2", "--cache", tmp_path / "cache", "--out", tmp_path / "e",
+             env={"EMODARTS_DATA": str(tmp_path / "d")})
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
     assert out[0].startswith("an ensemble of 2 networks") and out[1].startswith("  member 0: seed 0, epoch 1, valid UA")
     assert out[2].startswith("  member 1: seed 1000, epoch 1") and out[3].startswith("valid: WA"), out
     assert len(load_model(tmp_path / "e").model.members) == 2
