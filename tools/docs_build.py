@@ -187,9 +187,11 @@ def proc(src: str, dst: str):
     group = lambda p: 0 if "tutorials" in p.parts else 1 if "explanations" in p.parts else 2
     nbs = sorted(sorted(nbglob(SRC, func=Path, skip_folder_re=r"^[_.]"), reverse=True), key=group)
     # imported once here, before forking, so that each notebook's process starts with them loaded; nbformat.v4
-    # (which nbdev's processing imports, 1.3 s) and the rest of the second line were 1.4 s of every notebook's process
+    # (which nbdev's processing imports, 1.3 s) and the rest of the second line were 1.4 s of every notebook's process;
+    # torch._dynamo, which torch.optim imports when a notebook builds its first optimizer, 2 s
     import importlib, pkgutil, emodarts_nb, IPython.core.interactiveshell, torch, pandas, plotly.graph_objects  # noqa
     import nbformat.v4, nbdev.processors, execnb.shell, ipywidgets, plotly.subplots, plotly.io, graphviz  # noqa
+    import torch._dynamo  # noqa
     for m in pkgutil.iter_modules(emodarts_nb.__path__):
         try: importlib.import_module(f"emodarts_nb.{m.name}")
         except Exception: pass                  # the notebook that imports it reports the error
