@@ -358,6 +358,8 @@ def add_derive_command(sub):
                    help="at most this many skip connections per cell, or none (default: the search's)")
     p.add_argument("--min-param", type=cap_arg, default=argparse.SUPPRESS,
                    help="at least this many operations with weights per cell, or none (default: the search's)")
+    p.add_argument("--max-param", type=cap_arg, default=argparse.SUPPRESS,
+                   help="at most this many operations with weights per cell, or none (default: the search's)")
     p.add_argument("--corpus", nargs="+", default=None, metavar=("NAME", "PATH"),
                    help="the corpus the search ran on: with --select perturbation, score its final supernet when "
                         "the search did not (search.score_perturbation)")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .core import BadInputError, save_json, load_json, to_plain, from_plain
 from .baselines import BaselineConfig
+from .genotypes import CAPS, CELL_TYPES
 from .supernet import CHECKPOINTS, SpaceConfig, get_space
 
 # %% auto #0
@@ -56,6 +57,7 @@ class SearchConfig:
     skip_stop: int | None = None               # stop when the normal cell keeps >= this many skip connections
     max_skip: int | dict | None = None         # derivation: at most this many skip_connect per cell (None = off)
     min_param: int | dict | None = None        # derivation: at least this many parameterised ops per cell
+    max_param: int | dict | None = None        # derivation: at most this many parameterised ops per cell
     n_drop: int = 1                            # path dropout: operations masked per edge and step
     random_n: int = 8
     random_epochs: int = 2  # random search: architectures, epochs each
@@ -127,12 +129,17 @@ def validate(cfg: SearchConfig) -> SearchConfig:
         _check(getattr(cfg, f) >= 0, f"{f}={getattr(cfg, f)}", "must be >= 0")
     _check(cfg.w_lr_min <= cfg.w_lr, f"w_lr_min={cfg.w_lr_min}", f"must not exceed w_lr ({cfg.w_lr})")
     _check(cfg.skip_stop is None or cfg.skip_stop >= 1, f"skip_stop={cfg.skip_stop}", "must be None or >= 1")
-    for f in ("max_skip", "min_param"):
+    for f in CAPS:
         v = getattr(cfg, f)
         ok = v is None or all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
                               for n in (v.values() if isinstance(v, dict) else [v]))
         _check(ok, f"{f}={v!r}", "must be None, a whole number >= 0, or a dict of them per cell type",
                "for example 2, or {'seq': 2}")
+    per_cell = lambda v, c: v.get(c) if isinstance(v, dict) else v
+    for c in CELL_TYPES:   # the cells' own sizes are checked at derivation (`genotypes.cap_gene`)
+        lo, hi = per_cell(cfg.min_param, c), per_cell(cfg.max_param, c)
+        _check(None in (lo, hi) or lo <= hi, f"min_param={cfg.min_param!r}, max_param={cfg.max_param!r}",
+               f"the {c} cell would keep at least {lo} and at most {hi} parameterised ops", "give min_param <= max_param")
     _check_space(cfg.space)   # a SpaceConfig has checked itself when it was built
     return cfg
 
@@ -171,7 +178,7 @@ def get_config(preset: str = "cpu", **overrides) -> SearchConfig:
 # %% ../nbs/api/20_config.ipynb #188fee92
 def derive_kw(cfg: SearchConfig) -> dict:
     "The keyword arguments of `SuperNet.genotype` (and `genotypes.derive_genotype`) that `cfg` sets."
-    return dict(k=cfg.topk, max_skip=cfg.max_skip, min_param=cfg.min_param)
+    return dict(k=cfg.topk, **{c: getattr(cfg, c) for c in CAPS})
 
 # %% ../nbs/api/20_config.ipynb #85e8bf60
 def to_dict(cfg: SearchConfig) -> dict:

@@ -16,8 +16,8 @@ from fastcore.basics import patch, patch_to
 from .core import BadInputError, save_json, load_json
 
 # %% auto #0
-__all__ = ['CELL_TYPES', 'DARTS_V1', 'DARTS_V2', 'Genotype', 'parse_genotype', 'cell_edges', 'derive_gene', 'is_param_free',
-           'cap_gene', 'derive_genotype', 'table_genotype']
+__all__ = ['CELL_TYPES', 'DARTS_V1', 'DARTS_V2', 'CAPS', 'Genotype', 'parse_genotype', 'cell_edges', 'derive_gene',
+           'is_param_free', 'cap_gene', 'derive_genotype', 'table_genotype']
 
 # %% ../nbs/api/12_genotypes.ipynb #3f9e044c
 CELL_TYPES = ("normal", "reduce", "seq")
@@ -242,44 +242,58 @@ def _cap(v, name: str, n_kept: int, what: str) -> int | None:
     return int(v)
 
 # %% ../nbs/api/12_genotypes.ipynb #c3fd9da8
-def _strongest(p: torch.Tensor, op_names, param: list, first: int, inputs: list) -> tuple[str, int]:
-    "The strongest parameterised (op, input) over `inputs` of a node whose edge 0 is alpha row `first`."
-    best, arg = p[[first + j for j in inputs]][:, param].max(dim=1)
+def _strongest(p: torch.Tensor, op_names, cols: list, first: int, inputs: list) -> tuple[str, int]:
+    "The strongest (op, input) with op in columns `cols`, over `inputs` of a node whose edge 0 is alpha row `first`."
+    best, arg = p[[first + j for j in inputs]][:, cols].max(dim=1)
     t = max(range(len(inputs)), key=lambda t: (best[t].item(), -t))  # ties: the lower input
-    return op_names[param[arg[t]]], inputs[t]
+    return op_names[cols[arg[t]]], inputs[t]
 
 # %% ../nbs/api/12_genotypes.ipynb #fd35b26a
-def _broken(ops: list, max_skip: int | None, min_param: int | None):
-    "(which kept ops to give up, why) for the first cap that the kept `ops` break; None when they obey both."
-    if max_skip is not None and (got := ops.count("skip_connect")) > max_skip:
-        return (lambda op: op == "skip_connect"), f"keeps {got} skip_connect, more than max_skip={max_skip}"
-    if min_param is not None and (got := sum(map(_has_weights, ops))) < min_param:
-        return (lambda op: not _has_weights(op)), f"keeps {got} parameterised ops, fewer than min_param={min_param}"
+def _broken(ops: list, max_skip: int | None, min_param: int | None, max_param: int | None = None):
+    """(which kept ops to give up, which ops may take their place, why) for the first cap that the kept `ops`
+    break; None when they obey all three. What takes the place breaks no other cap."""
+    n_skip, n_param = ops.count("skip_connect"), sum(map(_has_weights, ops))
+    skip_room, param_room = max_skip is None or n_skip < max_skip, max_param is None or n_param < max_param
+    if max_skip is not None and n_skip > max_skip:
+        take = _has_weights if param_room else (lambda op: is_param_free(op) and op != "skip_connect")
+        return (lambda op: op == "skip_connect"), take, f"keeps {n_skip} skip_connect, more than max_skip={max_skip}"
+    if min_param is not None and n_param < min_param:
+        return (lambda op: not _has_weights(op)), _has_weights, \
+            f"keeps {n_param} parameterised ops, fewer than min_param={min_param}"
+    if max_param is not None and n_param > max_param:
+        return _has_weights, (lambda op: is_param_free(op) and (skip_room or op != "skip_connect")), \
+            f"keeps {n_param} parameterised ops, more than max_param={max_param}"
 
 # %% ../nbs/api/12_genotypes.ipynb #3eaf87fe
 def cap_gene(gene: Sequence, w: torch.Tensor, op_names: Sequence[str], max_skip: int | None = None,
-             min_param: int | None = None, what: str = "cell") -> list:
-    "`gene` of `w` with at most `max_skip` skips and at least `min_param` parameterised ops (None: no cap)."
+             min_param: int | None = None, max_param: int | None = None, what: str = "cell") -> list:
+    """`gene` of `w` with at most `max_skip` skips and at least `min_param`, at most `max_param` parameterised ops
+    (None: no cap)."""
     gene, p, col = [list(node) for node in gene], w.detach().float().cpu(), {n: i for i, n in enumerate(op_names)}
     if tuple(p.shape) != (len(cell_edges(len(gene))), len(op_names)):
         raise BadInputError(what, f"weights {tuple(p.shape)} do not fit {len(gene)} nodes and {len(op_names)} ops")
     n_kept, first = sum(map(len, gene)), [i * (i + 3) // 2 for i in range(len(gene))]  # first: alpha row of 0->i+2
-    max_skip, min_param = _cap(max_skip, "max_skip", n_kept, what), _cap(min_param, "min_param", n_kept, what)
-    param = [i for i, n in enumerate(op_names) if _has_weights(n)]
+    max_skip, min_param, max_param = (_cap(v, name, n_kept, what) for v, name in
+                                      ((max_skip, "max_skip"), (min_param, "min_param"), (max_param, "max_param")))
+    if None not in (min_param, max_param) and min_param > max_param:
+        raise BadInputError(what, f"min_param={min_param} exceeds max_param={max_param}: no cell obeys both",
+                            "give min_param <= max_param")
     prob = lambda n, s: p[first[n] + gene[n][s][1], col[gene[n][s][0]]].item()
-    while broken := _broken([op for node in gene for op, _ in node], max_skip, min_param):
-        give_up, why = broken
-        if not param:
-            warnings.warn(f"{what} {why}, but none of its ops {list(op_names)} has weights: the cap cannot apply, "
-                          "the cell is kept as derived", stacklevel=2)
+    while broken := _broken([op for node in gene for op, _ in node], max_skip, min_param, max_param):
+        give_up, take, why = broken
+        if not (cols := [i for i, n in enumerate(op_names) if n != "none" and take(n)]):
+            warnings.warn(f"{what} {why}, but none of its ops {list(op_names)} can take the place: the cap cannot "
+                          "apply fully, the cell is kept as it stands", stacklevel=2)
             break
         slots = [(n, s) for n, node in enumerate(gene) for s, (op, _) in enumerate(node) if give_up(op)]
         n, s = max(slots, key=lambda t: (-prob(*t), first[t[0]] + gene[t[0]][t[1]][1]))  # weakest; ties: later edge
         taken = {j for _, j in gene[n]} - {gene[n][s][1]}
-        gene[n][s] = _strongest(p, op_names, param, first[n], [j for j in range(n + 2) if j not in taken])
+        gene[n][s] = _strongest(p, op_names, cols, first[n], [j for j in range(n + 2) if j not in taken])
     return gene
 
 # %% ../nbs/api/12_genotypes.ipynb #874f7268
+CAPS = ("max_skip", "min_param", "max_param")   # the caps of `cap_gene`, in the order it checks them
+
 def _per_cell(v, c: str, name: str):
     "The cap of cell type `c`: `v`, or `v[c]` when `v` is a dict per cell type (missing: None)."
     if not isinstance(v, Mapping): return v
@@ -288,17 +302,19 @@ def _per_cell(v, c: str, name: str):
     return v.get(c)
 
 def derive_genotype(weights: Mapping[str, torch.Tensor], op_names: Mapping[str, Sequence[str]], k: int = 2,
-                    max_skip: int | Mapping | None = None, min_param: int | Mapping | None = None) -> Genotype:
+                    max_skip: int | Mapping | None = None, min_param: int | Mapping | None = None,
+                    max_param: int | Mapping | None = None) -> Genotype:
     "The genotype of per-cell-type edge weights {'normal'|'reduce'|'seq': (n_edges, n_ops)}, capped by `cap_gene`."
     kw = {}
     for c, w in weights.items():
-        caps = dict(max_skip=_per_cell(max_skip, c, "max_skip"), min_param=_per_cell(min_param, c, "min_param"))
+        caps = {name: _per_cell(v, c, name) for name, v in zip(CAPS, (max_skip, min_param, max_param))}
         kw[c] = cap_gene(derive_gene(w, op_names[c], k), w, op_names[c], what=f"{c} cell", **caps)
         kw[f"{c}_concat"] = range(2, 2 + len(kw[c]))
     return Genotype(**kw)
 
 # %% ../nbs/api/12_genotypes.ipynb #b77845a8
-def table_genotype(table, value: str, k: int = 2, max_skip=None, min_param=None, what: str = "table") -> Genotype:
+def table_genotype(table, value: str, k: int = 2, max_skip=None, min_param=None, max_param=None,
+                   what: str = "table") -> Genotype:
     """The genotype of a tidy table (pandas) with one row per (cell, edge, operation) and its strength in column
     `value`: an epoch of a search's `alphas.csv` (`probability`) or its `perturbation.csv` (`loss_rise`). Edges and
     operations in the order the table lists them; rows of cell types that are not DARTS cells are left out."""
@@ -311,4 +327,4 @@ def table_genotype(table, value: str, k: int = 2, max_skip=None, min_param=None,
             raise BadInputError(what, f"does not give every operation on every edge of the {c} cell a {value}",
                                 "use the whole table a search wrote")
         w[c], names[c] = torch.tensor(t.values), list(t.columns)
-    return derive_genotype(w, names, k, max_skip=max_skip, min_param=min_param)
+    return derive_genotype(w, names, k, max_skip=max_skip, min_param=min_param, max_param=max_param)

@@ -13,7 +13,7 @@ import numpy as np, pandas as pd, torch
 from fastcore.basics import patch
 
 from .core import BadInputError, load_json, to_plain
-from .genotypes import CELL_TYPES, Genotype, is_param_free, table_genotype
+from .genotypes import CAPS, CELL_TYPES, Genotype, is_param_free, table_genotype
 from .runs import ALPHA_COLUMNS, ALPHAS, CONFIG, GENOTYPES, HISTORY, SEARCH_FILES, is_done, read_lines, read_table
 from .config import space_of
 
@@ -82,7 +82,7 @@ def from_records(cls: SearchHistory, alphas, history=None, genotypes=None, confi
     a = _check_alphas(_frame(alphas, ALPHA_COLUMNS), "alphas")
     g = _genotype_dict(genotypes)
     if missing := set(a.epoch) - set(g): g.update(_derive(a[a.epoch.isin(missing)], config.get("topk", 2),
-                                                      **{c: config.get(c) for c in ("max_skip", "min_param")}))
+                                                      **{c: config.get(c) for c in CAPS}))
     h = _frame(history)
     if "epoch" in h.columns: h = h.sort_values("epoch").reset_index(drop=True)
     return cls(a, h, dict(sorted(g.items())), config, Path(run) if run else None, bool(done))

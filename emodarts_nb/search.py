@@ -22,7 +22,7 @@ from .data import SearchData, load_fold, search_data as fold_search_data
 from .loops import batches, epoch_generators, n_steps, evaluate, check_loss, set_path_mode, SearchDiverged
 from .protocols import Fold, get_fold
 from .random_search import run_random
-from .genotypes import Genotype, table_genotype
+from .genotypes import CAPS, Genotype, table_genotype
 from .runs import (ALPHAS, CONFIG, CHECKPOINT, FOLD, PERTURBATION, PERTURBATION_COLUMNS, Records, SearchResult,
                               differences, fold_identity, is_done, read_result, read_table, load_run_checkpoint,
                               rng_state, save_run_checkpoint, set_rng_state, start_run, write_result, write_table)
@@ -267,11 +267,11 @@ def perturbation_table(model, scores: dict) -> pd.DataFrame:
             for j, o in enumerate(model.op_names(c)) if o != "none"]
     return pd.DataFrame(rows, columns=PERTURBATION_COLUMNS)
 
-def perturbation_genotype(model, x, y, k: int = 2, max_skip=None, min_param=None, batch_size: int = 64,
-                          device=None) -> tuple:
+def perturbation_genotype(model, x, y, k: int = 2, max_skip=None, min_param=None, max_param=None,
+                          batch_size: int = 64, device=None) -> tuple:
     "(genotype, table): the genotype derived from `perturbation_scores` on (`x`, `y`) with the alphas' caps."
     table = perturbation_table(model, perturbation_scores(model, x, y, batch_size, device))
-    return table_genotype(table, "loss_rise", k, max_skip, min_param), table
+    return table_genotype(table, "loss_rise", k, max_skip, min_param, max_param), table
 
 # %% ../nbs/api/22_search.ipynb #a3ae909c
 def select_data(cfg: SearchConfig, data: SearchData) -> tuple:
@@ -325,7 +325,7 @@ def run_search(cfg: SearchConfig, data: SearchData, out, resume: bool = False, p
     return run_darts(cfg, data, out, resume, progress, model_fn, until, callback, fold)
 
 # %% ../nbs/api/22_search.ipynb #0784b51c
-DERIVE_CAPS = ("k", "max_skip", "min_param")   # the derivation's settings (`derive_kw`) that `rederive` may change
+DERIVE_CAPS = ("k", *CAPS)   # the derivation's settings (`derive_kw`) that `rederive` may change
 SELECT_FROM = {"alphas": (ALPHAS, "probability"), "perturbation": (PERTURBATION, "loss_rise")}  # file, column
 
 def finished_config(run) -> SearchConfig:

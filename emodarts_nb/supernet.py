@@ -366,14 +366,15 @@ def alpha_probs(self: SuperNet) -> pd.DataFrame:
 
 # %% ../nbs/api/11_supernet.ipynb #353fd6a2
 @patch
-def genotype(self: SuperNet, k: int = 2, max_skip=None, min_param=None) -> Genotype:
+def genotype(self: SuperNet, k: int = 2, max_skip=None, min_param=None, max_param=None) -> Genotype:
     "The discrete architecture: per node the k edges of highest best non-`none` probability (times the edge weight)."
     w = {}
     for c in self.cell_types():
         p = torch.softmax(self.arch[c].detach(), -1)
         if (ew := self.edge_weights(c)) is not None: p = p * ew.detach()[:, None]  # PC-DARTS: edge strength
         w[c] = p.cpu()
-    return derive_genotype(w, {c: self.op_names(c) for c in w}, k, max_skip=max_skip, min_param=min_param)
+    return derive_genotype(w, {c: self.op_names(c) for c in w}, k, max_skip=max_skip, min_param=min_param,
+                           max_param=max_param)
 
 # %% ../nbs/api/11_supernet.ipynb #8af837f3
 @patch

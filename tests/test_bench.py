@@ -250,7 +250,7 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
 def test_derive_study_refuses_what_is_not_a_derivation_setting(capsys, tmp_path):
     sys.path.insert(0, str(ROOT / "bench"))
     from derive_study import main
-    for argv, says in ((["--vary", "seed=1,2"], "write a derivation setting (select, k, max_skip, min_param)"),
+    for argv, says in ((["--vary", "seed=1,2"], "write a derivation setting (select, k, max_skip, min_param, max_param)"),
                        (["--vary", "min_param"], "write a derivation setting"),
                        (["--vary", "min_param=2,4"], "no searched/<fold>/seed<seed> job folders")):
         with pytest.raises(SystemExit):

@@ -104,20 +104,27 @@ def test_caps_hold_on_every_cell_type_with_fewest_changes(seed):
     n_nodes, k = 1 + seed % 4, 1 + (seed // 4) % 3
     n_kept = sum(min(k, i + 2) for i in range(n_nodes))
     gen = torch.Generator().manual_seed(1000 + seed)
-    max_skip, min_param = (int(torch.randint(0, n_kept + 1, (), generator=gen)) for _ in range(2))
-    w = _weights(seed, n_nodes, skew=2.0 + seed % 3)
-    gt = derive_genotype(w, OPS, k, max_skip=max_skip, min_param=min_param)
+    max_skip, min_param, max_param = (int(torch.randint(0, n_kept + 1, (), generator=gen)) for _ in range(3))
+    min_param, max_param = sorted((min_param, max_param))
+    max_param = max(max_param, n_kept - max_skip)     # the sequential cell's only parameter-free op is the skip
+    if seed % 3 == 0: max_param = None                # the two caps of before alone
+    w = _weights(seed, n_nodes, skew=(2.0 + seed % 3) * (-1) ** (seed // 2))  # skips pushed up or down
+    gt = derive_genotype(w, OPS, k, max_skip=max_skip, min_param=min_param, max_param=max_param)
+    skips = lambda gene: _count(gene, lambda op: op == "skip_connect")
     for c in OPS:
         plain, capped = _plain_gene(w[c], OPS[c], k), getattr(gt, c)
-        assert _count(capped, lambda op: op == "skip_connect") <= max_skip
-        assert _count(capped, _param) >= min_param
+        assert skips(capped) <= max_skip
+        assert min_param <= _count(capped, _param) <= (n_kept if max_param is None else max_param)
         assert [len(n) for n in capped] == [len(n) for n in plain]
         assert all(len({j for _, j in n}) == len(n) for n in capped)       # k distinct inputs per node
-        excess = _count(plain, lambda op: op == "skip_connect") - max_skip
+        excess = skips(plain) - max_skip
         deficit = min_param - _count(plain, _param)
-        changed = sum(a != b for n0, n1 in zip(plain, capped) for a, b in zip(n0, n1))
-        assert changed == max(0, excess, deficit), (c, plain, capped)
-        assert all(_param(b[0]) for n0, n1 in zip(plain, capped) for a, b in zip(n0, n1) if a != b)
+        too_many = 0 if max_param is None else _count(plain, _param) - max_param   # never with a deficit
+        changed = [(a[0], b[0]) for n0, n1 in zip(plain, capped) for a, b in zip(n0, n1) if a != b]
+        assert len(changed) == max(0, excess, deficit) + max(0, too_many), (c, plain, capped)
+        # each change swaps a kept choice for one of the other side: parameterised for parameter-free, or back;
+        # a skip for a pooling where no more parameterised ops are allowed
+        assert all(_param(a) != _param(b) or (a == "skip_connect" and is_param_free(b) and b != a) for a, b in changed)
 
 
 def test_a_collapsed_sequential_cell_keeps_two_skips_and_two_recurrent_ops():
@@ -129,7 +136,7 @@ def test_a_collapsed_sequential_cell_keeps_two_skips_and_two_recurrent_ops():
         (("skip_connect", 0), ("lstm_att_1", 1)), (("skip_connect", 0), ("lstm_2", 2)))
 
 
-@pytest.mark.parametrize("name", ["max_skip", "min_param"])
+@pytest.mark.parametrize("name", ["max_skip", "min_param", "max_param"])
 @pytest.mark.parametrize("bad", [-1, 5, 2.0, 1.5, "2", True, [2]])
 def test_bad_caps_are_refused_naming_the_value(name, bad):
     w = _weights(0, 2)   # 2 nodes, k=2: 4 kept edges per cell
@@ -149,3 +156,19 @@ def test_a_cap_that_cannot_apply_warns_and_keeps_the_cell():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cap_gene(derive_gene(w, ops), w, ops, min_param=0)                 # a cap already met: no warning
+
+
+def test_skips_give_way_to_pooling_once_no_more_parameterised_ops_are_allowed():
+    ops = ["max_pool_3x3", "skip_connect", "sep_conv_3x3", "none"]
+    w = torch.tensor([[0.1, 0.6, 0.2, 0.1], [0.1, 0.5, 0.3, 0.1], [0.1, 0.7, 0.15, 0.05], [0.1, 0.55, 0.25, 0.1],
+                      [0.1, 0.65, 0.2, 0.05]])                            # every edge prefers skip_connect, then sep_conv
+    plain = derive_gene(w, ops)
+    assert plain == [[("skip_connect", 0), ("skip_connect", 1)], [("skip_connect", 0), ("skip_connect", 2)]]
+    # the weakest skips give way first (0.5, 0.6, 0.65), each to the best sep_conv over the node's free inputs
+    assert derive_genotype({"normal": w}, {"normal": ops}, max_skip=1).normal == (
+        (("sep_conv_3x3", 0), ("sep_conv_3x3", 1)), (("skip_connect", 0), ("sep_conv_3x3", 1)))
+    # the first to a sep_conv, the next two to max_pool: no second parameterised op is allowed (ties: lower input)
+    got = derive_genotype({"normal": w}, {"normal": ops}, max_skip=1, max_param=1).normal
+    assert got == ((("max_pool_3x3", 0), ("sep_conv_3x3", 1)), (("skip_connect", 0), ("max_pool_3x3", 1))), got
+    with pytest.raises(BadInputError, match=r"normal cell: min_param=2 exceeds max_param=1"):
+        derive_genotype({"normal": w}, {"normal": ops}, min_param=2, max_param=1)
