@@ -105,7 +105,7 @@ def end_valid_ua(run: Path, k: int = END_EPOCHS) -> float:
 
 def print_choice(rows: list[dict], key: str):
     """Mean validation and test UA per value of `key`, the value the validation speakers choose, and each value
-    against the first one fold by fold: the mean difference, wins/ties/losses and the sign-flip p, beside the smallest
+    against the first one fold by fold (run by run: fold and seed, where the rows name seeds): the mean difference, wins/ties/losses and the sign-flip p, beside the smallest
     p that many untied pairs can give (2 / 2**pairs: 0.0625 for 5 folds), of the selected epoch's validation UA and,
     where the rows hold it, of the mean validation UA of the last epochs (`end_valid_ua`)."""
     import pandas as pd
@@ -119,7 +119,7 @@ def print_choice(rows: list[dict], key: str):
     print(f"chosen on validation speakers: {key}={s.valid_ua.idxmax()}")
     ref = pd.unique(d[key])[0]
     for c, label in scores.items():
-        t = d.pivot(index="fold", columns=key, values=c)
+        t = d.pivot(index=[i for i in ("fold", "seed") if i in d], columns=key, values=c)  # one row per run
         for v in t.columns.drop(ref):
             diff = (t[v] - t[ref]).dropna()
             untied = int((diff != 0).sum())  # a tie is the same under either sign: it adds no pattern
