@@ -123,7 +123,8 @@ def print_choice(rows: list[dict], key: str):
         for v in t.columns.drop(ref):
             diff = (t[v] - t[ref]).dropna()
             untied = int((diff != 0).sum())  # a tie is the same under either sign: it adds no pattern
-            print(f"{key}={v} against {key}={ref}, {label} fold by fold: {diff.mean():+.3f} over {len(diff)} folds, "
+            print(f"{key}={v} against {key}={ref}, {label} fold by fold: {diff.mean():+.3f} over {len(diff)} "
+                  f"{'runs (fold, seed)' if 'seed' in d else 'folds'}, "
                   f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()} won/tied/lost, sign-flip p "
                   f"{sign_flip_p(diff.to_numpy()):.3f} (the smallest p {untied} untied pairs can give: "
                   f"{2 / 2 ** untied:.3f})")

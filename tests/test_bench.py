@@ -155,8 +155,8 @@ def test_studies_compare_each_setting_with_the_first_fold_by_fold(capsys):
     assert "valid UA fold by fold: +0.050" in out             # the best epoch's line stays
     # rows of several seeds: a pair is one run (fold and seed), the same six pairs as three folds of two seeds each
     print_choice([dict(r, fold=r["fold"] // 2, seed=r["fold"] % 2) for r in rows], "C")
-    assert ("C=16 against C=8, valid UA fold by fold: +0.050 over 6 folds, 5/1/0 won/tied/lost, sign-flip p 0.062"
-            in capsys.readouterr().out)
+    assert ("C=16 against C=8, valid UA fold by fold: +0.050 over 6 runs (fold, seed), 5/1/0 won/tied/lost, sign-flip "
+            "p 0.062" in capsys.readouterr().out)
     print_seed_spread([dict(fold=f, seed=s, valid_ua=v) for s in (8, 16) for f, v in enumerate(valid[s])])
     assert "their std 0.035" in capsys.readouterr().out
 
