@@ -110,10 +110,11 @@ def print_choice(rows: list[dict], key: str):
     where the rows hold it, of the mean validation UA of the last epochs (`end_valid_ua`)."""
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
-    d = pd.DataFrame(rows)
+    d = pd.DataFrame(rows).astype({key: object})
+    d[key] = [("none" if v is None else v) for v in (r[key] for r in rows)]   # as written: none (off), not NaN
     scores = {"valid_ua": "valid UA", "valid_ua_end": f"valid UA of the last {END_EPOCHS} epochs"}
     scores = {c: label for c, label in scores.items() if c in d}
-    s = d.groupby(key).agg(**{c: (c, "mean") for c in scores}, test_ua=("test_ua", "mean"),
+    s = d.groupby(key, sort=False).agg(**{c: (c, "mean") for c in scores}, test_ua=("test_ua", "mean"),
                            params=("params", "median"), folds=("fold", "count"))
     print(s.round(3).to_string())
     print(f"chosen on validation speakers: {key}={s.valid_ua.idxmax()}")

@@ -157,6 +157,9 @@ def test_studies_compare_each_setting_with_the_first_fold_by_fold(capsys):
     print_choice([dict(r, fold=r["fold"] // 2, seed=r["fold"] % 2) for r in rows], "C")
     assert ("C=16 against C=8, valid UA fold by fold: +0.050 over 6 runs (fold, seed), 5/1/0 won/tied/lost, sign-flip "
             "p 0.062" in capsys.readouterr().out)
+    print_choice([dict(r, C=None if r["C"] == 8 else 16) for r in rows], "C")   # a value off (none), first
+    out = capsys.readouterr().out
+    assert "C=16 against C=none, valid UA fold by fold: +0.050 over 6 folds" in out and "\nnone " in out, out
     print_seed_spread([dict(fold=f, seed=s, valid_ua=v) for s in (8, 16) for f, v in enumerate(valid[s])])
     assert "their std 0.035" in capsys.readouterr().out
 
