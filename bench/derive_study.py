@@ -5,9 +5,11 @@ setting derives, on validation speakers only; no search runs again.
         --vary min_param=2,4,3 --results bench/results/min_param_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/derive_study.py --searches runs/dev/selectperturbation \
         --vary select=perturbation,alphas --results bench/results/select_dev_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/derive_study.py --searches runs/emodb_s345 runs/emodb_s6 \
+        --vary max_param=none,2 --results bench/results/max_param_study.csv
 
---searches is an experiment folder (`emodarts experiment`, or one setting of `bench/search_study.py`) of DARTS
-searches. For each of its `searched` jobs (<searches>/searched/<fold>/seed<seed>) and each value of --vary (k,
+--searches is one or more experiment folders (`emodarts experiment`, or one setting of `bench/search_study.py`) of
+DARTS searches. For each of its `searched` jobs (<searches>/searched/<fold>/seed<seed>) and each value of --vary (k,
 max_skip, min_param or max_param: the caps; select: perturbation or alphas, what the genotype is read off), the genotype is
 derived again from what the search saved (`search.rederive`: its perturbation scores, where it selected by
 perturbation as the `cpu` preset does, or its final alphas; nothing is evaluated again, except that the final
@@ -34,7 +36,8 @@ from _studies import (command_line, emodb_corpus, end_valid_ua, parse_value, pri
 
 def main(argv=None):
     p = study_parser(__doc__, "derive_study")
-    p.add_argument("--searches", required=True, help="an experiment folder of searched jobs (DARTS searches)")
+    p.add_argument("--searches", required=True, nargs="+",
+                   help="experiment folders of searched jobs (DARTS searches), e.g. one per seed")
     p.add_argument("--vary", required=True, help="a derivation setting and its values, e.g. min_param=2,4")
     p.add_argument("--folds", default=None, help="comma-separated job folders (test speakers), e.g. 03,08; default all")
     a = p.parse_args(argv)
@@ -44,10 +47,12 @@ def main(argv=None):
         p.error(f"--vary {a.vary!r}: write a derivation setting (select, {', '.join(DERIVE_CAPS)}) and its values, "
                 "e.g. min_param=2,4 or select=perturbation,alphas")
     values = [None if v == "none" else parse_value(v) for v in values.split(",")]
-    jobs = sorted(Path(a.searches).glob("searched/*/seed*"))
+    jobs = sorted((j for s in a.searches for j in Path(s).glob("searched/*/seed*")), key=lambda j: (j.parent.name, j.name))
+    if len({(j.parent.name, j.name) for j in jobs}) < len(jobs):
+        p.error(f"{' '.join(a.searches)}: the same fold and seed in two folders; give each (fold, seed) once")
     if a.folds: jobs = [j for j in jobs if j.parent.name in a.folds.split(",")]
     if not jobs:
-        p.error(f"{a.searches}: no searched/<fold>/seed<seed> job folders" + (f" for --folds {a.folds}" if a.folds else ""))
+        p.error(f"{' '.join(a.searches)}: no searched/<fold>/seed<seed> job folders" + (f" for --folds {a.folds}" if a.folds else ""))
     command = command_line("derive_study.py", argv)
     from emodarts_nb.config import train_config_from_dict
     from emodarts_nb.core import load_json

@@ -263,6 +263,10 @@ def test_derive_study_refuses_what_is_not_a_derivation_setting(capsys, tmp_path)
         with pytest.raises(SystemExit):
             main(["--searches", str(tmp_path), *argv])
         assert says in capsys.readouterr().err
+    (tmp_path / "searched" / "03" / "seed0").mkdir(parents=True)
+    with pytest.raises(SystemExit):                                   # one (fold, seed) from two folders
+        main(["--searches", str(tmp_path), str(tmp_path), "--vary", "min_param=2,4"])
+    assert "the same fold and seed in two folders" in capsys.readouterr().err
 
 
 def _study(path, rows, header="fold,C,params,valid_ua,test_ua"):
