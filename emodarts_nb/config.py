@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .core import BadInputError, save_json, load_json, to_plain, from_plain
 from .baselines import BaselineConfig
-from .genotypes import CAPS, CELL_TYPES
+from .genotypes import CAPS, CELL_TYPES, cell_cap
 from .supernet import CHECKPOINTS, SpaceConfig, get_space
 
 # %% auto #0
@@ -135,9 +135,8 @@ def validate(cfg: SearchConfig) -> SearchConfig:
                               for n in (v.values() if isinstance(v, dict) else [v]))
         _check(ok, f"{f}={v!r}", "must be None, a whole number >= 0, or a dict of them per cell type",
                "for example 2, or {'seq': 2}")
-    per_cell = lambda v, c: v.get(c) if isinstance(v, dict) else v
     for c in CELL_TYPES:   # the cells' own sizes are checked at derivation (`genotypes.cap_gene`)
-        lo, hi = per_cell(cfg.min_param, c), per_cell(cfg.max_param, c)
+        lo, hi = cell_cap(cfg.min_param, c, "min_param"), cell_cap(cfg.max_param, c, "max_param")
         _check(None in (lo, hi) or lo <= hi, f"min_param={cfg.min_param!r}, max_param={cfg.max_param!r}",
                f"the {c} cell would keep at least {lo} and at most {hi} parameterised ops", "give min_param <= max_param")
     _check_space(cfg.space)   # a SpaceConfig has checked itself when it was built

@@ -17,7 +17,7 @@ from .core import BadInputError, save_json, load_json
 
 # %% auto #0
 __all__ = ['CELL_TYPES', 'DARTS_V1', 'DARTS_V2', 'CAPS', 'Genotype', 'parse_genotype', 'cell_edges', 'derive_gene',
-           'is_param_free', 'cap_gene', 'derive_genotype', 'table_genotype']
+           'is_param_free', 'cap_gene', 'cell_cap', 'derive_genotype', 'table_genotype']
 
 # %% ../nbs/api/12_genotypes.ipynb #3f9e044c
 CELL_TYPES = ("normal", "reduce", "seq")
@@ -294,7 +294,7 @@ def cap_gene(gene: Sequence, w: torch.Tensor, op_names: Sequence[str], max_skip:
 # %% ../nbs/api/12_genotypes.ipynb #874f7268
 CAPS = ("max_skip", "min_param", "max_param")   # the caps of `cap_gene`, in the order it checks them
 
-def _per_cell(v, c: str, name: str):
+def cell_cap(v, c: str, name: str):
     "The cap of cell type `c`: `v`, or `v[c]` when `v` is a dict per cell type (missing: None)."
     if not isinstance(v, Mapping): return v
     if bad := set(v) - set(CELL_TYPES):
@@ -307,7 +307,7 @@ def derive_genotype(weights: Mapping[str, torch.Tensor], op_names: Mapping[str, 
     "The genotype of per-cell-type edge weights {'normal'|'reduce'|'seq': (n_edges, n_ops)}, capped by `cap_gene`."
     kw = {}
     for c, w in weights.items():
-        caps = {name: _per_cell(v, c, name) for name, v in zip(CAPS, (max_skip, min_param, max_param))}
+        caps = {name: cell_cap(v, c, name) for name, v in zip(CAPS, (max_skip, min_param, max_param))}
         kw[c] = cap_gene(derive_gene(w, op_names[c], k), w, op_names[c], what=f"{c} cell", **caps)
         kw[f"{c}_concat"] = range(2, 2 + len(kw[c]))
     return Genotype(**kw)
