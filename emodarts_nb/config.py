@@ -80,7 +80,7 @@ PRESETS: dict[str, dict] = {
                                            "dil_conv_3x3", "none"),
                                   seq_ops=("lstm_1", "gru_1", "lstm_att_1", "skip_connect", "none")),
                 features="cpu_whole", epochs=8, warmup_epochs=2, alpha_lr=0.02, beta_darts=5.0, batch_size=32,
-                max_skip=2, min_param=2, select="perturbation", random_n=8, random_epochs=3),
+                max_skip=2, min_param=2, max_param=2, select="perturbation", random_n=8, random_epochs=3),
     "demo": dict(space=get_space("tiny", C=8), features="demo", epochs=8, warmup_epochs=2, alpha_lr=0.02,
                  beta_darts=5.0, batch_size=8, max_skip=2, min_param=2),
     "emodarts": dict(space=get_space("emodarts"), features="emodarts", strategy="second_order", epochs=50,
