@@ -105,13 +105,13 @@ def end_valid_ua(run: Path, k: int = END_EPOCHS) -> float:
 
 def print_choice(rows: list[dict], key: str):
     """Mean validation and test UA per value of `key`, the value the validation speakers choose, and each value
-    against the first one fold by fold (run by run: fold and seed, where the rows name seeds): the mean difference, wins/ties/losses and the sign-flip p, beside the smallest
-    p that many untied pairs can give (2 / 2**pairs: 0.0625 for 5 folds), of the selected epoch's validation UA and,
-    where the rows hold it, of the mean validation UA of the last epochs (`end_valid_ua`)."""
+    against the first one fold by fold (run by run: fold and seed, where the rows name seeds): the mean difference,
+    wins/ties/losses and the sign-flip p, beside the smallest p that many untied pairs can give (2 / 2**pairs: 0.0625
+    for 5 folds), of the selected epoch's validation UA and, where the rows hold it, of the mean validation UA of the
+    last epochs (`end_valid_ua`)."""
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
-    d = pd.DataFrame(rows).astype({key: object})
-    d[key] = [("none" if v is None else v) for v in (r[key] for r in rows)]   # as written: none (off), not NaN
+    d = pd.DataFrame(rows).assign(**{key: ["none" if r[key] is None else r[key] for r in rows]})  # none (off), not NaN
     scores = {"valid_ua": "valid UA", "valid_ua_end": f"valid UA of the last {END_EPOCHS} epochs"}
     scores = {c: label for c, label in scores.items() if c in d}
     s = d.groupby(key, sort=False).agg(**{c: (c, "mean") for c in scores}, test_ua=("test_ua", "mean"),

@@ -10,8 +10,8 @@ setting derives, on validation speakers only; no search runs again.
 
 --searches is one or more experiment folders (`emodarts experiment`, or one setting of `bench/search_study.py`) of
 DARTS searches. For each of its `searched` jobs (<searches>/searched/<fold>/seed<seed>) and each value of --vary (k,
-max_skip, min_param or max_param: the caps; select: perturbation or alphas, what the genotype is read off), the genotype is
-derived again from what the search saved (`search.rederive`: its perturbation scores, where it selected by
+max_skip, min_param or max_param: the caps; select: perturbation or alphas, what the genotype is read off), the
+genotype is derived again from what the search saved (`search.rederive`: its perturbation scores, where it selected by
 perturbation as the `cpu` preset does, or its final alphas; nothing is evaluated again, except that the final
 supernet of a search that read its alphas is scored by perturbation once for select=perturbation:
 `search.score_perturbation`). Where that genotype is the
@@ -74,7 +74,8 @@ def main(argv=None):
                 cfg = train_config_from_dict(load_json(job / "train" / "config.json"))
                 retrain(g, cfg, corpus, fold, run, resume=run.exists(), progress=False, protocol=f["protocol"])
             m = load_json(run / "metrics.json")
-            rows.append(dict(fold=job.parent.name, seed=int(job.name.removeprefix("seed")), **{key: v}, params=m["params"], valid_ua=m["valid"]["ua"],
+            rows.append(dict(fold=job.parent.name, seed=int(job.name.removeprefix("seed")), **{key: v},
+                             params=m["params"], valid_ua=m["valid"]["ua"],
                              valid_ua_end=end_valid_ua(run), test_ua=m["test"]["ua"], train_s=train_seconds(run),
                              seq_trained=seq_recurrent(g), genotype=short_genotype(g), retrained=g != own))
             print(rows[-1], flush=True)

@@ -233,6 +233,8 @@ def is_param_free(op: str) -> bool:
 def _has_weights(op: str) -> bool: return op != "none" and not is_param_free(op)
 
 # %% ../nbs/api/12_genotypes.ipynb #42cd5bc9
+CAPS = ("max_skip", "min_param", "max_param")   # the caps of `cap_gene`, in the order it checks them
+
 def _cap(v, name: str, n_kept: int, what: str) -> int | None:
     "A cap checked against the `n_kept` edges a cell keeps: None (off) or a whole number in 0..n_kept."
     if v is None: return None
@@ -273,8 +275,8 @@ def cap_gene(gene: Sequence, w: torch.Tensor, op_names: Sequence[str], max_skip:
     if tuple(p.shape) != (len(cell_edges(len(gene))), len(op_names)):
         raise BadInputError(what, f"weights {tuple(p.shape)} do not fit {len(gene)} nodes and {len(op_names)} ops")
     n_kept, first = sum(map(len, gene)), [i * (i + 3) // 2 for i in range(len(gene))]  # first: alpha row of 0->i+2
-    max_skip, min_param, max_param = (_cap(v, name, n_kept, what) for v, name in
-                                      ((max_skip, "max_skip"), (min_param, "min_param"), (max_param, "max_param")))
+    max_skip, min_param, max_param = (_cap(v, name, n_kept, what) for name, v in
+                                      zip(CAPS, (max_skip, min_param, max_param)))
     if None not in (min_param, max_param) and min_param > max_param:
         raise BadInputError(what, f"min_param={min_param} exceeds max_param={max_param}: no cell obeys both",
                             "give min_param <= max_param")
@@ -292,8 +294,6 @@ def cap_gene(gene: Sequence, w: torch.Tensor, op_names: Sequence[str], max_skip:
     return gene
 
 # %% ../nbs/api/12_genotypes.ipynb #874f7268
-CAPS = ("max_skip", "min_param", "max_param")   # the caps of `cap_gene`, in the order it checks them
-
 def cell_cap(v, c: str, name: str):
     "The cap of cell type `c`: `v`, or `v[c]` when `v` is a dict per cell type (missing: None)."
     if not isinstance(v, Mapping): return v
