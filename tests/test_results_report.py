@@ -256,3 +256,43 @@ def test_results_page_fresh_seed_report_matches_its_file():
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert f"{minutes():.0f} core-minutes of jobs per seed, about {minutes() / 2:.0f} min on 2 workers" in readme
 
+
+
+def test_readme_and_config_page_quote_the_max_param_study():
+    """The derivation cap the `cpu` preset adopted (bench/results/max_param_study.csv, 40 runs of seeds 3-6): the
+    validation and test UA with and without it, the first look (seeds 3-5), and the capped networks against the
+    baseline of the same runs, as the README and the config page give them."""
+    import json
+    import pandas as pd
+    from emodarts_nb.experiment import sign_flip_p
+    cap = pd.read_csv(ROOT / "bench" / "results" / "max_param_study.csv", comment="#", dtype={"fold": str})
+    runs = cap.assign(cap=cap.max_param.notna()).pivot_table(index=["fold", "seed"], columns="cap",
+                                                              values=["valid_ua", "valid_ua_end", "test_ua", "params"])
+    d = lambda c, r=runs: r[c][True] - r[c][False]
+    first = runs[runs.index.get_level_values("seed") < 6]
+    base = pd.concat(read_results(ROOT / "bench" / "results" / f) for f in ("emodb_loso_seeds345.csv", "emodb_loso_seed6.csv"))
+    base = base[(base.method == "baseline") & ~base.fold.isin(SUMMARY_FOLDS)].astype({"seed": int}).set_index(["fold", "seed"]).ua
+    vs = runs["test_ua"][True] - base.loc[runs.index]
+    v = d("valid_ua")
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    said = [f"raised the selected epoch's valid UA from {pct(runs['valid_ua'][False].mean())} to {pct(runs['valid_ua'][True].mean())} "
+            f"({(v > 0).sum()} runs higher, {(v < 0).sum()} lower, p = {sign_flip_p(v.to_numpy()):.2f}; seeds 3 to 5 alone, the "
+            f"first look, p = {sign_flip_p(d('valid_ua', first).to_numpy()):.2f})",
+            f"from {pct(runs['test_ua'][False].mean())} to {pct(runs['test_ua'][True].mean())}: level with the baseline on the "
+            f"same {len(runs)} runs ({pct(base.loc[runs.index].mean())}; {(vs > 0).sum()} higher, {(vs < 0).sum()} lower, "
+            f"p = {sign_flip_p(vs.to_numpy()):.2f})",
+            f"the {int(cap.retrained.sum())} changed genotypes retrained"]
+    assert [s for s in said if s not in readme] == []
+    nb = json.loads((ROOT / "nbs" / "api" / "20_config.ipynb").read_text())
+    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    e = d("valid_ua_end")
+    said = [f"({len(runs)} runs)", f"the {int(cap.retrained.sum())} genotypes it changes retrained",
+            f"Mean valid UA of the selected epoch {pct(runs['valid_ua'][True].mean())} against {pct(runs['valid_ua'][False].mean())} "
+            f"({(v > 0).sum()} runs higher, {(v < 0).sum()} lower, sign-flip p = {sign_flip_p(v.to_numpy()):.3f})",
+            f"of the last 5 epochs {pct(runs['valid_ua_end'][True].mean())} against {pct(runs['valid_ua_end'][False].mean())} "
+            f"(p = {sign_flip_p(e.to_numpy()):.3f})",
+            f"a median of {runs['params'][True].median() / 1000:.0f} k against {runs['params'][False].median() / 1000:.0f} k",
+            f"test UA, reported only, {pct(runs['test_ua'][True].mean())} against {pct(runs['test_ua'][False].mean())}",
+            f"(30 runs: {100 * d('valid_ua', first).mean():+.1f} points, p = {sign_flip_p(d('valid_ua', first).to_numpy()):.3f}; "
+            f"{100 * d('valid_ua_end', first).mean():+.1f} for the last 5 epochs, p = {sign_flip_p(d('valid_ua_end', first).to_numpy()):.3f})"]
+    assert [s for s in said if s not in page] == []
