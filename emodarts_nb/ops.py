@@ -12,13 +12,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 from torch.utils.checkpoint import checkpoint
+from torch.utils._python_dispatch import is_in_torch_dispatch_mode
 
 from .core import BadInputError
 
 # %% auto #0
 __all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'TIME_POOLS', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2',
-           'ChannelCat', 'cat_channels', 'FactorizedReduce', 'StdConv', 'PoolBN', 'strided_dilated', 'DilConv',
-           'SepConv', 'TanhRNN', 'run_rnn', 'SeqRNN', 'additive_scores', 'AdditiveAttention', 'SeqAttRNN',
+           'ChannelCat', 'cat_channels', 'FactorizedReduce', 'StdConv', 'AvgPool', 'PoolBN', 'strided_dilated',
+           'DilConv', 'SepConv', 'TanhRNN', 'run_rnn', 'SeqRNN', 'additive_scores', 'AdditiveAttention', 'SeqAttRNN',
            'stack_family', 'RNNStack', 'copy_stack_to', 'MeanPool', 'AttentionPool', 'time_pool']
 
 # %% ../nbs/api/10_ops.ipynb #a869d06f
@@ -118,13 +119,27 @@ class StdConv(nn.Sequential):
         relu, conv, bn = self
         return bn(conv(x if relu_done else relu(x)))
 
+# %% ../nbs/api/10_ops.ipynb #d4b2c8f3
+class AvgPool(nn.AvgPool2d):
+    "`nn.AvgPool2d(k, stride, padding, count_include_pad=False)`; on a CPU, a depthwise box convolution / window counts."
+    def __init__(self, kernel_size: int, stride: int, padding: int):
+        super().__init__(kernel_size, stride, padding, count_include_pad=False)
+    def forward(self, x):
+        if x.device.type != "cpu" or torch.jit.is_tracing() or is_in_torch_dispatch_mode() or self.ceil_mode:
+            return super().forward(x)
+        box = x.new_ones(x.shape[1], 1, self.kernel_size, self.kernel_size)      # (C, 1, k, k): one per channel
+        sums = F.conv2d(x, box, None, self.stride, self.padding, 1, x.shape[1])
+        counts = F.conv2d(x.new_ones(1, 1, *x.shape[-2:]), box[:1], None, self.stride, self.padding)  # in the map
+        return sums / counts
+
+
 # %% ../nbs/api/10_ops.ipynb #e545ada8
 class PoolBN(nn.Module):
     "Max or average pooling (average: `count_include_pad=False`), then BN, as pt.darts defines it."
     def __init__(self, pool_type, C, kernel_size, stride, padding, affine=True):
         super().__init__()
         if pool_type == "max": self.pool = nn.MaxPool2d(kernel_size, stride, padding)
-        else: self.pool = nn.AvgPool2d(kernel_size, stride, padding, count_include_pad=False)
+        else: self.pool = AvgPool(kernel_size, stride, padding)
         self.bn = nn.BatchNorm2d(C, affine=affine)
     def forward(self, x): return self.bn(self.pool(x))
 
@@ -179,9 +194,11 @@ class TanhRNN(torch.autograd.Function):
         B, T, _ = x.shape
         xt = x.transpose(0, 1).reshape(T * B, -1)                             # (T*B, n), time-major
         xw = torch.addmm(b_ih + b_hh, xt, w_ih.t()).view(T, B, -1)            # W_ih x_t + b for every t: (T, B, h)
-        hs, h = torch.empty_like(xw), x.new_zeros(B, xw.shape[-1])
+        hs, wt, h = torch.empty_like(xw), w_hh.t(), None
+        xs, out = xw.unbind(0), hs.unbind(0)                                   # the steps' views, made once
         for t in (reversed(range(T)) if reverse else range(T)):                # the reverse direction: t = T-1 .. 0
-            h = torch.tanh(torch.addmm(xw[t], h, w_hh.t()), out=hs[t])         # h_t
+            # h_t = tanh(W_ih x_t + b + W_hh h_{t-1}), written into hs; h_0 = 0 needs no product
+            h = torch.tanh(xs[t], out=out[t]) if h is None else torch.addmm(xs[t], h, wt, out=out[t]).tanh_()
         ctx.save_for_backward(xt, w_ih, w_hh, hs)
         ctx.reverse = reverse
         return hs.transpose(0, 1)                                              # (B, T, h)
@@ -190,11 +207,10 @@ class TanhRNN(torch.autograd.Function):
     def backward(ctx, g):
         xt, w_ih, w_hh, hs = ctx.saved_tensors
         T, B, H = hs.shape
-        g, dz, dh = g.transpose(0, 1), torch.empty_like(hs), None
-        dtanh = 1 - hs * hs
+        dz, d = torch.empty_like(hs), None
+        gs, dtanh, dzs = g.transpose(0, 1).unbind(0), (1 - hs * hs).unbind(0), dz.unbind(0)
         for t in (range(T) if ctx.reverse else reversed(range(T))):  # δ_t = (g_t + W_hh^T δ_next) ⊙ (1 - h_t²)
-            torch.mul(g[t] if dh is None else g[t] + dh, dtanh[t], out=dz[t])
-            dh = dz[t] @ w_hh
+            d = torch.mul(gs[t] if d is None else torch.addmm(gs[t], d, w_hh), dtanh[t], out=dzs[t])
         zero = hs.new_zeros(1, B, H)                                           # the state before the first step
         h_prev = (torch.cat([hs[1:], zero]) if ctx.reverse else torch.cat([zero, hs[:-1]])).view(T * B, H)
         dz = dz.view(T * B, H)
