@@ -4,6 +4,7 @@ side with an earlier copy of the package.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/ops_speed.py                          # emodarts shape, batch 16
     OMP_NUM_THREADS=1 .venv/bin/python bench/ops_speed.py --case cpu               # the cpu preset's space and input
+    OMP_NUM_THREADS=1 .venv/bin/python bench/ops_speed.py --ops avg_pool_3x3,rnn_1 # only these operations
     OMP_NUM_THREADS=1 .venv/bin/python bench/ops_speed.py --before /tmp/oldpkg     # + an earlier copy, side by side
         # /tmp/oldpkg/emodarts_old: `git archive <commit> emodarts_nb | tar -x -C /tmp/o && mv /tmp/o/emodarts_nb
         #  /tmp/oldpkg/emodarts_old` (its modules import each other relatively, so the copy imports under a new name)
@@ -68,6 +69,7 @@ def main():
     p.add_argument("--case", default="emodarts", help="a case of bench/search.py (default: emodarts, batch 16)")
     p.add_argument("--reps", type=int, default=9, help="timed calls per operation and input (median)")
     p.add_argument("--before", help="a folder holding emodarts_old, an earlier copy of emodarts_nb")
+    p.add_argument("--ops", help="only these operations, comma-separated (default: every one of the case's space)")
     a = p.parse_args()
     import torch
     print(f"# reproduce: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '?')} {sys.executable} {' '.join(sys.argv)}")
@@ -78,7 +80,7 @@ def main():
     per_family = {pkg: collections.Counter() for pkg in pkgs}
     print("kind  stride  input  edges  op  ms " + "  ".join(f"ms({p})" for p in pkgs[1:]) + ("  ratio  max|diff|" if a.before else ""))
     for (kind, stride, shape, cl), edges in sorted(inputs.items()):
-        names = space.cnn_ops if kind == "cnn" else space.seq_ops
+        names = [n for n in (space.cnn_ops if kind == "cnn" else space.seq_ops) if not a.ops or n in a.ops.split(",")]
         width = shape[1] if kind == "cnn" else shape[-1]
         for name in names:
             torch.manual_seed(0)
@@ -96,7 +98,7 @@ def main():
                     if r: times[pkg].append(time.perf_counter() - t0)
             ms = {pkg: statistics.median(t) * 1e3 for pkg, t in times.items()}
             for pkg in pkgs: per_family[pkg][family(name)] += edges * ms[pkg]
-            line = f"{kind}  {stride}  {'x'.join(map(str, shape))}{' cl' if cl else ''}  {edges}  {name}  {ms['emodarts_nb']:.3f}"
+            line = f"{kind}  {stride}  {'x'.join(map(str, shape))}{',channels_last' if cl else ''}  {edges}  {name}  {ms['emodarts_nb']:.3f}"
             if a.before:
                 (y0, g0), (y1, g1) = outs["emodarts_nb"], outs["emodarts_old"]
                 diff = max((y0 - y1).abs().max().item(), 0 if g0 is None else (g0 - g1).abs().max().item())

@@ -27,6 +27,23 @@ def test_search_bench_runs_the_cpu_preset_side_by_side(tmp_path):
     assert ratio["ratio_other_over_ours"]["first_order"] > 0
 
 
+def test_ops_bench_times_each_operation_on_its_edges_inputs_beside_a_copy(tmp_path):
+    "bench/ops_speed.py: one line per (edge input, operation) with both copies' times, their largest difference (0: the"
+    " same code) and the families' totals weighed by the edges that run them."
+    (tmp_path / "emodarts_old").mkdir()
+    shutil.copytree(ROOT / "emodarts_nb", tmp_path / "emodarts_old", dirs_exist_ok=True)
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "ops_speed.py"), "--case", "cpu", "--reps", "1",
+                        "--ops", "avg_pool_3x3,gru_1", "--before", str(tmp_path)], capture_output=True, text=True, env=ENV, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = [l.split() for l in r.stdout.splitlines() if l.startswith(("cnn ", "seq "))]
+    cnn = [row for row in rows if row[0] == "cnn"]
+    assert {row[4] for row in cnn} == {"avg_pool_3x3"} and {row[1] for row in cnn} == {"1", "2"}  # normal and reducing edges
+    assert [row[3:5] for row in rows if row[0] == "seq"] == [["10", "gru_1"]]  # the cpu preset's 10 sequential edges
+    assert all(float(row[-1]) == 0 and float(row[5]) > 0 and float(row[6]) > 0 for row in rows)  # same code, same values
+    families = {l.split()[0] for l in r.stdout.split("per forward + backward")[1].splitlines()[1:]}
+    assert families == {"avg_pool", "gru"}
+
+
 def test_search_bench_rounds_take_turns_going_first(monkeypatch, capsys):
     "With --before, the two codes swap who runs first every round (the first of a pair timed slower in an A/A run)."
     sys.path.insert(0, str(ROOT / "bench"))
