@@ -10,14 +10,15 @@ side with an earlier copy of the package.
         #  /tmp/oldpkg/emodarts_old` (its modules import each other relatively, so the copy imports under a new name)
 
 The shapes come from one forward pass of the case's supernet (bench/search.py's cases): a hook on each mixed edge
-records its kind, stride and input. Each operation is built as a mixed edge builds it (CNN operations without
-affine BN; the recurrent ones unshared: `lstm_3` is its own 3-layer LSTM here, where a supernet edge shares the
-layers of lstm_1..4), in train mode, on an input that needs a gradient (as an edge's does), in the memory format the
-edge sees. Its time is the median over --reps calls of forward and backward with a fixed output gradient, after
-one warm-up; with --before the two copies take turns call by call, with the same weights and inputs, so that the
-load of a shared machine falls on both alike, and their outputs and gradients are compared. The family totals
-weigh each operation by the number of edges that run it in one forward pass; they leave out what the mixed edge
-adds (the weighted sum, the shared relu) and the shared stacks' savings. Prints figures only; asserts nothing.
+records its kind, stride and input. Each operation but `none` (which a mixed edge never runs: its weight would
+multiply zeros) is built as a mixed edge builds it (CNN operations without affine BN; the recurrent ones unshared:
+`lstm_3` is its own 3-layer LSTM here, where a supernet edge shares the layers of lstm_1..4), in train mode, on an
+input that needs a gradient (as an edge's does), in the memory format the edge sees. Its time is the median over
+--reps calls of forward and backward with a fixed output gradient, after one warm-up; with --before the two copies
+take turns call by call, with the same weights and inputs, so that the load of a shared machine falls on both
+alike, and their outputs and gradients are compared. The family totals weigh each operation by the number of edges
+that run it in one forward pass; they leave out what the mixed edge adds (the weighted sum, the shared relu) and
+the shared stacks' savings. Prints figures only; asserts nothing.
 """
 from __future__ import annotations
 import argparse, collections, os, statistics, sys, time
@@ -80,7 +81,8 @@ def main():
     per_family = {pkg: collections.Counter() for pkg in pkgs}
     print("kind  stride  input  edges  op  ms " + "  ".join(f"ms({p})" for p in pkgs[1:]) + ("  ratio  max|diff|" if a.before else ""))
     for (kind, stride, shape, cl), edges in sorted(inputs.items()):
-        names = [n for n in (space.cnn_ops if kind == "cnn" else space.seq_ops) if not a.ops or n in a.ops.split(",")]
+        names = [n for n in (space.cnn_ops if kind == "cnn" else space.seq_ops)
+                 if n != "none" and (not a.ops or n in a.ops.split(","))]  # a mixed edge never runs `none`
         width = shape[1] if kind == "cnn" else shape[-1]
         for name in names:
             torch.manual_seed(0)
