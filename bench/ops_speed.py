@@ -11,14 +11,14 @@ side with an earlier copy of the package.
 
 The shapes come from one forward pass of the case's supernet (bench/search.py's cases): a hook on each mixed edge
 records its kind, stride and input. Each operation but `none` (which a mixed edge never runs: its weight would
-multiply zeros) is built as a mixed edge builds it (CNN operations without affine BN; the recurrent ones unshared:
-`lstm_3` is its own 3-layer LSTM here, where a supernet edge shares the layers of lstm_1..4), in train mode, on an
-input that needs a gradient (as an edge's does), in the memory format the edge sees. Its time is the median over
---reps calls of forward and backward with a fixed output gradient, after one warm-up; with --before the two copies
-take turns call by call, with the same weights and inputs, so that the load of a shared machine falls on both
-alike, and their outputs and gradients are compared. The family totals weigh each operation by the number of edges
-that run it in one forward pass; they leave out what the mixed edge adds (the weighted sum, the shared relu) and
-the shared stacks' savings. Prints figures only; asserts nothing.
+multiply zeros) is built as a mixed edge builds it: CNN operations without affine BN; where the space shares stacks
+(`share_rnn_stack`), lstm_1..lstm_4 as one stack of 4 layers whose outputs are the four operations' (one line,
+`lstm_1..4`); in train mode, on an input that needs a gradient (as an edge's does), in the memory format the edge
+sees. Its time is the median over --reps calls of forward and backward with a fixed output gradient, after one
+warm-up; with --before the two copies take turns call by call, with the same weights and inputs, so that the load
+of a shared machine falls on both alike, and their outputs and gradients are compared. The family totals weigh each operation by the number of edges
+that run it in one forward pass; they leave out what the mixed edge adds (the weighted sum, the shared relu).
+Prints figures only; asserts nothing.
 """
 from __future__ import annotations
 import argparse, collections, os, statistics, sys, time
@@ -48,21 +48,31 @@ def family(name: str) -> str:
     return re.sub(r"(_\d+x\d+|_\d+)$", "", name)
 
 
-def build(pkg: str, kind: str, name: str, width: int, stride: int):
-    "Operation `name` from package `pkg`'s registry, as a mixed edge builds it."
+def edge_ops(space, kind: str, only=None) -> dict:
+    "{label: (family, build(pkg, width, stride))}: what an edge of `kind` runs, one entry per shared stack."
     import importlib
-    ops = importlib.import_module(f"{pkg}.ops")
-    return ops.CNN_OPS[name](width, stride, False) if kind == "cnn" else ops.SEQ_OPS[name](width)
+    from emodarts_nb.ops import stack_family
+    names = [n for n in (space.cnn_ops if kind == "cnn" else space.seq_ops)
+             if n != "none" and (not only or n in only)]  # a mixed edge never runs `none`
+    reg = lambda pkg: importlib.import_module(f"{pkg}.ops")
+    if kind == "cnn": return {n: (family(n), lambda pkg, w, s, n=n: reg(pkg).CNN_OPS[n](w, s, False)) for n in names}
+    out, stacks = {}, {}
+    for n in names:
+        if space.share_rnn_stack and (f := stack_family(n)): stacks[f[0]] = max(stacks.get(f[0], 0), f[1])
+        else: out[n] = (family(n), lambda pkg, w, s, n=n: reg(pkg).SEQ_OPS[n](w))
+    for fam, k in stacks.items():  # lstm_1..lstm_k of an edge: the outputs of layers 1..k of one stack
+        out[f"{fam}_1..{k}" if k > 1 else f"{fam}_1"] = (fam, lambda pkg, w, s, fam=fam, k=k: reg(pkg).RNNStack(fam, w, k))
+    return out
 
 
 def fwd_bwd(op, x, g):
-    "Forward and backward of op on x with output gradient g; the output and the input's gradient."
+    "Forward and backward of op on x with output gradient g (each output of a stack's); the outputs and x's gradient."
     import torch
     xi = x.detach().requires_grad_()
     y = op(xi)
-    if not y.requires_grad: return y, None  # `none` at stride 1: zeros
-    grads = torch.autograd.grad(y, [xi, *[p for p in op.parameters() if p.requires_grad]], g, allow_unused=True)
-    return y, grads[0]
+    ys = y if isinstance(y, list) else [y]
+    grads = torch.autograd.grad(ys, [xi, *[p for p in op.parameters() if p.requires_grad]], [g] * len(ys), allow_unused=True)
+    return ys, grads[0]
 
 
 def main():
@@ -81,16 +91,15 @@ def main():
     per_family = {pkg: collections.Counter() for pkg in pkgs}
     print("kind  stride  input  edges  op  ms " + "  ".join(f"ms({p})" for p in pkgs[1:]) + ("  ratio  max|diff|" if a.before else ""))
     for (kind, stride, shape, cl), edges in sorted(inputs.items()):
-        names = [n for n in (space.cnn_ops if kind == "cnn" else space.seq_ops)
-                 if n != "none" and (not a.ops or n in a.ops.split(","))]  # a mixed edge never runs `none`
         width = shape[1] if kind == "cnn" else shape[-1]
-        for name in names:
+        for name, (fam, make) in edge_ops(space, kind, a.ops and a.ops.split(",")).items():
             torch.manual_seed(0)
             x = torch.randn(shape)
             if cl: x = x.contiguous(memory_format=torch.channels_last)
-            ops = {pkg: build(pkg, kind, name, width, stride).train() for pkg in pkgs}
+            ops = {pkg: make(pkg, width, stride).train() for pkg in pkgs}
             for pkg in pkgs[1:]: ops[pkg].load_state_dict(ops["emodarts_nb"].state_dict())
-            with torch.no_grad(): g = torch.randn_like(ops["emodarts_nb"](x))
+            with torch.no_grad(): y = ops["emodarts_nb"](x)
+            g = torch.randn_like(y[0] if isinstance(y, list) else y)  # a stack's outputs are all (B, T, d)
             times, outs = {pkg: [] for pkg in pkgs}, {}
             for r in range(a.reps + 1):
                 for pkg in (pkgs if r % 2 else pkgs[::-1]):  # taking turns going first
@@ -99,15 +108,15 @@ def main():
                     outs[pkg] = fwd_bwd(ops[pkg], x, g)
                     if r: times[pkg].append(time.perf_counter() - t0)
             ms = {pkg: statistics.median(t) * 1e3 for pkg, t in times.items()}
-            for pkg in pkgs: per_family[pkg][family(name)] += edges * ms[pkg]
+            for pkg in pkgs: per_family[pkg][fam] += edges * ms[pkg]
             line = f"{kind}  {stride}  {'x'.join(map(str, shape))}{',channels_last' if cl else ''}  {edges}  {name}  {ms['emodarts_nb']:.3f}"
             if a.before:
                 (y0, g0), (y1, g1) = outs["emodarts_nb"], outs["emodarts_old"]
-                diff = max((y0 - y1).abs().max().item(), 0 if g0 is None else (g0 - g1).abs().max().item())
+                diff = max(max((u - v).abs().max().item() for u, v in zip(y0, y1)), (g0 - g1).abs().max().item())
                 line += f"  {ms['emodarts_old']:.3f}  {ms['emodarts_old'] / ms['emodarts_nb']:.2f}  {diff:.1e}"
             print(line, flush=True)
     total = {pkg: sum(c.values()) for pkg, c in per_family.items()}
-    print(f"\n# per forward + backward of the supernet's edges (each operation once per edge): {total['emodarts_nb']:.0f} ms"
+    print(f"\n# per forward + backward of the supernet's edges (each operation, or shared stack, once per edge): {total['emodarts_nb']:.0f} ms"
           + (f", before {total['emodarts_old']:.0f} ms ({total['emodarts_old'] / total['emodarts_nb']:.2f}x)" if a.before else ""))
     for fam, t in per_family["emodarts_nb"].most_common():
         line = f"{fam:14} {t:9.1f} ms  {100 * t / total['emodarts_nb']:5.1f} %"
