@@ -18,9 +18,10 @@ from .core import BadInputError
 
 # %% auto #0
 __all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'TIME_POOLS', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2',
-           'ChannelCat', 'cat_channels', 'FactorizedReduce', 'StdConv', 'AvgPool', 'PoolBN', 'strided_dilated',
-           'DilConv', 'SepConv', 'TanhRNN', 'run_rnn', 'SeqRNN', 'additive_scores', 'AdditiveAttention', 'SeqAttRNN',
-           'stack_family', 'RNNStack', 'copy_stack_to', 'MeanPool', 'AttentionPool', 'time_pool']
+           'ChannelCat', 'cat_channels', 'FactorizedReduce', 'StdConv', 'AvgPool', 'PoolBN', 'DilatedDepthwise',
+           'dilated_depthwise', 'DilConv', 'SepConv', 'TanhRNN', 'run_rnn', 'SeqRNN', 'additive_scores',
+           'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to', 'MeanPool', 'AttentionPool',
+           'time_pool']
 
 # %% ../nbs/api/10_ops.ipynb #a869d06f
 CNN_OPS: dict = {}  # name -> factory(C, stride, affine) -> nn.Module on (B, C, F, T)
@@ -144,12 +145,42 @@ class PoolBN(nn.Module):
     def forward(self, x): return self.bn(self.pool(x))
 
 # %% ../nbs/api/10_ops.ipynb #d66c31b1
-def strided_dilated(conv: nn.Conv2d, x):
-    "`conv(x)`; a depthwise conv with dilation = stride = 2 and even padding runs undilated on the even grid."
-    (d, _), (s, _), (p, _) = conv.dilation, conv.stride, conv.padding
-    if not (d == s == 2 and p % 2 == 0 and conv.groups == conv.in_channels and conv.padding_mode == "zeros"):
+class DilatedDepthwise(torch.autograd.Function):
+    "A stride-1 depthwise conv (dilation d, padding p = d(k-1)/2, p % d == 0) whose backward runs on fast kernels."
+    @staticmethod
+    def forward(ctx, x, w, p: int, d: int):
+        ctx.save_for_backward(x, w)
+        ctx.p, ctx.d = p, d
+        return F.conv2d(x, w, None, 1, p, d, x.shape[1])
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        p, d, C = ctx.p, ctx.d, x.shape[1]
+        gx = F.conv2d(g, w.flip(-2, -1), None, 1, p, d, C) if ctx.needs_input_grad[0] else None  # by the flipped kernel
+        gw = None
+        if ctx.needs_input_grad[1]:
+            for r in range(d):
+                for s in range(d):  # the sub-grid of rows r, r+d, ... and columns s, s+d, ...: undilated, padding p/d
+                    part = torch.ops.aten.convolution_backward(g[:, :, r::d, s::d], x[:, :, r::d, s::d], w, None, [1, 1],
+                                                               [p // d] * 2, [1, 1], False, [0, 0], C, [False, True, False])[1]
+                    gw = part if gw is None else gw + part
+        return gx, gw, None, None
+
+
+# %% ../nbs/api/10_ops.ipynb #a7d3e9b5
+def dilated_depthwise(conv: nn.Conv2d, x):
+    "`conv(x)`; a dilated depthwise conv runs undilated on the even grid at stride 2, as `DilatedDepthwise` at stride 1."
+    (d, _), (s, _), (p, _), (k, _) = conv.dilation, conv.stride, conv.padding, conv.kernel_size
+    if d == 1 or conv.groups != conv.in_channels or conv.padding_mode != "zeros" or conv.bias is not None:
         return conv(x)
-    return F.conv2d(grid2(x), conv.weight, conv.bias, 1, p // 2, 1, conv.groups)  # (B, C, ceil(F/2), ceil(T/2))
+    if d == s == 2 and p % 2 == 0:
+        return F.conv2d(grid2(x), conv.weight, None, 1, p // 2, 1, conv.groups)  # (B, C, ceil(F/2), ceil(T/2))
+    if s == 1 and 2 * p == d * (k - 1) and p % d == 0 and x.device.type == "cpu" and not torch.jit.is_tracing() \
+            and not is_in_torch_dispatch_mode():
+        return DilatedDepthwise.apply(x, conv.weight, p, d)
+    return conv(x)
+
 
 # %% ../nbs/api/10_ops.ipynb #c6103076
 class DilConv(nn.Sequential):
@@ -161,7 +192,7 @@ class DilConv(nn.Sequential):
     starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
     def forward(self, x, relu_done: bool = False):
         relu, dw, pw, bn = self
-        return bn(pw(strided_dilated(dw, x if relu_done else relu(x))))
+        return bn(pw(dilated_depthwise(dw, x if relu_done else relu(x))))
 
 # %% ../nbs/api/10_ops.ipynb #1cd221c4
 class SepConv(nn.Sequential):

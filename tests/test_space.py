@@ -381,6 +381,27 @@ def test_fused_bidirectional_tanh_rnn_matches_nn_rnn_with_its_dropout(k):
         assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["dil_conv_3x3", "dil_conv_5x5"])
+def test_dil_conv_at_stride_1_runs_its_fast_backward_with_torchs_values(name):
+    "A stride-1 dil_conv's depthwise conv runs as DilatedDepthwise, with torch's own convolution's values and gradients."
+    import torch.nn.functional as F
+    from emodarts_nb.ops import DilatedDepthwise
+    torch.manual_seed(0)
+    op = CNN_OPS[name](6, 1, False)
+    x = torch.randn(3, 6, 11, 14).contiguous(memory_format=torch.channels_last).requires_grad_()
+    calls, fwd = [], DilatedDepthwise.forward
+    DilatedDepthwise.forward = staticmethod(lambda *a: calls.append(1) or fwd(*a))
+    try: y = op(x)
+    finally: DilatedDepthwise.forward = staticmethod(fwd)
+    assert len(calls) == 1
+    relu, dw, pw, bn = op
+    y0 = bn(pw(F.conv2d(F.relu(x), dw.weight, None, 1, dw.padding, dw.dilation, 6)))   # torch's kernels throughout
+    assert torch.allclose(y, y0, atol=1e-6)
+    g = torch.randn_like(y)
+    for a, b in zip(torch.autograd.grad(y, [x, *op.parameters()], g), torch.autograd.grad(y0, [x, *op.parameters()], g)):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 def test_mixed_edge_is_the_weighted_sum_of_its_ops_with_one_relu(stride, monkeypatch):
     import torch.nn.functional as F
