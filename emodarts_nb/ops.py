@@ -281,8 +281,9 @@ class SeqRNN(nn.Module):
 
 # %% ../nbs/api/10_ops.ipynb #411bd1cc
 def additive_scores(q, k, v):
-    "e_ts = v . tanh(q_t + k_s): q, k (B, T, a), v (1, a) -> (B, T, T), through a (B, T, T, a) intermediate."
-    return (torch.tanh(q[:, :, None] + k[:, None]) @ v.t()).squeeze(-1)
+    "e_ts = v . tanh(q_t + k_s) as 2 v . sigmoid(2 q_t + 2 k_s) - sum(v): q, k (B, T, a), v (1, a) -> (B, T, T)."
+    return (torch.sigmoid((2 * q)[:, :, None] + (2 * k)[:, None]) @ (2 * v).t()).squeeze(-1) - v.sum()  # (B, T, T, a) inside
+
 
 # %% ../nbs/api/10_ops.ipynb #79f1fbdd
 class AdditiveAttention(nn.Module):
