@@ -296,3 +296,17 @@ def test_readme_and_config_page_quote_the_max_param_study():
             f"(30 runs: {100 * d('valid_ua', first).mean():+.1f} points, p = {sign_flip_p(d('valid_ua', first).to_numpy()):.3f}; "
             f"{100 * d('valid_ua_end', first).mean():+.1f} for the last 5 epochs, p = {sign_flip_p(d('valid_ua_end', first).to_numpy()):.3f})"]
     assert [s for s in said if s not in page] == []
+
+
+def test_readme_quotes_the_fresh_seed_under_the_cap():
+    "Seed 7, the first report with max_param=2 in the preset (bench/results/emodb_loso_seed7.csv), as the README gives it."
+    from emodarts_nb.experiment import sign_flip_p
+    df = read_results(ROOT / "bench" / "results" / "emodb_loso_seed7.csv")
+    runs = df[~df.fold.isin(SUMMARY_FOLDS)].pivot_table(index="fold", columns="method", values="ua")
+    assert len(runs) == 10 and set(runs.columns) == {"searched", "baseline", "egemaps_svm"}
+    d = runs.searched - runs.baseline
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    said = (f"searched {pct(runs.searched.mean())} test UA, baseline {pct(runs.baseline.mean())} ({(d > 0).sum()} folds higher, "
+            f"{(d < 0).sum()} lower, p = {sign_flip_p(d.to_numpy()):.2f}), `egemaps_svm` {pct(runs.egemaps_svm.mean())}: "
+            f"the search trails the baseline by {pct(-d.mean())} points")
+    assert said in readme, said
