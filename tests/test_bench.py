@@ -123,6 +123,21 @@ def test_readme_side_by_side_row_matches_the_results_file():
     assert f"{second['second_order']['search_step_s']:.1f} s per step, {second['peak_rss_MB'] / 1000:.1f} GB" in row
 
 
+def test_readme_ops_row_matches_the_results_files():
+    "The per-family row says what bench/results/ops_speed_{emodarts,cpu}.txt hold: totals, ratios, every family's share."
+    import re
+    row = _readme_row("| time per operation family")
+    for name in ("emodarts", "cpu"):
+        text = (ROOT / "bench" / "results" / f"ops_speed_{name}.txt").read_text()
+        now, before, ratio = re.search(r"edge\): (\d+) ms, before (\d+) ms \(([\d.]+)x\)", text).groups()
+        assert f"{now} ms" in row and f"against {before} ms" in row and f"({ratio}x)" in row, name
+        for fam, share, r in re.findall(r"^(\w+)\s+[\d.]+ ms\s+([\d.]+) %\s+before\s+[\d.]+ ms \(([\d.]+)x\)", text, re.M):
+            said = f"{fam} {share} %" + (f" ({r}x" if float(r) >= 1.1 else "")
+            assert said in row, f"{name}: {said}"
+        diffs = [float(l.split()[-1]) for l in text.splitlines() if l.startswith(("cnn ", "seq "))]
+        assert diffs and max(diffs) <= 3e-6                                      # "equal the older copy's to 3e-6"
+
+
 def test_readme_retraining_row_matches_the_results_file():
     "The retraining-throughput row says the median share of the baseline's MAC/s in bench/results/retrain_speed.txt."
     rows = _json_lines((ROOT / "bench" / "results" / "retrain_speed.txt").read_text())
