@@ -120,14 +120,19 @@ class StdConv(nn.Sequential):
         relu, conv, bn = self
         return bn(conv(x if relu_done else relu(x)))
 
+# %% ../nbs/api/10_ops.ipynb #f1a2b3c4
+def _rewrite_on(x) -> bool:
+    "Whether the CPU rewrites of this page apply to x: on a CPU, not traced for export, under no dispatch mode."
+    return x.device.type == "cpu" and not torch.jit.is_tracing() and not is_in_torch_dispatch_mode()
+
+
 # %% ../nbs/api/10_ops.ipynb #d4b2c8f3
 class AvgPool(nn.AvgPool2d):
     "`nn.AvgPool2d(k, stride, padding, count_include_pad=False)`; on a CPU, a depthwise box convolution / window counts."
     def __init__(self, kernel_size: int, stride: int, padding: int):
         super().__init__(kernel_size, stride, padding, count_include_pad=False)
     def forward(self, x):
-        if x.device.type != "cpu" or torch.jit.is_tracing() or is_in_torch_dispatch_mode() or self.ceil_mode:
-            return super().forward(x)
+        if not _rewrite_on(x) or self.ceil_mode: return super().forward(x)
         box = x.new_ones(x.shape[1], 1, self.kernel_size, self.kernel_size)      # (C, 1, k, k): one per channel
         sums = F.conv2d(x, box, None, self.stride, self.padding, 1, x.shape[1])
         counts = F.conv2d(x.new_ones(1, 1, *x.shape[-2:]), box[:1], None, self.stride, self.padding)  # in the map
@@ -176,9 +181,7 @@ def dilated_depthwise(conv: nn.Conv2d, x):
         return conv(x)
     if d == s == 2 and p % 2 == 0:
         return F.conv2d(grid2(x), conv.weight, None, 1, p // 2, 1, conv.groups)  # (B, C, ceil(F/2), ceil(T/2))
-    if s == 1 and 2 * p == d * (k - 1) and p % d == 0 and x.device.type == "cpu" and not torch.jit.is_tracing() \
-            and not is_in_torch_dispatch_mode():
-        return DilatedDepthwise.apply(x, conv.weight, p, d)
+    if s == 1 and 2 * p == d * (k - 1) and p % d == 0 and _rewrite_on(x): return DilatedDepthwise.apply(x, conv.weight, p, d)
     return conv(x)
 
 
