@@ -119,6 +119,11 @@ def test_readme_side_by_side_row_matches_the_results_file():
     speed, mem = ratio["ratio_other_over_ours"]["first_order"], ratio["ratio_other_over_ours"]["peak_rss"]
     assert f"{speed:.2f} times {'faster' if speed >= 1 else 'slower'}" in row or f"{1 / speed:.2f} times slower" in row
     assert f"{mem:.2f} times less memory" in row
+    text = (ROOT / "bench" / "results" / "search_emodarts_before_after.txt").read_text()       # against 9d4450b
+    *runs, ratio = _json_lines(text)
+    before_dir = text.split("--before ")[1].split()[0]                    # the older copy's folder, from the command line
+    step = lambda before: statistics.median(r["first_order"]["search_step_s"] for r in runs if r["code"].startswith(before_dir) == before)
+    assert f"{step(False):.1f} s against {step(True):.1f} s per search step, {ratio['ratio_other_over_ours']['first_order']:.2f} times faster" in row
     second = _json_lines((ROOT / "bench" / "results" / "search_emodarts_second_order.txt").read_text())[0]
     assert f"{second['second_order']['search_step_s']:.1f} s per step, {second['peak_rss_MB'] / 1000:.1f} GB" in row
 
