@@ -128,6 +128,18 @@ def test_readme_side_by_side_row_matches_the_results_file():
     assert f"{second['second_order']['search_step_s']:.1f} s per step, {second['peak_rss_MB'] / 1000:.1f} GB" in row
 
 
+def test_readme_retraining_row_quotes_the_run_against_9d4450b():
+    "The retraining row's figures against 9d4450b are bench/results/retrain_speed_vs_9d4450b.txt's: shares and step ratios."
+    rows = {r["model"]: r for r in _json_lines((ROOT / "bench" / "results" / "retrain_speed_vs_9d4450b.txt").read_text())}
+    now = [k for k in rows if k.startswith("searched") and not k.endswith("_before")]
+    share = lambda ks: [rows[k]["share_of_baseline"] for k in ks]
+    speed = [rows[f"{k}_before"]["step_s"] / rows[k]["step_s"] for k in now]
+    s, b = share(now), share(f"{k}_before" for k in now)
+    said = (f"median {statistics.median(s):.2f} ({min(s):.2f}-{max(s):.2f}) against {statistics.median(b):.2f} ({min(b):.2f}-{max(b):.2f}), "
+            f"a training step {statistics.median(speed):.2f} times faster (median; {min(speed):.2f}-{max(speed):.2f})")
+    assert len(now) == 10 and said in _readme_row("| retraining throughput"), said
+
+
 def test_readme_ops_row_matches_the_results_files():
     "The per-family row says what bench/results/ops_speed_{emodarts,cpu}.txt hold: totals, ratios, every family's share."
     import re
