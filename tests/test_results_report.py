@@ -300,7 +300,7 @@ def test_readme_and_config_page_quote_the_max_param_study():
 
 def test_readme_quotes_the_fresh_seed_under_the_cap():
     "Seed 7, the first report with max_param=2 in the preset (bench/results/emodb_loso_seed7.csv), and its searches derived"
-    " without the cap (max_param_seed7_study.csv), as the README gives them."
+    " without the cap (max_param_seed7_study.csv), as the README and the config page give them."
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     df = read_results(ROOT / "bench" / "results" / "emodb_loso_seed7.csv")
@@ -320,3 +320,10 @@ def test_readme_quotes_the_fresh_seed_under_the_cap():
             f"higher with the cap, {(v < 0).sum()} lower, p = {sign_flip_p(v.to_numpy()):.2f}) and {pct(runs['test_ua'][False].mean())} "
             f"test UA against {pct(runs['test_ua'][True].mean())}")
     assert said in readme, said
+    import json
+    nb = json.loads((ROOT / "nbs" / "api" / "20_config.ipynb").read_text())
+    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    said = (f"valid UA {pct(runs['valid_ua'][True].mean())} with the cap against {pct(runs['valid_ua'][False].mean())} "
+            f"({(v > 0).sum()} runs higher, {(v < 0).sum()} lower, p = {sign_flip_p(v.to_numpy()):.2f}), test "
+            f"{pct(runs['test_ua'][True].mean())} against {pct(runs['test_ua'][False].mean())}")
+    assert said in page, said                                               # the config page says it too
