@@ -177,11 +177,11 @@ class DilatedDepthwise(torch.autograd.Function):
 def dilated_depthwise(conv: nn.Conv2d, x):
     "`conv(x)`; a dilated depthwise conv runs undilated on the even grid at stride 2, as `DilatedDepthwise` at stride 1."
     (d, _), (s, _), (p, _), (k, _) = conv.dilation, conv.stride, conv.padding, conv.kernel_size
-    if d == 1 or conv.groups != conv.in_channels or conv.padding_mode != "zeros" or conv.bias is not None:
-        return conv(x)
+    if d == 1 or conv.groups != conv.in_channels or conv.padding_mode != "zeros": return conv(x)
     if d == s == 2 and p % 2 == 0:
-        return F.conv2d(grid2(x), conv.weight, None, 1, p // 2, 1, conv.groups)  # (B, C, ceil(F/2), ceil(T/2))
-    if s == 1 and 2 * p == d * (k - 1) and p % d == 0 and _rewrite_on(x): return DilatedDepthwise.apply(x, conv.weight, p, d)
+        return F.conv2d(grid2(x), conv.weight, conv.bias, 1, p // 2, 1, conv.groups)  # (B, C, ceil(F/2), ceil(T/2))
+    if s == 1 and conv.bias is None and 2 * p == d * (k - 1) and p % d == 0 and _rewrite_on(x):
+        return DilatedDepthwise.apply(x, conv.weight, p, d)
     return conv(x)
 
 
