@@ -18,10 +18,10 @@ from .core import BadInputError
 
 # %% auto #0
 __all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'TIME_POOLS', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2',
-           'ChannelCat', 'cat_channels', 'FactorizedReduce', 'StdConv', 'AvgPool', 'PoolBN', 'DilatedDepthwise',
-           'dilated_depthwise', 'DilConv', 'SepConv', 'TanhRNN', 'run_rnn', 'SeqRNN', 'additive_scores',
-           'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to', 'MeanPool', 'AttentionPool',
-           'time_pool']
+           'ChannelCat', 'cat_channels', 'BatchNormRows', 'BatchNorm', 'FactorizedReduce', 'StdConv', 'AvgPool',
+           'PoolBN', 'DilatedDepthwise', 'dilated_depthwise', 'DilConv', 'SepConv', 'TanhRNN', 'run_rnn', 'SeqRNN',
+           'additive_scores', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to', 'MeanPool',
+           'AttentionPool', 'time_pool']
 
 # %% ../nbs/api/10_ops.ipynb #a869d06f
 CNN_OPS: dict = {}  # name -> factory(C, stride, affine) -> nn.Module on (B, C, F, T)
@@ -94,6 +94,83 @@ def cat_channels(xs) -> torch.Tensor:
     if torch.jit.is_tracing(): return torch.cat(xs, 1)          # export traces plain ops (TorchScript, ONNX)
     return ChannelCat.apply(*xs)
 
+# %% ../nbs/api/10_ops.ipynb #f1a2b3c4
+def _rewrite_on(x) -> bool:
+    "Whether the CPU rewrites of this page apply to x: on a CPU, not traced for export, under no dispatch mode."
+    return x.device.type == "cpu" and not torch.jit.is_tracing() and not is_in_torch_dispatch_mode()
+
+
+# %% ../nbs/api/10_ops.ipynb #b7n0r1a3
+def _rows(t):
+    "A channels_last map (N, C, H, W) as its (N·H·W, C) rows: a view."
+    return t.permute(0, 2, 3, 1).reshape(-1, t.shape[1])
+
+def _unrows(r, like):
+    "Rows (N·H·W, C) as a channels_last map shaped like `like`: a view."
+    N, _, H, W = like.shape
+    return r.view(N, H, W, -1).permute(0, 3, 1, 2)
+
+
+# %% ../nbs/api/10_ops.ipynb #b7n0r1a4
+class BatchNormRows(torch.autograd.Function):
+    "Training-mode batch normalisation of a channels_last map over its rows: (y, batch mean, biased batch variance)."
+    @staticmethod
+    def forward(ctx, x, weight, bias, eps: float):
+        r = _rows(x); n = r.shape[0]
+        mean = r.sum(0).div_(n)
+        y = r - mean
+        var = y.square().sum(0).div_(n)                      # two passes: the mean, then the squared deviations
+        invstd = (var + eps).rsqrt_()
+        y.mul_(invstd if weight is None else invstd * weight)
+        if bias is not None: y.add_(bias)
+        ctx.save_for_backward(x, weight, bias, mean, invstd)
+        ctx.eps = eps
+        ctx.mark_non_differentiable(mean, var)
+        return _unrows(y, x), mean, var
+
+    @staticmethod
+    def backward(ctx, dy, _dmean, _dvar):
+        x, weight, bias, mean, invstd = ctx.saved_tensors
+        wanted = [t for t, need in zip((x, weight, bias), ctx.needs_input_grad) if need]
+        if torch.is_grad_enabled():                          # create_graph: a gradient with a graph, from torch's op
+            with torch.enable_grad():
+                y = F.batch_norm(x, None, None, weight, bias, True, 0.0, ctx.eps)
+            got = iter(torch.autograd.grad(y, wanted, dy, create_graph=True))
+            return *(next(got) if need else None for need in ctx.needs_input_grad[:3]), None
+        r, g = _rows(x), _rows(dy.contiguous(memory_format=torch.channels_last)); n = r.shape[0]
+        gb, buf = g.sum(0), g * r                            # Σ dy; dy·x in the buffer dx will take (one allocation)
+        gw = buf.sum(0).sub_(mean * gb).mul_(invstd)         # Σ dy·x̂, x̂ = (x - mean)·invstd
+        s = invstd if weight is None else invstd * weight
+        # dx = s·(dy - Σdy/n - x̂·Σdy·x̂/n) = s·dy + b·x + c
+        b, c = -s * invstd * gw / n, s * (mean * invstd * gw - gb) / n
+        dx = torch.addcmul(c, r, b, out=buf).addcmul_(g, s) if ctx.needs_input_grad[0] else None
+        return (None if dx is None else _unrows(dx, x), gw if ctx.needs_input_grad[1] else None,
+                gb if ctx.needs_input_grad[2] else None, None)
+
+
+# %% ../nbs/api/10_ops.ipynb #b7n0r1a5
+def _narrow_rows(x) -> bool:
+    "Whether `BatchNorm` runs `BatchNormRows` on x: a channels_last float map of < 16 channels, > 1 thread, a CPU."
+    return (x.dim() == 4 and x.shape[1] < 16 and x.dtype == torch.float32 and x.numel() > x.shape[1]
+            and torch.get_num_threads() > 1 and x.is_contiguous(memory_format=torch.channels_last) and _rewrite_on(x))
+
+class BatchNorm(nn.BatchNorm2d):
+    "`nn.BatchNorm2d`; in training, on a map `_narrow_rows` accepts, `BatchNormRows` with the same running statistics."
+    def forward(self, x):
+        if not (self.training and _narrow_rows(x)): return super().forward(x)
+        f = 0.0 if self.momentum is None else self.momentum
+        if self.track_running_stats and self.num_batches_tracked is not None:   # counted as nn.BatchNorm2d counts
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None: f = 1.0 / float(self.num_batches_tracked)
+        y, mean, var = BatchNormRows.apply(x, self.weight, self.bias, self.eps)
+        if self.track_running_stats and self.running_mean is not None:
+            n = x.numel() // x.shape[1]
+            with torch.no_grad():                            # torch's update: unbiased variance, momentum f
+                self.running_mean.mul_(1 - f).add_(mean, alpha=f)
+                self.running_var.mul_(1 - f).add_(var * (n / (n - 1)), alpha=f)
+        return y
+
+
 # %% ../nbs/api/10_ops.ipynb #760e6892
 class FactorizedReduce(nn.Module):
     "ReLU, two 1x1 stride-2 convolutions on offset grids, concatenated, BN: halves F and T (ceil), keeps info."
@@ -102,7 +179,7 @@ class FactorizedReduce(nn.Module):
         self.relu = nn.ReLU()
         self.conv1 = nn.Conv2d(C_in, C_out // 2, 1, bias=False)  # 1x1 at stride 2 = 1x1 on every other row and column
         self.conv2 = nn.Conv2d(C_in, C_out - C_out // 2, 1, bias=False)
-        self.bn = nn.BatchNorm2d(C_out, affine=affine)
+        self.bn = BatchNorm(C_out, affine=affine)
     starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
     def forward(self, x, relu_done: bool = False):
         x = x if relu_done else self.relu(x)
@@ -114,17 +191,11 @@ class StdConv(nn.Sequential):
     "ReLU, conv, BN: the cells' input preprocessing (1x1) and the `conv_3x3` operation."
     def __init__(self, C_in, C_out, kernel_size, stride, padding, affine=True):
         super().__init__(nn.ReLU(), nn.Conv2d(C_in, C_out, kernel_size, stride, padding, bias=False),
-                         nn.BatchNorm2d(C_out, affine=affine))
+                         BatchNorm(C_out, affine=affine))
     starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
     def forward(self, x, relu_done: bool = False):
         relu, conv, bn = self
         return bn(conv(x if relu_done else relu(x)))
-
-# %% ../nbs/api/10_ops.ipynb #f1a2b3c4
-def _rewrite_on(x) -> bool:
-    "Whether the CPU rewrites of this page apply to x: on a CPU, not traced for export, under no dispatch mode."
-    return x.device.type == "cpu" and not torch.jit.is_tracing() and not is_in_torch_dispatch_mode()
-
 
 # %% ../nbs/api/10_ops.ipynb #d4b2c8f3
 class AvgPool(nn.AvgPool2d):
@@ -146,7 +217,7 @@ class PoolBN(nn.Module):
         super().__init__()
         if pool_type == "max": self.pool = nn.MaxPool2d(kernel_size, stride, padding)
         else: self.pool = AvgPool(kernel_size, stride, padding)
-        self.bn = nn.BatchNorm2d(C, affine=affine)
+        self.bn = BatchNorm(C, affine=affine)
     def forward(self, x): return self.bn(self.pool(x))
 
 # %% ../nbs/api/10_ops.ipynb #d66c31b1
@@ -191,7 +262,7 @@ class DilConv(nn.Sequential):
     def __init__(self, C_in, C_out, kernel_size, stride, padding, dilation, affine=True):
         super().__init__(nn.ReLU(),
             nn.Conv2d(C_in, C_in, kernel_size, stride, padding, dilation=dilation, groups=C_in, bias=False),
-            nn.Conv2d(C_in, C_out, 1, bias=False), nn.BatchNorm2d(C_out, affine=affine))
+            nn.Conv2d(C_in, C_out, 1, bias=False), BatchNorm(C_out, affine=affine))
     starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
     def forward(self, x, relu_done: bool = False):
         relu, dw, pw, bn = self

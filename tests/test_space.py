@@ -402,6 +402,37 @@ def test_dil_conv_at_stride_1_runs_its_fast_backward_with_torchs_values(name):
         assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("checkpoint", [False, True])
+def test_narrow_batch_norm_on_two_threads_gives_torchs_gradients_and_statistics(checkpoint, monkeypatch):
+    """On more than one thread the supernet's BatchNorms of C < 16 channels_last maps run as BatchNormRows: the same
+    loss, alpha and weight gradients and running statistics as torch's batch norm (checkpointed edges too)."""
+    import copy
+    import torch.nn.functional as F
+    from emodarts_nb import ops
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(0)
+        net = SuperNet(tiny(cnn_ops=CNN_DEFAULT), 3, SHAPE)
+        net.checkpoint = checkpoint
+        ref = copy.deepcopy(net)
+        x, y = torch.randn(4, 1, *SHAPE), torch.randint(0, 3, (4,))
+        calls, fwd = [], ops.BatchNormRows.forward
+        monkeypatch.setattr(ops.BatchNormRows, "forward", staticmethod(lambda *a: calls.append(1) or fwd(*a)))
+        grads = []
+        for n, rows in ((net, True), (ref, False)):
+            if not rows: monkeypatch.setattr(ops, "_narrow_rows", lambda t: False)    # torch's batch norm throughout
+            n0 = len(calls)
+            loss = F.cross_entropy(n(x), y)
+            grads.append((loss, torch.autograd.grad(loss, [*n.alphas(), *n.weights()])))
+            assert (len(calls) > n0) == rows, len(calls)
+        (l1, g1), (l2, g2) = grads
+        assert torch.allclose(l1, l2, rtol=1e-5)
+        for a, b in zip(g1, g2): assert torch.allclose(a, b, rtol=1e-3, atol=1e-5)
+        for (k, b), c in zip(net.named_buffers(), ref.buffers()): assert torch.allclose(b.float(), c.float(), rtol=1e-4, atol=1e-6), k
+    finally: torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 def test_mixed_edge_is_the_weighted_sum_of_its_ops_with_one_relu(stride, monkeypatch):
     import torch.nn.functional as F
