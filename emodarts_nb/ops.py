@@ -131,8 +131,8 @@ class BatchNormRows(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dy, _dmean, _dvar):
         x, weight, bias, mean, invstd = ctx.saved_tensors
-        wanted = [t for t, need in zip((x, weight, bias), ctx.needs_input_grad) if need]
         if torch.is_grad_enabled():                          # create_graph: a gradient with a graph, from torch's op
+            wanted = [t for t, need in zip((x, weight, bias), ctx.needs_input_grad) if need]
             with torch.enable_grad():
                 y = F.batch_norm(x, None, None, weight, bias, True, 0.0, ctx.eps)
             got = iter(torch.autograd.grad(y, wanted, dy, create_graph=True))
