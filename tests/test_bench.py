@@ -1,9 +1,10 @@
 """The speed benchmarks of the README's Measured table run, side by side with another copy of the package, and print
 their figures (they assert nothing themselves; these tests check that they run and say what they measured)."""
-import json, os, shutil, statistics, subprocess, sys
+import json, os, shutil, statistics, sys
 from pathlib import Path
 
 import pytest
+import forked
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
@@ -16,8 +17,8 @@ def _json_lines(out: str) -> list:
 def test_search_bench_runs_the_cpu_preset_side_by_side(tmp_path):
     "bench/search.py at the cpu preset's own input (whole utterances, Δ channels) against a copy (--before)."
     shutil.copytree(ROOT / "emodarts_nb", tmp_path / "emodarts_nb")
-    r = subprocess.run([sys.executable, str(ROOT / "bench" / "search.py"), "--cases", "cpu", "--orders", "first_order",
-                        "--steps", "1", "--before", str(tmp_path)], capture_output=True, text=True, env=ENV, timeout=600)
+    r = forked.run([sys.executable, str(ROOT / "bench" / "search.py"), "--cases", "cpu", "--orders", "first_order",
+                    "--steps", "1", "--before", str(tmp_path)], env=ENV, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     before, ours, ratio = _json_lines(r.stdout)
     assert "error" not in before and "error" not in ours, (before, ours)
@@ -32,8 +33,8 @@ def test_ops_bench_times_each_operation_on_its_edges_inputs_beside_a_copy(tmp_pa
     " same code) and the families' totals weighed by the edges that run them."
     (tmp_path / "emodarts_old").mkdir()
     shutil.copytree(ROOT / "emodarts_nb", tmp_path / "emodarts_old", dirs_exist_ok=True)
-    r = subprocess.run([sys.executable, str(ROOT / "bench" / "ops_speed.py"), "--case", "cpu", "--reps", "1",
-                        "--ops", "avg_pool_3x3,gru_1", "--before", str(tmp_path)], capture_output=True, text=True, env=ENV, timeout=600)
+    r = forked.run([sys.executable, str(ROOT / "bench" / "ops_speed.py"), "--case", "cpu", "--reps", "1",
+                    "--ops", "avg_pool_3x3,gru_1", "--before", str(tmp_path)], env=ENV, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     rows = [l.split() for l in r.stdout.splitlines() if l.startswith(("cnn ", "seq "))]
     cnn = [row for row in rows if row[0] == "cnn"]
@@ -65,8 +66,8 @@ def test_search_bench_rounds_take_turns_going_first(monkeypatch, capsys):
 def test_retrain_speed_bench_compares_with_an_earlier_copy(tmp_path):
     "bench/retrain_speed.py: MAC/s of searched networks as a share of the baseline's, and of the copy under --before."
     shutil.copytree(ROOT / "emodarts_nb", tmp_path / "emodarts_old")
-    r = subprocess.run([sys.executable, str(ROOT / "bench" / "retrain_speed.py"), "--steps", "1", "--genotypes", "1",
-                        "--before", str(tmp_path)], capture_output=True, text=True, env=ENV, timeout=600)
+    r = forked.run([sys.executable, str(ROOT / "bench" / "retrain_speed.py"), "--steps", "1", "--genotypes", "1",
+                    "--before", str(tmp_path)], env=ENV, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     rows = {row["model"]: row for row in _json_lines(r.stdout)}
     assert set(rows) == {"baseline", "searched_0", "searched_0_before"}
@@ -86,12 +87,12 @@ def test_retrain_speed_bench_times_the_genotypes_a_report_found(tmp_path):
         g = random_genotype(space, generator=torch.Generator().manual_seed(seed))
         (tmp_path / "searched" / fold / f"seed{seed}" / "search").mkdir(parents=True)
         save_json({"best": g.to_dict()}, tmp_path / "searched" / fold / f"seed{seed}" / "search" / "genotype.json")
-    r = subprocess.run([sys.executable, str(ROOT / "bench" / "retrain_speed.py"), "--steps", "1", "--runs", str(tmp_path)],
-                       capture_output=True, text=True, env=ENV, timeout=600)
+    r = forked.run([sys.executable, str(ROOT / "bench" / "retrain_speed.py"), "--steps", "1", "--runs", str(tmp_path)],
+                   env=ENV, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert [row["model"] for row in _json_lines(r.stdout)] == ["baseline", "searched_03_seed0", "searched_08_seed1"]
-    r = subprocess.run([sys.executable, str(ROOT / "bench" / "retrain_speed.py"), "--runs", str(tmp_path / "none")],
-                       capture_output=True, text=True, env=ENV, timeout=600)
+    r = forked.run([sys.executable, str(ROOT / "bench" / "retrain_speed.py"), "--runs", str(tmp_path / "none")],
+                   env=ENV, timeout=600)
     assert r.returncode != 0 and "no searched/FOLD/seedS/search/genotype.json" in r.stderr
 
 
@@ -270,11 +271,11 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     searched job in an experiment folder of its own, whose genotype holds the setting's operations (and --set's
     selection); bench/perturbation_speed.py on that search; bench/derive_study.py on those searches."""
     import pandas as pd
-    r = subprocess.run([sys.executable, "bench/search_study.py", "--folds", "0", "--vary", "convs=preset,conv_3x3",
-                        "--set", "select=perturbation", "--protocol", "loso_dev",
-                        "--emodb", str(emodb_subset), "--search-preset", "tiny", "--train-preset", "tiny", "--epochs",
-                        "1", "--max-steps", "2", "--out", str(tmp_path / "s"), "--results", str(tmp_path / "s.csv")],
-                       cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=1200)
+    r = forked.run([sys.executable, "bench/search_study.py", "--folds", "0", "--vary", "convs=preset,conv_3x3",
+                    "--set", "select=perturbation", "--protocol", "loso_dev",
+                    "--emodb", str(emodb_subset), "--search-preset", "tiny", "--train-preset", "tiny", "--epochs",
+                    "1", "--max-steps", "2", "--out", str(tmp_path / "s"), "--results", str(tmp_path / "s.csv")],
+                   cwd=ROOT, env=ENV, timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
     d = pd.read_csv(tmp_path / "s.csv", comment="#")
     assert d.convs.tolist() == ["preset", "conv_3x3"] and d.valid_ua.between(0, 1).all(), d
@@ -287,16 +288,14 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     assert fold["protocol"] == "loso_dev" and {u[:2] for u in fold["test"]} == {"08"}
     assert not {u[:2] for u in fold["train"] + fold["valid"]} & {"03", "08"}
     # bench/perturbation_speed.py times the perturbation selection on that search's supernet, both ways
-    r = subprocess.run([sys.executable, "bench/perturbation_speed.py", "--run", str(path.parent), "--emodb",
-                        str(emodb_subset), "--repeats", "1"], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                       timeout=600)
+    r = forked.run([sys.executable, "bench/perturbation_speed.py", "--run", str(path.parent), "--emodb",
+                    str(emodb_subset), "--repeats", "1"], cwd=ROOT, env=ENV, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "ratio whole / kept" in r.stdout and "largest score difference 0.00e+00" in r.stdout, r.stdout
     # bench/derive_study.py: the search's own caps read its own retraining back; other caps retrain what they derive
-    r = subprocess.run([sys.executable, "bench/derive_study.py", "--searches", str(tmp_path / "s" / "convspreset"),
-                        "--vary", "min_param=none,4", "--emodb", str(emodb_subset), "--out", str(tmp_path / "d"),
-                        "--results", str(tmp_path / "d.csv")], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                       timeout=600)
+    r = forked.run([sys.executable, "bench/derive_study.py", "--searches", str(tmp_path / "s" / "convspreset"),
+                    "--vary", "min_param=none,4", "--emodb", str(emodb_subset), "--out", str(tmp_path / "d"),
+                    "--results", str(tmp_path / "d.csv")], cwd=ROOT, env=ENV, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     d = pd.read_csv(tmp_path / "d.csv", comment="#", keep_default_na=False)
     own = pd.read_csv(tmp_path / "s.csv", comment="#").set_index("convs").loc["preset"]

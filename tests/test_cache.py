@@ -1,10 +1,11 @@
 "Feature cache: second run computes nothing, changes recompute only what changed, crashes and damage never read back."
-import dataclasses, os, subprocess, sys, textwrap
+import dataclasses, os, sys, textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import forked
 import soundfile as sf
 
 from emodarts_nb.cache import FeatureCache, default_cache_dir, extract_corpus
@@ -70,7 +71,7 @@ def test_killed_writer_leaves_nothing_that_is_read_back(tiny, tmp_path):
         t = pd.DataFrame({{"utt": {tiny.table.utt.tolist()!r}, "path": {tiny.table.path.tolist()!r}}})
         extract_corpus(Tiny("tiny", t), get_preset("cpu", max_seconds=0.6), {str(cache)!r}, progress=False)
     """)
-    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    r = forked.run([sys.executable, "-c", script])
     assert r.returncode == 9, r.stderr
     leftovers = [p for p in cache.rglob("*") if p.is_file() and p.name != "config.json"]
     assert leftovers and all(p.name.startswith(".") and p.name.endswith(".tmp") for p in leftovers)  # only temp files
@@ -93,7 +94,7 @@ with atomic_write({str(target)!r}, "w") as f:
     f.flush()
     os.kill(os.getpid(), signal.SIGKILL)
 """
-    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    r = forked.run([sys.executable, "-c", script])
     assert r.returncode == -9, r.stderr
     left = list(target.parent.glob(".*.tmp"))
     assert len(left) == 1 and left[0].name.startswith(".history.csv.emodarts-") and not target.exists()

@@ -1,14 +1,19 @@
-"""The `emodarts` command line, on real files. The README's commands, its chain from search to export and what only
-the console script does (exit status, a closed pipe) run as a user runs them, in a subprocess (`run`); the other
-checks call `cli.main`, the console script's entry point, in this process (`here`): a new process spends 3 to 5 s
-importing torch, and torch._dynamo at its first optimiser, before it does anything."""
+"""The `emodarts` command line, on real files. The README's commands and its chain from search to export run each in a
+process of its own (`run`: forked from this one, with torch and emodarts_nb loaded, tests/forked.py); the README's
+main job (`emodarts demo`) and what only the console script does (its start, exit status, a closed pipe) in a fresh
+interpreter through the installed script (`run(..., fresh=True)`); the other checks call `cli.main`, the console
+script's entry point, in this process (`here`): a fresh interpreter spends 3 to 5 s importing torch, and torch._dynamo
+at its first optimiser, before it does anything."""
 import json, shutil, os, subprocess
 import pytest
+import forked
 
 
-def run(cmd, *args, cwd=None, env=None):
+def run(cmd, *args, cwd=None, env=None, fresh=False):
     e = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
-    return subprocess.run([cmd, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=e, timeout=600)
+    argv = [cmd, *map(str, args)]
+    if fresh: return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=e, timeout=600)
+    return forked.run(argv, env=e, cwd=cwd)
 
 
 @pytest.fixture
@@ -205,7 +210,8 @@ def test_retrain_an_ensemble_says_what_each_member_did(here, tmp_path):
 
 def test_bad_value_in_the_console_script(emodarts_cmd, tmp_path):
     (tmp_path / "f").write_text("x")
-    r = run(emodarts_cmd, "search", "--corpus", "synthetic", "--out", tmp_path / "f" / "run", env={"EMODARTS_DATA": str(tmp_path / "d")})
+    r = run(emodarts_cmd, "search", "--corpus", "synthetic", "--out", tmp_path / "f" / "run", env={"EMODARTS_DATA": str(tmp_path / "d")},
+            fresh=True)
     assert r.returncode == 2 and "which is a file" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
@@ -223,7 +229,7 @@ def test_readme_demo_ends_without_a_collapsed_cell(emodarts_cmd, tmp_path):
     " normal cell and at least two recurrent or attention operations in the sequential cell (77af34e printed `S skip×4`),"
     " and retrained from scratch it reaches a valid accuracy of at least 0.6."
     r = run(emodarts_cmd, "demo", cwd=tmp_path, env={"EMODARTS_DATA": str(tmp_path / "data"),
-                                                       "EMODARTS_CACHE": str(tmp_path / "cache")})
+                                                       "EMODARTS_CACHE": str(tmp_path / "cache")}, fresh=True)
     assert r.returncode == 0, r.stderr[-2000:]
     line = next(l for l in r.stdout.splitlines() if l.startswith("search: "))
     acc = float(line.split("valid accuracy ")[1].split()[0])

@@ -1,8 +1,9 @@
 "Using a found model: predict on real WAV files (one corrupt), the CLI's error lines and exit status, TorchScript and ONNX equal PyTorch."
-import json, os, subprocess, sys, textwrap
+import json, os, sys, textwrap
 from pathlib import Path
 
 import numpy as np, pytest, soundfile as sf, torch
+import forked
 
 from emodarts_nb.predict import predict, load_predictor, export_run, export_onnx, export_torchscript, max_difference
 
@@ -76,12 +77,12 @@ CLI = textwrap.dedent("""
 def test_cli_error_line_and_exit_status(runs, wavs, tmp_path):
     _, out, _ = runs
     script = tmp_path / "cli.py"; script.write_text(CLI)
-    r = subprocess.run([sys.executable, str(script), "predict", str(out["baseline"]), *map(str, wavs)], env=ENV, capture_output=True, text=True, timeout=300)
+    r = forked.run([sys.executable, str(script), "predict", str(out["baseline"]), *map(str, wavs)], env=ENV, timeout=300)
     assert r.returncode == 1, r.stderr
     assert "corrupt.wav" in r.stderr and "error" in r.stderr
     lines = r.stdout.strip().splitlines()
     assert lines[0].split()[:2] == ["file", "emotion"] and len(lines) == 4 and "a.wav" in lines[1] and "b.wav" in lines[3]
-    r = subprocess.run([sys.executable, str(script), "predict", str(out["baseline"]), str(wavs[0]), "--json"], env=ENV, capture_output=True, text=True, timeout=300)
+    r = forked.run([sys.executable, str(script), "predict", str(out["baseline"]), str(wavs[0]), "--json"], env=ENV, timeout=300)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["file"] == str(wavs[0])
 
@@ -115,7 +116,7 @@ def test_a_broken_model_json_is_named(runs, wavs, tmp_path, emodarts_cmd, damage
     _, out, _ = runs
     run = tmp_path / "run"; shutil.copytree(out["baseline"], run)
     info = json.loads((run / "model.json").read_text()); (run / "model.json").write_text(json.dumps(damage(info)))
-    r = subprocess.run([emodarts_cmd, "predict", str(run), str(wavs[0])], env=ENV, capture_output=True, text=True, timeout=300)
+    r = forked.run([emodarts_cmd, "predict", str(run), str(wavs[0])], env=ENV, timeout=300)
     assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr and "a.wav" not in r.stderr, r.stderr
 
 
@@ -123,7 +124,7 @@ def test_a_file_that_is_no_model_is_named(tmp_path, wavs, emodarts_cmd):
     for name in ("m.onnx", "m.pt"):
         (tmp_path / name).write_bytes(b"not a model")
         (tmp_path / f"{name}.json").write_text(json.dumps(dict(labels=["a", "b"], features={}, norm=None, input_shape=[4, 4])))
-        r = subprocess.run([emodarts_cmd, "predict", str(tmp_path / name), str(wavs[0])], env=ENV, capture_output=True, text=True)
+        r = forked.run([emodarts_cmd, "predict", str(tmp_path / name), str(wavs[0])], env=ENV)
         assert r.returncode == 2 and "cannot be read as" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 

@@ -3,6 +3,7 @@ import json, os, random, signal, subprocess, sys, textwrap, time
 from pathlib import Path
 
 import numpy as np, pandas as pd, pytest, torch
+import forked
 
 from emodarts_nb.config import get_config
 from emodarts_nb.cli import make_parser
@@ -31,7 +32,7 @@ def _alphas(run):
 
 
 def _run(script, run, strategy, *extra):
-    return subprocess.run([sys.executable, str(script), str(run), strategy, *extra], env=ENV, capture_output=True, text=True, timeout=600)
+    return forked.run([sys.executable, script, run, strategy, *extra], env=ENV)
 
 
 def test_weight_optimiser_holds_no_alpha():
@@ -85,13 +86,13 @@ def _epoch_at_least(n):
 @pytest.mark.parametrize("strategy,when", [("first_order", "after_checkpoint"), ("second_order", "random"), ("path_dropout", "random")])
 def test_resume_after_sigkill_gives_the_same_search(tmp_path, strategy, when):
     script = tmp_path / "run.py"; script.write_text(SCRIPT)
-    ref = _run(script, tmp_path / "ref", strategy)
+    t0 = time.time(); ref = _run(script, tmp_path / "ref", strategy); took = time.time() - t0
     assert ref.returncode == 0, ref.stderr
     run = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(script), str(run), strategy], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = forked.start([sys.executable, script, run, strategy], env=ENV)     # a process of its own, forked from this one
     if when == "after_checkpoint": cond = _epoch_at_least(1)
-    else:  # a random moment: before the first checkpoint, mid-epoch, mid-write, anywhere
-        deadline = time.time() + (delay := random.uniform(0.05, 2.5))
+    else:  # a random moment of the run: before the first checkpoint, mid-epoch, mid-write, anywhere
+        deadline = time.time() + random.uniform(0.02, 0.5 * took)
         cond = lambda r: time.time() > deadline
     _kill_when(proc, run, cond)
     assert proc.returncode == -signal.SIGKILL
@@ -128,9 +129,8 @@ def test_cli_parses_with_defaults():
 def test_cli_search_on_the_synthetic_corpus(tmp_path, emodarts_cmd):
     "`emodarts search` end to end (features, fold, tiny search), printing the genotype and the run folder."
     out = tmp_path / "run"
-    r = subprocess.run([emodarts_cmd, "search", "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1",
-                        "--seed", "7", "--out", str(out), "--quiet", "--cache", str(tmp_path / "cache")],
-                       env=ENV, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    r = forked.run([emodarts_cmd, "search", "--corpus", "synthetic", "--preset", "tiny", "--epochs", "1",
+                    "--seed", "7", "--out", out, "--quiet", "--cache", tmp_path / "cache"], env=ENV, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "genotype: Genotype(" in r.stdout and f"run folder: {out}" in r.stdout
     assert (out / "done.json").exists() and json.loads((out / "fold.json").read_text())["test"]

@@ -1,8 +1,9 @@
 "Retraining: same seed same run, exact resume after SIGKILL, the test part read once and never used for selection, load_model, CLI."
-import copy, json, os, random, signal, subprocess, sys, textwrap, time
+import copy, json, os, random, signal, sys, textwrap, time
 from pathlib import Path
 
 import numpy as np, pandas as pd, pytest, torch
+import forked
 
 from emodarts_nb.data import Part
 from emodarts_nb.runs import load_checkpoint
@@ -79,17 +80,19 @@ def _epoch_at_least(run, n):
                                         ("genotype_ema", "after_checkpoint")])   # _ema: the weight average resumes too
 def test_resume_after_sigkill_gives_the_same_run(tmp_path, model, when):
     script = tmp_path / "run.py"; script.write_text(SCRIPT)
-    ref = subprocess.run([sys.executable, str(script), str(tmp_path / "ref"), model], env=ENV, capture_output=True, text=True, timeout=600)
+    t0 = time.time()
+    ref = forked.run([sys.executable, script, tmp_path / "ref", model], env=ENV)   # each a process of its own, forked from this one
+    took = time.time() - t0
     assert ref.returncode == 0, ref.stderr
     run = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(script), str(run), model], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = forked.start([sys.executable, script, run, model], env=ENV)
     if when == "after_checkpoint": cond = _epoch_at_least(run, 2)
-    else:  # anywhere: before the first checkpoint, mid-epoch, mid-write
-        deadline = time.time() + random.uniform(0.05, 3.0); cond = lambda: time.time() > deadline
+    else:  # a random moment of the run: before the first checkpoint, mid-epoch, mid-write, anywhere
+        deadline = time.time() + random.uniform(0.02, 0.5 * took); cond = lambda: time.time() > deadline
     _kill_when(proc, cond)
     assert proc.returncode == -signal.SIGKILL
     assert not (run / "done.json").exists(), "the run finished before the kill: make it longer"
-    res = subprocess.run([sys.executable, str(script), str(run), model, "--resume"], env=ENV, capture_output=True, text=True, timeout=600)
+    res = forked.run([sys.executable, script, run, model, "--resume"], env=ENV)
     assert res.returncode == 0, res.stderr
     assert _same_weights(tmp_path / "ref", run)
     ck_ref, ck = load_checkpoint(tmp_path / "ref" / "checkpoint.pt"), load_checkpoint(run / "checkpoint.pt")
@@ -169,13 +172,11 @@ def test_bad_specs_and_folders(tmp_path):
 
 def test_cli_retrain_baseline_on_the_synthetic_corpus(tmp_path, emodarts_cmd):
     out = tmp_path / "run"
-    r = subprocess.run([emodarts_cmd, "retrain", "--baseline", "--corpus", "synthetic", "--preset", "tiny",
-                        "--epochs", "1", "--out", str(out), "--quiet", "--cache", str(tmp_path / "cache")],
-                       env=ENV, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    r = forked.run([emodarts_cmd, "retrain", "--baseline", "--corpus", "synthetic", "--preset", "tiny",
+                    "--epochs", "1", "--out", out, "--quiet", "--cache", tmp_path / "cache"], env=ENV, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "test:  WA" in r.stdout and f"run folder: {out}" in r.stdout and (out / "done.json").exists()
-    r = subprocess.run([emodarts_cmd, "retrain", "--genotype", str(tmp_path / "nope.json"), "--corpus", "synthetic"],
-                       env=ENV, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    r = forked.run([emodarts_cmd, "retrain", "--genotype", tmp_path / "nope.json", "--corpus", "synthetic"], env=ENV, cwd=tmp_path)
     assert r.returncode == 2 and "neither 'baseline'" in r.stderr
 
 
