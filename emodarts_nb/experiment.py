@@ -258,11 +258,12 @@ def run_jobs_ray(spec: ExperimentSpec, jobs, corpus, folds, progress: Progress, 
     ray = import_ray()
     started = not ray.is_initialized()
     if started:
-        env = {"env_vars": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}}
         os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")   # Ray's agents start slowly on a busy machine
-        if address: ray.init(address=address, runtime_env=env, log_to_driver=False)
-        else: ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, runtime_env=env,
-                       log_to_driver=False)
+        # a cluster's workers get this process's thread count through a runtime environment; a local Ray's workers
+        # inherit this process's environment, and a runtime environment would only cost them ~4 s to set up
+        if address: ray.init(address=address, log_to_driver=False,
+                             runtime_env={"env_vars": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}})
+        else: ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, log_to_driver=False)
     try:
         task, cref = ray.remote(num_cpus=1, max_retries=0)(_timed_job), ray.put(corpus)
         pending = {task.remote(spec, j, cref, folds[j.fold]): j for j in jobs}

@@ -80,6 +80,7 @@ def test_readme_report_command_runs(emodb_subset, tmp_path):
     emodb = emodb_subset
     import os, shlex, subprocess, sys
     import pandas as pd
+    import forked
     text = (ROOT / "README.md").read_text()
     line = next(l for l in text.split("## Results on EmoDB", 1)[1].splitlines() if "bench/emodb_report.py" in l)
     env_part, cmd = line.split(".venv/bin/python ", 1)
@@ -94,10 +95,9 @@ def test_readme_report_command_runs(emodb_subset, tmp_path):
     assert set(res.method) == set(REPORT_METHODS) and "## Goals and cost" in (tmp_path / "res" / "smoke.md").read_text()
     # bench/select_study.py reads that run folder: the searched job's supernet, selected by perturbation, retrained
     fold = res[res.method == "searched"].fold.iloc[0]
-    r = subprocess.run([sys.executable, "bench/select_study.py", "--runs", str(tmp_path / "exp"), "--folds", fold,
-                        "--emodb", str(emodb), "--train-preset", "tiny", "--train-epochs", "1", "--max-steps", "2",
-                        "--out", str(tmp_path / "sel"), "--results", str(tmp_path / "sel.csv")],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    r = forked.run([sys.executable, "bench/select_study.py", "--runs", str(tmp_path / "exp"), "--folds", fold,
+                    "--emodb", str(emodb), "--train-preset", "tiny", "--train-epochs", "1", "--max-steps", "2",
+                    "--out", str(tmp_path / "sel"), "--results", str(tmp_path / "sel.csv")], cwd=ROOT, env=env, timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
     sel = pd.read_csv(tmp_path / "sel.csv", comment="#")
     assert sel["select"].tolist() == ["alphas", "perturbation"] and sel.valid_ua.between(0, 1).all(), sel
