@@ -40,6 +40,7 @@ def test_mixdown_is_channel_mean(tmp_path):
     np.testing.assert_allclose(w, (a + b) / 2, atol=1e-7)
 
 
+@pytest.mark.xdist_group("librosa")   # with tests/test_features.py: librosa's numba functions compiled once (see there)
 @pytest.mark.parametrize("sr0,sr", [(8000, 16000), (44100, 16000), (16000, 32750), (48000, 22050), (22050, 22050)])
 def test_resampling_matches_librosa_load(tmp_path, sr0, sr):
     librosa = pytest.importorskip("librosa")
@@ -51,6 +52,7 @@ def test_resampling_matches_librosa_load(tmp_path, sr0, sr):
     np.testing.assert_allclose(ours, ref, atol=1e-6)
 
 
+@pytest.mark.xdist_group("librosa")
 def test_real_emodb_file_equals_librosa_load(emodb):
     librosa = pytest.importorskip("librosa")
     p = sorted(emodb.glob("*.wav"))[0]

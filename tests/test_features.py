@@ -7,6 +7,9 @@ from emodarts_nb.features import (FeatureConfig, apply_norm, cut_segments, delta
                                   get_preset, mel_filterbank, n_features, n_frames, power_spectrogram, power_to_db, vowel)
 
 librosa = pytest.importorskip("librosa")
+# one worker for every test that calls librosa: in a fresh environment, its first use compiles its numba functions
+# (about 17 s of CPU), and two workers doing so at once took 24 s each
+pytestmark = pytest.mark.xdist_group("librosa")
 
 
 @pytest.mark.parametrize("sr,n_fft,n_mels,fmin,fmax", [(32750, 2048, 128, 0, None), (16000, 512, 64, 50, 8000),
