@@ -21,6 +21,7 @@ if what == "kill": os.kill(os.getpid(), signal.SIGKILL)
 @pytest.mark.parametrize("what", ["ok", "exit3", "message", "raise", "kill"])
 def test_forked_command_ends_as_a_fresh_interpreter_does(tmp_path, monkeypatch, what):
     monkeypatch.setenv("FORKED_PARENT_ONLY", "1")                # not in `env`: the child must not see it
+    monkeypatch.setattr(forked, "_forkable", lambda env: True)  # forked even where Ray was imported by an earlier test
     env = {"PATH": os.environ["PATH"], "FORKED_A": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
     argv = [sys.executable, "-c", CODE, what, "x y"]
     fresh = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, stdin=subprocess.DEVNULL)
