@@ -101,7 +101,8 @@ def visited(site, server):
                 resp = page.goto(server + rel, wait_until="load")
                 if page.locator(".plotly-graph-div").count():      # let plotly draw
                     page.wait_for_selector(".js-plotly-plot", state="attached", timeout=20_000)
-                page.wait_for_timeout(200)                         # KaTeX typesets on DOMContentLoaded + defer
+                try: page.wait_for_function(TYPESET_JS, timeout=5_000)   # KaTeX typesets on DOMContentLoaded + defer
+                except sync_api.TimeoutError: pass                 # what is left untypeset, MEASURE_JS reports
                 out[rel] = dict(outside=list(outside), **page.evaluate(MEASURE_JS),
                     status=resp.status if resp else None, errors=list(errors), failed=list(failed),
                     plotly=page.locator(".plotly-graph-div").count(), drawn=page.locator(".js-plotly-plot").count(),
@@ -112,6 +113,9 @@ def visited(site, server):
             browser.close()
     return out
 
+
+# Every .math element holds KaTeX's output (at once on a page without maths)
+TYPESET_JS = "() => [...(document.querySelector('main') || document.body).querySelectorAll('.math')].every(e => e.querySelector('.katex'))"
 
 # Measured in the page: the main column's text, raw maths, unrendered .math, clipped elements, tables.
 MEASURE_JS = r"""() => {
