@@ -5,10 +5,10 @@ in a child forked from this process, which has torch, emodarts_nb and torch._dyn
 them before the first line of the command. The child's environment is exactly `env` (as subprocess's `env=` makes it),
 its warnings filters Python's defaults, its stdin empty.
 
-A real subprocess runs instead where a fork is not safe or not the same: after this process imported Ray (its threads
-do not survive a fork), where the command asks for more than one torch thread (OpenMP's pool does not survive one), and
-where the argv is none of the above. Tests that are about the interpreter starting (the console script's import, its
-exit status on bad input, a closed pipe) keep calling `subprocess` themselves."""
+A real subprocess runs instead where a fork is not safe or not the same: off Linux, after this process imported Ray
+(its threads do not survive a fork), where the command asks for more than one torch thread (OpenMP's pool does not
+survive one), and where the argv is none of the above. Tests that are about the interpreter starting (the console
+script's import, its exit status on bad input, a closed pipe) keep calling `subprocess` themselves."""
 import io, os, runpy, signal, subprocess, sys, tempfile, time, traceback, warnings
 from pathlib import Path
 
@@ -53,7 +53,8 @@ def _preload():
 
 
 def _forkable(env) -> bool:
-    return "ray" not in sys.modules and int(env.get("OMP_NUM_THREADS") or 1) == 1
+    # Linux only: macOS's system libraries are not safe to use in a forked child (why Python's multiprocessing spawns there)
+    return sys.platform == "linux" and "ray" not in sys.modules and int(env.get("OMP_NUM_THREADS") or 1) == 1
 
 
 def _child(fn, sys_argv, env, cwd, out, err):
