@@ -1,4 +1,4 @@
-import os, sys
+import os
 from pathlib import Path
 import pytest
 
@@ -37,9 +37,10 @@ def emodb_subset(emodb, tmp_path_factory):
 @pytest.fixture(scope="session")
 def emodarts_cmd():
     "The installed `emodarts` console script of this environment."
-    exe = Path(sys.executable).parent / "emodarts"
-    assert exe.exists(), f"{exe} missing: run `bash tools/setup.sh` (installs the package and its console script)"
-    return str(exe)
+    from forked import emodarts_script
+    exe = emodarts_script()
+    assert Path(exe).exists(), f"{exe} missing: run `bash tools/setup.sh` (installs the package and its console script)"
+    return exe
 
 
 def pytest_configure(config):

@@ -93,9 +93,8 @@ def _child(fn, sys_argv, env, cwd, out, err):
 
 class Forked:
     "A command running in a forked child: `pid`, `poll()`, `wait(timeout)`, `returncode`, `stdout`/`stderr` (text, after it ends)."
-    def __init__(self, argv, env=None, cwd=None):
+    def __init__(self, argv, env: dict, cwd=None):
         fn, sys_argv = _target(argv)
-        env = dict(os.environ if env is None else env)
         self.args, self._files = list(argv), [tempfile.TemporaryFile() for _ in range(2)]
         for f in (sys.stdout, sys.stderr): f.flush()
         self.pid, self.returncode, self.stdout, self.stderr = os.fork(), None, None, None
@@ -104,7 +103,6 @@ class Forked:
     def _ended(self, status):
         self.returncode = os.waitstatus_to_exitcode(status)
         self.stdout, self.stderr = (self._read(f) for f in self._files)
-        return self.returncode
 
     @staticmethod
     def _read(f):
