@@ -35,6 +35,7 @@ CASES = {  # name: (search preset, input (F, T), batch, space overrides)
     "emodarts-b2": ("emodarts", (128, 128), 2, {}),
     "emodarts-b64": ("emodarts", (128, 128), 64, {}),
     "cpu": ("cpu", None, None, {}),
+    "tiny": ("tiny", None, 16, {}),   # the tests', tutorials' and docs' searches (tutorial 6: batch 16)
 }
 ROOT = Path(__file__).resolve().parents[1]
 

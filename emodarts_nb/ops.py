@@ -19,9 +19,9 @@ from .core import BadInputError
 # %% auto #0
 __all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'TIME_POOLS', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2',
            'ChannelCat', 'cat_channels', 'BatchNormRows', 'BatchNorm', 'FactorizedReduce', 'StdConv', 'AvgPool',
-           'PoolBN', 'DilatedDepthwise', 'dilated_depthwise', 'DilConv', 'SepConv', 'TanhRNN', 'run_rnn', 'SeqRNN',
-           'additive_scores', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to', 'MeanPool',
-           'AttentionPool', 'time_pool']
+           'MaxPool', 'PoolBN', 'DilatedDepthwise', 'dilated_depthwise', 'DilConv', 'SepConv', 'TanhRNN', 'run_rnn',
+           'SeqRNN', 'additive_scores', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to',
+           'MeanPool', 'AttentionPool', 'time_pool']
 
 # %% ../nbs/api/10_ops.ipynb #a869d06f
 CNN_OPS: dict = {}  # name -> factory(C, stride, affine) -> nn.Module on (B, C, F, T)
@@ -150,9 +150,9 @@ class BatchNormRows(torch.autograd.Function):
 
 # %% ../nbs/api/10_ops.ipynb #b7n0r1a5
 def _narrow_rows(x) -> bool:
-    "Whether `BatchNorm` runs `BatchNormRows` on x: a channels_last float map of < 16 channels, > 1 thread, a CPU."
-    return (x.dim() == 4 and x.shape[1] < 16 and x.dtype == torch.float32 and x.numel() > x.shape[1]
-            and torch.get_num_threads() > 1 and x.is_contiguous(memory_format=torch.channels_last) and _rewrite_on(x))
+    "Whether `BatchNorm` runs `BatchNormRows` on x: a channels_last float CPU map of < 16 channels (< 7 on one thread)."
+    return (x.dim() == 4 and x.shape[1] < (16 if torch.get_num_threads() > 1 else 7) and x.dtype == torch.float32
+            and x.numel() > x.shape[1] and x.is_contiguous(memory_format=torch.channels_last) and _rewrite_on(x))
 
 class BatchNorm(nn.BatchNorm2d):
     "`nn.BatchNorm2d`; in training, on a map `_narrow_rows` accepts, `BatchNormRows` with the same running statistics."
@@ -210,12 +210,33 @@ class AvgPool(nn.AvgPool2d):
         return sums / counts
 
 
+# %% ../nbs/api/10_ops.ipynb #m4xp00l2
+class MaxPool(nn.MaxPool2d):
+    "`nn.MaxPool2d(k, stride, padding)`; where no gradient is wanted, on a CPU, the maximum of shifted views."
+    def __init__(self, kernel_size: int, stride: int, padding: int): super().__init__(kernel_size, stride, padding)
+    def forward(self, x):
+        if (torch.is_grad_enabled() and x.requires_grad) or not _rewrite_on(x) or self.ceil_mode or self.dilation != 1:
+            return super().forward(x)
+        k, s, p = self.kernel_size, self.stride, self.padding
+        H, W = x.shape[-2:]
+        Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+        xp = F.pad(x, (p, p, p, p), value=float("-inf")) if p else x
+        def shifted_max(t, dim, n):                          # max over the k windows' offsets along `dim`
+            views = [t.narrow(dim, i, s * (n - 1) + 1) for i in range(k)]
+            if s > 1: views = [v[..., ::s, :] if dim == 2 else v[..., ::s] for v in views]
+            out = torch.maximum(views[0], views[1])
+            for v in views[2:]: torch.maximum(out, v, out=out)
+            return out
+        cl = x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
+        return shifted_max(shifted_max(xp, 3, Wo), 2, Ho).contiguous(
+            memory_format=torch.channels_last if cl else torch.contiguous_format)
+
 # %% ../nbs/api/10_ops.ipynb #e545ada8
 class PoolBN(nn.Module):
     "Max or average pooling (average: `count_include_pad=False`), then BN, as pt.darts defines it."
     def __init__(self, pool_type, C, kernel_size, stride, padding, affine=True):
         super().__init__()
-        if pool_type == "max": self.pool = nn.MaxPool2d(kernel_size, stride, padding)
+        if pool_type == "max": self.pool = MaxPool(kernel_size, stride, padding)
         else: self.pool = AvgPool(kernel_size, stride, padding)
         self.bn = BatchNorm(C, affine=affine)
     def forward(self, x): return self.bn(self.pool(x))

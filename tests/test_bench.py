@@ -45,6 +45,18 @@ def test_ops_bench_times_each_operation_on_its_edges_inputs_beside_a_copy(tmp_pa
     assert families == {"avg_pool", "gru"}
 
 
+def test_small_map_ops_bench_times_both_kernels_and_says_which_batch_norm_runs():
+    "bench/small_map_ops.py: per shape, torch's and our batch norm and max pool, medians, ratios, the largest difference."
+    r = forked.run([sys.executable, str(ROOT / "bench" / "small_map_ops.py"), "--shapes", "2x4x5x6,2x8x5x6", "--reps", "1"],
+                   env=ENV, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.startswith("# reproduce: OMP_NUM_THREADS=1 python bench/small_map_ops.py --shapes")
+    a, b = _json_lines(r.stdout)
+    assert (a["shape"], a["rows"], b["rows"]) == ("2x4x5x6", True, False)      # one thread: the rows below 7 channels
+    assert a["pool_max_diff"] == 0 and a["bn_max_diff"] < 1e-4                   # the same max, batch norm to rounding
+    assert min(a["batch_norm_train_ms"].values()) > 0 and a["pool_ratio"] > 0
+
+
 def test_search_bench_rounds_take_turns_going_first(monkeypatch, capsys):
     "With --before, the two codes swap who runs first every round (the first of a pair timed slower in an A/A run)."
     sys.path.insert(0, str(ROOT / "bench"))
