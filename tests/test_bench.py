@@ -141,6 +141,32 @@ def test_readme_side_by_side_row_matches_the_results_file():
     assert f"{second['second_order']['search_step_s']:.1f} s per step, {second['peak_rss_MB'] / 1000:.1f} GB" in row
 
 
+def test_readme_tiny_row_matches_the_results_files():
+    "The tiny preset's row says what bench/results/search_tiny_before_after.txt and small_map_ops_1thread.txt hold."
+    text = (ROOT / "bench" / "results" / "search_tiny_before_after.txt").read_text()
+    *runs, ratio = _json_lines(text)
+    before_dir = text.split("--before ")[1].split()[0]
+    step = lambda before: statistics.median(r["first_order"]["search_step_s"] for r in runs if r["code"].startswith(before_dir) == before)
+    row = _readme_row("| search step, `tiny` preset")
+    assert (f"{step(True):.2f} s against {step(False):.2f} s per search step "
+            f"({ratio['ratio_other_over_ours']['first_order']:.2f} times faster") in row
+    ops = _json_lines((ROOT / "bench" / "results" / "small_map_ops_1thread.txt").read_text())
+    bn = [o["bn_ratio"] for o in ops if o["rows"]]
+    pool = [o["pool_ratio"] for o in ops]
+    assert all(o["pool_max_diff"] == 0 for o in ops) and all(o["bn_ratio"] < 1 for o in ops if not o["rows"])
+    assert f"{min(bn):.2f} to {max(bn):.2f} times faster" in row and f"{min(pool):.2f} to {max(pool):.2f} times faster" in row
+
+
+def test_search_bench_times_the_tiny_case():
+    "bench/search.py --case tiny: the tests' and tutorials' search at batch 16, in this process's package."
+    r = forked.run([sys.executable, str(ROOT / "bench" / "search.py"), "--case", "tiny", "--orders", "first_order",
+                    "--steps", "1"], env=ENV, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    (got,) = _json_lines(r.stdout)
+    assert (got["case"], got["batch"], got["C"], got["threads"]) == ("tiny", 16, 4, 1)
+    assert got["first_order"]["search_step_s"] > 0
+
+
 def test_readme_retraining_row_quotes_the_run_against_9d4450b():
     "The retraining row's figures against 9d4450b are bench/results/retrain_speed_vs_9d4450b.txt's: shares and step ratios."
     rows = {r["model"]: r for r in _json_lines((ROOT / "bench" / "results" / "retrain_speed_vs_9d4450b.txt").read_text())}
