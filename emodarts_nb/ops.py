@@ -215,8 +215,8 @@ class MaxPool(nn.MaxPool2d):
     "`nn.MaxPool2d(k, stride, padding)`; where no gradient is wanted, on a CPU, the maximum of shifted views."
     def __init__(self, kernel_size: int, stride: int, padding: int): super().__init__(kernel_size, stride, padding)
     def forward(self, x):
-        if (torch.is_grad_enabled() and x.requires_grad) or not _rewrite_on(x) or self.ceil_mode or self.dilation != 1:
-            return super().forward(x)
+        if ((torch.is_grad_enabled() and x.requires_grad) or x.dim() != 4 or not _rewrite_on(x) or self.ceil_mode
+                or self.dilation != 1 or self.return_indices or self.kernel_size < 2): return super().forward(x)
         k, s, p = self.kernel_size, self.stride, self.padding
         H, W = x.shape[-2:]
         Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
@@ -227,7 +227,7 @@ class MaxPool(nn.MaxPool2d):
             out = torch.maximum(views[0], views[1])
             for v in views[2:]: torch.maximum(out, v, out=out)
             return out
-        cl = x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
+        cl = x.is_contiguous(memory_format=torch.channels_last)
         return shifted_max(shifted_max(xp, 3, Wo), 2, Ho).contiguous(
             memory_format=torch.channels_last if cl else torch.contiguous_format)
 
