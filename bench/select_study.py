@@ -59,7 +59,7 @@ def main(argv=None):
             net = build_supernet(cfg, data.n_classes, data.input_shape)
             net.load_state_dict(load_run_checkpoint(job / "search")["model"])
             t = time.perf_counter()
-            pg, table = perturbation_genotype(net, data.valid_x, data.valid_y, batch_size=cfg.batch_size, **derive_kw(cfg))
+            pg, table = perturbation_genotype(net, data.valid_x, data.valid_y, batch_size=cfg.eval_batch_size, **derive_kw(cfg))
             out.mkdir(parents=True, exist_ok=True)
             table.to_csv(out / "perturbation.csv", index=False)
             save_json(dict(genotype=pg.to_dict(), seconds=round(time.perf_counter() - t, 1)), out / "genotype.json")

@@ -39,6 +39,7 @@ class SearchConfig:
     epochs: int = 10
     batch_size: int = 32
     max_steps: int | None = None               # cap on steps per epoch (None: one pass over the weight part)
+    eval_batch_size: int = 64                  # passes without a gradient: each epoch's valid part, the perturbation scores
     # weights: SGD, cosine from w_lr to w_lr_min, gradient clipping
     w_lr: float = 0.025
     w_lr_min: float = 0.001
@@ -117,7 +118,7 @@ def validate(cfg: SearchConfig) -> SearchConfig:
            f"use one of {', '.join(CHECKPOINTS)}: 'all' for the least memory, 'none' for the fastest steps")
     _check(0 < cfg.weight_fraction < 1, f"weight_fraction={cfg.weight_fraction}", "must lie strictly between 0 and 1",
            "DARTS uses 0.5, the emoDARTS code 0.2")
-    for f in ("epochs", "batch_size", "topk", "random_n", "random_epochs"):
+    for f in ("epochs", "batch_size", "eval_batch_size", "topk", "random_n", "random_epochs"):
         _check(isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1, f"{f}={getattr(cfg, f)!r}",
                "must be an integer >= 1")
     _check(0 <= cfg.warmup_epochs <= cfg.epochs, f"warmup_epochs={cfg.warmup_epochs}",

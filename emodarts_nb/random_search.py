@@ -63,7 +63,7 @@ def train_candidate(cfg: SearchConfig, data: SearchData, genotype, i: int = 0, n
     for epoch in range(1, cfg.random_epochs + 1):
         _candidate_epoch(cfg, net, opt, data, i, epoch, steps, dev, tot)
         sched.step()
-    vl, va = evaluate(net, data.valid_x, data.valid_y, cfg.batch_size, dev)
+    vl, va = evaluate(net, data.valid_x, data.valid_y, cfg.eval_batch_size, dev)
     return dict(candidate=i, train_loss=tot["loss"] / tot["n"], train_acc=tot["correct"] / tot["n"], valid_loss=vl,
                 valid_acc=va,
                 seconds=round(time.time() - t0, 3))

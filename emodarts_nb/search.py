@@ -214,7 +214,7 @@ def _epoch(cfg, st, data, epoch, run, bar, best) -> tuple:
     "Train and evaluate one epoch: (history row, best so far, why the search stops or None)."
     t = time.time()
     row = dict(epoch=epoch, **train_epoch(cfg, st, data, epoch, run, bar))
-    row["valid_loss"], row["valid_acc"] = evaluate(st.model, data.valid_x, data.valid_y, cfg.batch_size, st.device)
+    row["valid_loss"], row["valid_acc"] = evaluate(st.model, data.valid_x, data.valid_y, cfg.eval_batch_size, st.device)
     g = st.model.genotype(**derive_kw(cfg))
     row.update(skip_count=skip_count(g), seconds=round(time.time() - t, 3))
     if row["valid_acc"] > best["valid_acc"]: best = dict(epoch=epoch, valid_acc=row["valid_acc"], genotype=g.to_dict())
@@ -306,7 +306,7 @@ def run_darts(cfg: SearchConfig, data: SearchData, out, resume: bool = False, pr
     final, more = st.model.genotype(**derive_kw(cfg)), {}
     if cfg.select == "perturbation":                     # after the last epoch, on the final supernet (see above)
         t = time.time()
-        final, table = perturbation_genotype(st.model, *select_data(cfg, data), batch_size=cfg.batch_size,
+        final, table = perturbation_genotype(st.model, *select_data(cfg, data), batch_size=cfg.eval_batch_size,
                                              device=st.device, **derive_kw(cfg))
         write_table(run/PERTURBATION, table, PERTURBATION_COLUMNS)
         best, more = (dict(genotype=final.to_dict(), epoch=len(rec.history), valid_acc=rec.history[-1]["valid_acc"]),
@@ -387,7 +387,7 @@ def score_perturbation(run, corpus, fold: Fold | None = None, progress: bool = F
     model = build_supernet(cfg, data.n_classes, data.input_shape).to(dev)
     model.load_state_dict(ck["model"])
     if cfg.darts_minus: model.aux_skip = aux_skip_weight(cfg, ck["epoch"] - 1)   # as in its last epoch
-    table = perturbation_table(model, perturbation_scores(model, *select_data(cfg, data), cfg.batch_size, dev))
+    table = perturbation_table(model, perturbation_scores(model, *select_data(cfg, data), cfg.eval_batch_size, dev))
     write_table(run/PERTURBATION, table, PERTURBATION_COLUMNS)
     return table
 

@@ -327,9 +327,10 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     assert not {u[:2] for u in fold["train"] + fold["valid"]} & {"03", "08"}
     # bench/perturbation_speed.py times the perturbation selection on that search's supernet, both ways
     r = forked.run([sys.executable, "bench/perturbation_speed.py", "--run", str(path.parent), "--emodb",
-                    str(emodb_subset), "--repeats", "1"], cwd=ROOT, env=ENV, timeout=600)
+                    str(emodb_subset), "--repeats", "1", "--batch-sizes", "2"], cwd=ROOT, env=ENV, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "ratio whole / kept" in r.stdout and "largest score difference 0.00e+00" in r.stdout, r.stdout
+    assert "states kept, batch 2: median" in r.stdout and "ratio to batch 64" in r.stdout, r.stdout   # --batch-sizes
     # bench/derive_study.py: the search's own caps read its own retraining back; other caps retrain what they derive
     r = forked.run([sys.executable, "bench/derive_study.py", "--searches", str(tmp_path / "s" / "convspreset"),
                     "--vary", "min_param=none,4", "--emodb", str(emodb_subset), "--out", str(tmp_path / "d"),
