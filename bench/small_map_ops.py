@@ -1,6 +1,7 @@
 """Two rewrites for the small channels_last maps of the searches, timed against torch's own kernels on the same
 inputs: batch norm in training (forward + backward) over the map's rows (`ops.BatchNormRows`) against
-`nn.BatchNorm2d`, and max pooling without a gradient as shifted maxima (`ops.MaxPool`) against `F.max_pool2d`.
+`nn.BatchNorm2d`, and 3x3 max pooling without a gradient, stride 1 and 2, as shifted maxima (`ops.MaxPool`) against
+`F.max_pool2d`.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/small_map_ops.py                  # the tiny/cpu presets' map shapes
     OMP_NUM_THREADS=2 .venv/bin/python bench/small_map_ops.py --reps 31
@@ -50,13 +51,17 @@ def main(argv=None):
                      lambda t: BatchNormRows.apply(t, None, None, bn.eps)[0])
         t_bn = paired({"torch": lambda: fb(ref), "rows": lambda: fb(rows)}, a.reps)
         d_bn = max((u - v).abs().max().item() for u, v in zip(fb(ref), fb(rows)))
-        pool = MaxPool(3, 1, 1)
-        with torch.no_grad():
-            t_mp = paired({"torch": lambda: F.max_pool2d(x, 3, 1, 1), "ours": lambda: pool(x)}, a.reps)
-            d_mp = (F.max_pool2d(x, 3, 1, 1) - pool(x)).abs().max().item()
+        pools = {}
+        for stride in (1, 2):                                # a normal cell's max pool, and a reduction cell's
+            pool = MaxPool(3, stride, 1)
+            with torch.no_grad():
+                t = paired({"torch": lambda: F.max_pool2d(x, 3, stride, 1), "ours": lambda: pool(x)}, a.reps)
+                d = (F.max_pool2d(x, 3, stride, 1) - pool(x)).abs().max().item()
+            sfx = "" if stride == 1 else "_stride2"
+            pools.update({f"max_pool_3x3{sfx}_no_grad_ms": t, f"pool{sfx}_ratio": round(t["torch"] / t["ours"], 2),
+                          f"pool{sfx}_max_diff": d})
         print(json.dumps(dict(shape=s, batch_norm_train_ms=t_bn, bn_ratio=round(t_bn["torch"] / t_bn["rows"], 2),
-                              bn_max_diff=float(f"{d_bn:.1e}"), rows=_narrow_rows(x), max_pool_3x3_no_grad_ms=t_mp,
-                              pool_ratio=round(t_mp["torch"] / t_mp["ours"], 2), pool_max_diff=d_mp)), flush=True)
+                              bn_max_diff=float(f"{d_bn:.1e}"), rows=_narrow_rows(x), **pools)), flush=True)
 
 
 if __name__ == "__main__": main()

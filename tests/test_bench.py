@@ -53,7 +53,7 @@ def test_small_map_ops_bench_times_both_kernels_and_says_which_batch_norm_runs()
     assert r.stdout.startswith("# reproduce: OMP_NUM_THREADS=1 python bench/small_map_ops.py --shapes")
     a, b = _json_lines(r.stdout)
     assert (a["shape"], a["rows"], b["rows"]) == ("2x4x5x6", True, False)      # one thread: the rows below 7 channels
-    assert a["pool_max_diff"] == 0 and a["bn_max_diff"] < 1e-4                   # the same max, batch norm to rounding
+    assert a["pool_max_diff"] == a["pool_stride2_max_diff"] == 0 and a["bn_max_diff"] < 1e-4  # the same max; BN to rounding
     assert min(a["batch_norm_train_ms"].values()) > 0 and a["pool_ratio"] > 0
 
 
@@ -152,9 +152,11 @@ def test_readme_tiny_row_matches_the_results_files():
             f"({ratio['ratio_other_over_ours']['first_order']:.2f} times faster") in row
     ops = _json_lines((ROOT / "bench" / "results" / "small_map_ops_1thread.txt").read_text())
     bn = [o["bn_ratio"] for o in ops if o["rows"]]
-    pool = [o["pool_ratio"] for o in ops]
-    assert all(o["pool_max_diff"] == 0 for o in ops) and all(o["bn_ratio"] < 1 for o in ops if not o["rows"])
-    assert f"{min(bn):.2f} to {max(bn):.2f} times faster" in row and f"{min(pool):.2f} to {max(pool):.2f} times faster" in row
+    pool, pool2 = [o["pool_ratio"] for o in ops], [o["pool_stride2_ratio"] for o in ops]
+    assert all(o["pool_max_diff"] == o["pool_stride2_max_diff"] == 0 for o in ops)
+    assert all(o["bn_ratio"] < 1 for o in ops if not o["rows"])                  # where torch's kernel runs, it is faster
+    assert f"{min(bn):.2f} to {max(bn):.2f} times faster" in row
+    assert f"{min(pool):.2f} to {max(pool):.2f} times faster at stride 1, {min(pool2):.2f} to {max(pool2):.2f} times at stride 2" in row
 
 
 def test_search_bench_times_the_tiny_case():
