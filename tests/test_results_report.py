@@ -327,3 +327,27 @@ def test_readme_quotes_the_fresh_seed_under_the_cap():
             f"({(v > 0).sum()} runs higher, {(v < 0).sum()} lower, p = {sign_flip_p(v.to_numpy()):.2f}), test "
             f"{pct(runs['test_ua'][True].mean())} against {pct(runs['test_ua'][False].mean())}")
     assert said in page, said                                               # the config page says it too
+
+
+def test_readme_quotes_seed_8_run_whole():
+    "Seed 8, every method on all 10 folds in one invocation (bench/results/emodb_loso_seed8.{csv,md}), as the README gives it."
+    import pandas as pd
+    from emodarts_nb.experiment import sign_flip_p
+    df = read_results(ROOT / "bench" / "results" / "emodb_loso_seed8.csv")
+    runs = df[~df.fold.isin(SUMMARY_FOLDS)].pivot_table(index="fold", columns="method", values="ua")
+    assert len(runs) == 10 and set(runs.columns) == set(REPORT_METHODS)
+    d = runs.searched - runs.baseline
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    said = (f"searched {pct(runs.searched.mean())} test UA, baseline {pct(runs.baseline.mean())} ({(d > 0).sum()} folds higher, "
+            f"{(d < 0).sum()} lower, p = {sign_flip_p(d.to_numpy()):.2f}), random search {pct(runs.random.mean())}, "
+            f"`egemaps_svm` {pct(runs.egemaps_svm.mean())}")
+    assert said in readme, said
+    both = pd.concat([read_results(ROOT / "bench" / "results" / f"emodb_loso_seed{s}.csv") for s in (7, 8)])
+    both = both[~both.fold.isin(SUMMARY_FOLDS)].pivot_table(index=["fold", "seed"], columns="method", values="ua")
+    d = (both.searched - both.baseline).dropna()
+    said = (f"the search trails the baseline by {pct(-d.mean())} points ({(d > 0).sum()} of {len(d)} pairs won, "
+            f"{(d < 0).sum()} lost)")
+    assert said in readme, said
+    wall = re.search(r"wall time of this invocation: ([\d.]+) min for 40 job\(s\) \(10 fold\(s\)\)",
+                     (ROOT / "bench" / "results" / "emodb_loso_seed8.md").read_text()).group(1)
+    assert f"**seed 8 took {wall} minutes** on 2 cores" in readme and f"**{wall} min** on 2 cores" in readme, wall
