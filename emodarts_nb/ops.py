@@ -17,11 +17,11 @@ from torch.utils._python_dispatch import is_in_torch_dispatch_mode
 from .core import BadInputError
 
 # %% auto #0
-__all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'TIME_POOLS', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2',
-           'ChannelCat', 'cat_channels', 'BatchNormRows', 'BatchNorm', 'FactorizedReduce', 'StdConv', 'AvgPool',
-           'MaxPool', 'PoolBN', 'DilatedDepthwise', 'dilated_depthwise', 'DilConv', 'SepConv', 'TanhRNN', 'run_rnn',
-           'SeqRNN', 'additive_scores', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to',
-           'MeanPool', 'AttentionPool', 'time_pool']
+__all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'TIME_POOLS', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2', 'ReluGrids',
+           'relu_grids', 'ChannelCat', 'cat_channels', 'BatchNormRows', 'BatchNorm', 'FactorizedReduce', 'StdConv',
+           'AvgPool', 'MaxPool', 'PoolBN', 'DilatedDepthwise', 'dilated_depthwise', 'DilConv', 'SepConv', 'TanhRNN',
+           'run_rnn', 'SeqRNN', 'additive_scores', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack',
+           'copy_stack_to', 'MeanPool', 'AttentionPool', 'time_pool']
 
 # %% ../nbs/api/10_ops.ipynb #a869d06f
 CNN_OPS: dict = {}  # name -> factory(C, stride, affine) -> nn.Module on (B, C, F, T)
@@ -77,6 +77,38 @@ def grid2(x, o: int = 0):
     "Rows and columns o, o+2, ... of x (B, C, F, T): (B, C, ceil((F-o)/2), ceil((T-o)/2))."
     if torch.jit.is_tracing(): return x[:, :, o::2, o::2]      # export traces plain ops (TorchScript, ONNX)
     return EvenGrid.apply(x, o)
+
+# %% ../nbs/api/10_ops.ipynb #r3lugr1d
+class ReluGrids(torch.autograd.Function):
+    """(r[:, :, 0::2, 0::2], r[:, :, 1::2, 1::2]) for r = relu(x) (or x), dense in x's memory format: `FactorizedReduce`'s
+    two grids. The ReLU runs on the two grids only, and the backward writes both gradients into one map and zeroes only
+    the other two grids (two `grid2`s zeroed two whole maps, summed them, and took the ReLU's gradient over the whole)."""
+    @staticmethod
+    def forward(ctx, x, relu: bool):
+        ctx.shape, ctx.fmt, ctx.relu = x.shape, _like(x), relu
+        outs = []
+        for o in (0, 1):
+            v = x[:, :, o::2, o::2]
+            out = torch.empty(v.shape, dtype=x.dtype, device=x.device, memory_format=ctx.fmt)
+            outs.append(torch.clamp_min(v, 0, out=out) if relu else out.copy_(v))  # relu is clamp_min(x, 0) in torch
+        if relu: ctx.save_for_backward(*outs)
+        return tuple(outs)
+    @staticmethod
+    def backward(ctx, g0, g1):
+        if ctx.relu:                                          # the ReLU's own backward: g where relu(x) > 0, else 0
+            o0, o1 = ctx.saved_tensors
+            g0, g1 = torch.ops.aten.threshold_backward(g0, o0, 0), torch.ops.aten.threshold_backward(g1, o1, 0)
+        gx = torch.empty(ctx.shape, dtype=g0.dtype, device=g0.device, memory_format=ctx.fmt)
+        gx[:, :, 0::2, 0::2], gx[:, :, 1::2, 1::2] = g0, g1
+        gx[:, :, 0::2, 1::2], gx[:, :, 1::2, 0::2] = 0, 0    # the grids that neither reads
+        return gx, None
+
+def relu_grids(x, relu: bool = True):
+    "relu(x) (or x, `relu=False`) on the even grid and on the odd grid: two maps (B, C, ceil(F/2), ceil(T/2)), (B, C, F//2, T//2)."
+    if torch.jit.is_tracing():                              # export traces plain ops (TorchScript, ONNX)
+        r = F.relu(x) if relu else x
+        return r[:, :, 0::2, 0::2], r[:, :, 1::2, 1::2]
+    return ReluGrids.apply(x, relu)
 
 # %% ../nbs/api/10_ops.ipynb #c06422ea
 class ChannelCat(torch.autograd.Function):
@@ -182,9 +214,9 @@ class FactorizedReduce(nn.Module):
         self.bn = BatchNorm(C_out, affine=affine)
     starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
     def forward(self, x, relu_done: bool = False):
-        x = x if relu_done else self.relu(x)
-        shifted = F.pad(grid2(x, 1), (0, x.shape[-1] % 2, 0, x.shape[-2] % 2))  # one step right/down, zero-padded
-        return self.bn(cat_channels([self.conv1(grid2(x)), self.conv2(shifted)]))  # (B, C, ceil(F/2), ceil(T/2))
+        even, odd = relu_grids(x, relu=not relu_done)           # self.relu on the two grids only (same values)
+        shifted = F.pad(odd, (0, x.shape[-1] % 2, 0, x.shape[-2] % 2))  # one step right/down, zero-padded
+        return self.bn(cat_channels([self.conv1(even), self.conv2(shifted)]))  # (B, C, ceil(F/2), ceil(T/2))
 
 # %% ../nbs/api/10_ops.ipynb #d59f903d
 class StdConv(nn.Sequential):

@@ -519,3 +519,17 @@ def test_members_study_and_seed_sets_read_an_experiment_of_ensembles(tmp_path, c
     assert summary(sets)[0].startswith("baseline, 4 jobs, test UA by seed set: member0 ")
     for d in (tmp_path / "s" / "baseline").glob("*/seed3"): shutil.rmtree(d)
     with pytest.raises(SystemExit, match=r"holds seeds \[2\], not one for each of"): read_sets(tmp_path / "e", tmp_path / "s")
+
+
+def test_ops_page_quotes_the_relu_grids_retraining_run():
+    "The ops page's figure for ReluGrids is what bench/results/retrain_speed_relu_grids.txt holds (old / new step time)."
+    import statistics
+    rows = _json_lines((ROOT / "bench" / "results" / "retrain_speed_relu_grids.txt").read_text())
+    step = {r["model"]: r["step_s"] for r in rows}
+    ratios = [step[f"{k}_before"] / step[k] for k in step if k.startswith("searched") and not k.endswith("_before")]
+    assert len(ratios) == 10
+    nb = json.loads((ROOT / "nbs" / "api" / "10_ops.ipynb").read_text())
+    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    said = (f"ran {statistics.median(ratios):.2f} times faster at the median ({min(ratios):.2f} to {max(ratios):.2f}; "
+            f"{sum(r > 1 for r in ratios)} of 10 faster)")
+    assert said in page, said
