@@ -208,13 +208,12 @@ class FactorizedReduce(nn.Module):
     "ReLU, two 1x1 stride-2 convolutions on offset grids, concatenated, BN: halves F and T (ceil), keeps info."
     def __init__(self, C_in, C_out, affine=True):
         super().__init__()
-        self.relu = nn.ReLU()
         self.conv1 = nn.Conv2d(C_in, C_out // 2, 1, bias=False)  # 1x1 at stride 2 = 1x1 on every other row and column
         self.conv2 = nn.Conv2d(C_in, C_out - C_out // 2, 1, bias=False)
         self.bn = BatchNorm(C_out, affine=affine)
     starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
     def forward(self, x, relu_done: bool = False):
-        even, odd = relu_grids(x, relu=not relu_done)           # self.relu on the two grids only (same values)
+        even, odd = relu_grids(x, relu=not relu_done)           # the ReLU on the two grids only (same values)
         shifted = F.pad(odd, (0, x.shape[-1] % 2, 0, x.shape[-2] % 2))  # one step right/down, zero-padded
         return self.bn(cat_channels([self.conv1(even), self.conv2(shifted)]))  # (B, C, ceil(F/2), ceil(T/2))
 
