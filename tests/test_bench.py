@@ -14,6 +14,12 @@ def _json_lines(out: str) -> list:
     return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
 
 
+def _markdown(notebook: str) -> str:
+    "The markdown cells of nbs/NOTEBOOK as one line of text (whitespace runs as one space)."
+    nb = json.loads((ROOT / "nbs" / notebook).read_text())
+    return " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+
+
 def test_search_bench_runs_the_cpu_preset_side_by_side(tmp_path):
     "bench/search.py at the cpu preset's own input (whole utterances, Δ channels) against a copy (--before)."
     shutil.copytree(ROOT / "emodarts_nb", tmp_path / "emodarts_nb")
@@ -409,8 +415,7 @@ def test_results_page_quotes_the_selection_signal():
     "The EmoDB results page's figures on how well one validation speaker chooses, and the README's, are the committed studies'."
     sys.path.insert(0, str(ROOT / "bench"))
     from selection_signal import by_stake, read_studies, table
-    nb = json.loads((ROOT / "nbs" / "explanations" / "emodb_results.ipynb").read_text())
-    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    page = _markdown("explanations/emodb_results.ipynb")
     studies = read_studies(sorted((ROOT / "bench" / "results").glob("*_study.csv")))
     rows = {(r["study"], r["judge"]): r for r in table(studies)}
     pct = lambda r: f"{100 * r['agree']:.1f} %"
@@ -523,13 +528,11 @@ def test_members_study_and_seed_sets_read_an_experiment_of_ensembles(tmp_path, c
 
 def test_ops_page_quotes_the_relu_grids_retraining_run():
     "The ops page's figure for ReluGrids is what bench/results/retrain_speed_relu_grids.txt holds (old / new step time)."
-    import statistics
     rows = _json_lines((ROOT / "bench" / "results" / "retrain_speed_relu_grids.txt").read_text())
     step = {r["model"]: r["step_s"] for r in rows}
     ratios = [step[f"{k}_before"] / step[k] for k in step if k.startswith("searched") and not k.endswith("_before")]
     assert len(ratios) == 10
-    nb = json.loads((ROOT / "nbs" / "api" / "10_ops.ipynb").read_text())
-    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    page = _markdown("api/10_ops.ipynb")
     said = (f"ran {statistics.median(ratios):.2f} times faster at the median ({min(ratios):.2f} to {max(ratios):.2f}; "
             f"{sum(r > 1 for r in ratios)} of 10 faster)")
     assert said in page, said
