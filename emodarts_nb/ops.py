@@ -187,14 +187,23 @@ def _narrow_rows(x) -> bool:
             and x.numel() > x.shape[1] and x.is_contiguous(memory_format=torch.channels_last) and _rewrite_on(x))
 
 class BatchNorm(nn.BatchNorm2d):
-    "`nn.BatchNorm2d`; in training, on a map `_narrow_rows` accepts, `BatchNormRows` with the same running statistics."
-    def forward(self, x):
-        if not (self.training and _narrow_rows(x)): return super().forward(x)
+    "`nn.BatchNorm2d`, times `scale` if given; in training, on a map `_narrow_rows` accepts, `BatchNormRows` with the same running statistics."
+    def forward(self, x, scale=None):
+        rows = self.training and _narrow_rows(x)
+        if scale is None and not rows: return super().forward(x)
+        w, b = self.weight, self.bias
+        if scale is not None:  # s·BN(x): the weight γ·s (s where there is none) and the bias β·s; made dense for torch's kernel
+            w = scale.expand(self.num_features).contiguous() if w is None else w * scale
+            b = None if b is None else b * scale
         f = 0.0 if self.momentum is None else self.momentum
-        if self.track_running_stats and self.num_batches_tracked is not None:   # counted as nn.BatchNorm2d counts
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:  # as nn.BatchNorm2d counts
             self.num_batches_tracked.add_(1)
             if self.momentum is None: f = 1.0 / float(self.num_batches_tracked)
-        y, mean, var = BatchNormRows.apply(x, self.weight, self.bias, self.eps)
+        if not rows:                                         # torch's kernel, called as nn.BatchNorm2d calls it
+            stats = not self.training or self.track_running_stats
+            return F.batch_norm(x, self.running_mean if stats else None, self.running_var if stats else None, w, b,
+                                self.training or self.running_mean is None, f, self.eps)
+        y, mean, var = BatchNormRows.apply(x, w, b, self.eps)
         if self.track_running_stats and self.running_mean is not None:
             n = x.numel() // x.shape[1]
             with torch.no_grad():                            # torch's update: unbiased variance, momentum f
@@ -212,10 +221,11 @@ class FactorizedReduce(nn.Module):
         self.conv2 = nn.Conv2d(C_in, C_out - C_out // 2, 1, bias=False)
         self.bn = BatchNorm(C_out, affine=affine)
     starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
-    def forward(self, x, relu_done: bool = False):
+    ends_with_bn = True      # ... and its weight as the last BN's scale (see `BatchNorm`)
+    def forward(self, x, relu_done: bool = False, scale=None):
         even, odd = relu_grids(x, relu=not relu_done)           # the ReLU on the two grids only (same values)
         shifted = F.pad(odd, (0, x.shape[-1] % 2, 0, x.shape[-2] % 2))  # one step right/down, zero-padded
-        return self.bn(cat_channels([self.conv1(even), self.conv2(shifted)]))  # (B, C, ceil(F/2), ceil(T/2))
+        return self.bn(cat_channels([self.conv1(even), self.conv2(shifted)]), scale)  # (B, C, ceil(F/2), ceil(T/2))
 
 # %% ../nbs/api/10_ops.ipynb #d59f903d
 class StdConv(nn.Sequential):
@@ -224,9 +234,10 @@ class StdConv(nn.Sequential):
         super().__init__(nn.ReLU(), nn.Conv2d(C_in, C_out, kernel_size, stride, padding, bias=False),
                          BatchNorm(C_out, affine=affine))
     starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
-    def forward(self, x, relu_done: bool = False):
+    ends_with_bn = True      # ... and its weight as the last BN's scale
+    def forward(self, x, relu_done: bool = False, scale=None):
         relu, conv, bn = self
-        return bn(conv(x if relu_done else relu(x)))
+        return bn(conv(x if relu_done else relu(x)), scale)
 
 # %% ../nbs/api/10_ops.ipynb #d4b2c8f3
 class AvgPool(nn.AvgPool2d):
@@ -270,7 +281,8 @@ class PoolBN(nn.Module):
         if pool_type == "max": self.pool = MaxPool(kernel_size, stride, padding)
         else: self.pool = AvgPool(kernel_size, stride, padding)
         self.bn = BatchNorm(C, affine=affine)
-    def forward(self, x): return self.bn(self.pool(x))
+    ends_with_bn = True  # a mixed edge passes its weight as the BN's scale
+    def forward(self, x, scale=None): return self.bn(self.pool(x), scale)
 
 # %% ../nbs/api/10_ops.ipynb #d66c31b1
 class DilatedDepthwise(torch.autograd.Function):
@@ -316,9 +328,10 @@ class DilConv(nn.Sequential):
             nn.Conv2d(C_in, C_in, kernel_size, stride, padding, dilation=dilation, groups=C_in, bias=False),
             nn.Conv2d(C_in, C_out, 1, bias=False), BatchNorm(C_out, affine=affine))
     starts_with_relu = True  # a mixed edge computes relu(x) once for all such ops and passes relu_done=True
-    def forward(self, x, relu_done: bool = False):
+    ends_with_bn = True      # ... and its weight as the last BN's scale
+    def forward(self, x, relu_done: bool = False, scale=None):
         relu, dw, pw, bn = self
-        return bn(pw(dilated_depthwise(dw, x if relu_done else relu(x))))
+        return bn(pw(dilated_depthwise(dw, x if relu_done else relu(x))), scale)
 
 # %% ../nbs/api/10_ops.ipynb #1cd221c4
 class SepConv(nn.Sequential):
@@ -326,8 +339,8 @@ class SepConv(nn.Sequential):
     def __init__(self, C_in, C_out, kernel_size, stride, padding, affine=True):
         super().__init__(DilConv(C_in, C_in, kernel_size, stride, padding, 1, affine),
                          DilConv(C_in, C_out, kernel_size, 1, padding, 1, affine))
-    starts_with_relu = True
-    def forward(self, x, relu_done: bool = False): return self[1](self[0](x, relu_done))
+    starts_with_relu = ends_with_bn = True
+    def forward(self, x, relu_done: bool = False, scale=None): return self[1](self[0](x, relu_done), scale=scale)
 
 # %% ../nbs/api/10_ops.ipynb #2eb91f30
 _cnn = {

@@ -26,8 +26,8 @@ from .genotypes import Genotype, cell_edges, derive_genotype
 
 # %% auto #0
 __all__ = ['CNN_DEFAULT', 'SEQ_DEFAULT', 'SPACES', 'CHECKPOINT_FROM', 'CHECKPOINTS', 'SpaceConfig', 'get_space', 'as_space',
-           'channel_shuffle', 'MixedOp', 'WeightedSum', 'weighted_sum', 'frozen_stats', 'run_dag', 'SearchCell',
-           'SeqSearchCell', 'cnn_plan', 'SuperNet', 'random_genotype', 'count_params']
+           'channel_shuffle', 'MixedOp', 'WeightedSum', 'weighted_sum', 'mixed_sum', 'frozen_stats', 'run_dag',
+           'SearchCell', 'SeqSearchCell', 'cnn_plan', 'SuperNet', 'random_genotype', 'count_params']
 
 # %% ../nbs/api/11_supernet.ipynb #5c29e10e
 CNN_DEFAULT = ("max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
@@ -120,18 +120,24 @@ class MixedOp(nn.Module):
 
 # %% ../nbs/api/11_supernet.ipynb #4c9377b9
 @patch
-def _outputs(self: MixedOp, x, idx) -> dict:
-    "Outputs of the ops `idx` on x; relu(x) and the layers of a shared stack are computed once for the ops that use them."
+def _folds(self: MixedOp, i: int) -> bool:
+    "Whether op i ends with a batch norm that can take the op's weight as its scale (`ops.BatchNorm`)."
+    return getattr(self.ops[self.names[i]], "ends_with_bn", False) if self.names[i] in self.ops else False
+
+@patch
+def _outputs(self: MixedOp, x, idx, coef=None) -> dict:
+    "Outputs of the ops `idx` on x (times coef[i] for the ops that `MixedOp._folds`, if coef is given); relu(x) and the layers of a shared stack are computed once for the ops that use them."
     outs, upto, r = {}, {}, None
     for i in idx:
         if i in self.family:
             fam, k = self.family[i]; upto[fam] = max(upto.get(fam, 0), k)
             continue
         op = self.ops[self.names[i]]
+        kw = {"scale": coef[i]} if coef is not None and self._folds(i) else {}
         if getattr(op, "starts_with_relu", False):  # the convolutions and the reducing skip
             if r is None: r = F.relu(x)
-            outs[i] = op(r, relu_done=True)
-        else: outs[i] = op(x)
+            outs[i] = op(r, relu_done=True, **kw)
+        else: outs[i] = op(x, **kw)
     for fam, n in upto.items():
         layers = self.stacks[fam](x, n)  # outputs of layers 1..n
         for i in idx:
@@ -166,6 +172,15 @@ def weighted_sum(w, xs: list):
     if torch.jit.is_tracing(): return sum(wi * x for wi, x in zip(w, xs))
     return WeightedSum.apply(w, *xs)
 
+def mixed_sum(w, outs: dict, scaled: set):
+    "sum_i w[i] * outs[i] over the keys of `outs`, where those in `scaled` hold w[i] * (their output) already: added as they are."
+    rest, pre = [i for i in outs if i not in scaled], [outs[i] for i in outs if i in scaled]
+    if rest: out = weighted_sum(w[rest], [outs[i] for i in rest])
+    elif len(pre) == 1: return pre[0]
+    else: out = pre.pop(0) + pre.pop(0)                  # a new map: the adds below change no op's output
+    for o in pre: out.add_(o)                            # backward hands each the same gradient: no copy w[i] * g
+    return out
+
 # %% ../nbs/api/11_supernet.ipynb #c886d224
 @patch
 def mix(self: MixedOp, x, w=None, fixed: int | None = None, aux: float = 0.):
@@ -176,10 +191,10 @@ def mix(self: MixedOp, x, w=None, fixed: int | None = None, aux: float = 0.):
         idx = list(range(len(self.names))) if self.active is None else self.active
         coef = w * (len(self.names) / len(idx))  # n/|A| rescaling (1 in softmax mode)
     run = [i for i in idx if self.names[i] != "none"]
-    outs = self._outputs(xa, run)
+    outs = self._outputs(xa, run, coef)
     if not run: out = Zero(self.stride)(xa)
     elif coef is None: out = outs[fixed]
-    else: out = weighted_sum(coef[run], [outs[i] for i in run])
+    else: out = mixed_sum(coef, outs, {i for i in run if self._folds(i)})
     if self.pc_k > 1:
         xb = x[:, x.shape[1] // self.pc_k:]
         if self.stride > 1: xb = F.max_pool2d(xb, 3, self.stride, 1)
