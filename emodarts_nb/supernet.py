@@ -125,15 +125,15 @@ def _folds(self: MixedOp, i: int) -> bool:
     return getattr(self.ops[self.names[i]], "ends_with_bn", False) if self.names[i] in self.ops else False
 
 @patch
-def _outputs(self: MixedOp, x, idx, coef=None) -> dict:
-    "Outputs of the ops `idx` on x (times coef[i] for the ops that `MixedOp._folds`, if coef is given); relu(x) and the layers of a shared stack are computed once for the ops that use them."
+def _outputs(self: MixedOp, x, idx, scales: dict | None = None) -> dict:
+    "Outputs of the ops `idx` on x, op i's times scales[i] where given (an op that `MixedOp._folds`); relu(x) and the layers of a shared stack are computed once for the ops that use them."
     outs, upto, r = {}, {}, None
     for i in idx:
         if i in self.family:
             fam, k = self.family[i]; upto[fam] = max(upto.get(fam, 0), k)
             continue
         op = self.ops[self.names[i]]
-        kw = {"scale": coef[i]} if coef is not None and self._folds(i) else {}
+        kw = {"scale": scales[i]} if scales and i in scales else {}
         if getattr(op, "starts_with_relu", False):  # the convolutions and the reducing skip
             if r is None: r = F.relu(x)
             outs[i] = op(r, relu_done=True, **kw)
@@ -191,10 +191,11 @@ def mix(self: MixedOp, x, w=None, fixed: int | None = None, aux: float = 0.):
         idx = list(range(len(self.names))) if self.active is None else self.active
         coef = w * (len(self.names) / len(idx))  # n/|A| rescaling (1 in softmax mode)
     run = [i for i in idx if self.names[i] != "none"]
-    outs = self._outputs(xa, run, coef)
+    scales = {} if coef is None else {i: coef[i] for i in run if self._folds(i)}  # taken by the ops' last batch norms
+    outs = self._outputs(xa, run, scales)
     if not run: out = Zero(self.stride)(xa)
     elif coef is None: out = outs[fixed]
-    else: out = mixed_sum(coef, outs, {i for i in run if self._folds(i)})
+    else: out = mixed_sum(coef, outs, set(scales))
     if self.pc_k > 1:
         xb = x[:, x.shape[1] // self.pc_k:]
         if self.stride > 1: xb = F.max_pool2d(xb, 3, self.stride, 1)
