@@ -44,6 +44,10 @@ speakers only.
         --results bench/results/cnn_depth_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
         --vary seq_cells=2,3 --results bench/results/seq_depth_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --protocol loso_dev --folds 0,1,2,3,4,5,6,7,8,9 \
+        --vary aux_weight=0.4,0.0,0.0 --vary select=valid_ua,last,valid_ua --results bench/results/select_last_dev_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --protocol loso_dev --folds 0,1,2,3,4,5,6,7,8,9 \
+        --model baseline --vary select=valid_ua,last --results bench/results/select_last_baseline_dev_study.csv
 
 The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
 `cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
@@ -56,7 +60,10 @@ depthwise-separable and dilated ones of DARTS in the same places; `speed_perturb
 utterances at speeds 0.9 and 1.1 help, and `precise_bn` whether BatchNorm statistics re-estimated after each epoch
 steady the validation scores; `cnn_cells` (a sequence written with +) and `seq_cells` whether the found cells
 retrained deeper than the search saw them pay, as DARTS retrains them (a normal cell after each reduction; a third
-sequential cell). The first value of each is the preset's; a run with the same settings under two
+sequential cell). The last two ask, on `loso_dev` (each fold's test part a speaker nothing in it chooses with: the
+judge), whether keeping the final epoch's weights (`select=last`: no choice on one noisy validation speaker)
+beats the best validation epoch, for the DARTS networks together with dropping the auxiliary head, whose gain the
+last epochs showed (the third setting drops the head alone), and for the baseline. The first value of each is the preset's; a run with the same settings under two
 names (C=8 and epochs=20, for instance) was made once and its folder linked under the other name in --out.
 --vary seed=0,1,2 measures how far the validation UA moves from one seed to another alone, which a difference
 between settings has to exceed.
@@ -83,8 +90,10 @@ from _studies import (CONVS, command_line, emodb_corpus, parse_value, print_choi
 def main(argv=None):
     p = study_parser(__doc__, "retrain_study")
     p.add_argument("--folds", required=True, help="comma-separated fold indices, e.g. 0,1,2")
-    p.add_argument("--vary", required=True, help="a field of the retrained space or of the retraining config and "
-                                                  "its values, e.g. C=8,16 or epochs=20,40")
+    p.add_argument("--vary", required=True, action="append",
+                   help="a field of the retrained space or of the retraining config and its values, e.g. C=8,16 or "
+                        "epochs=20,40; given twice or more, with as many values each, the k-th values go together "
+                        "(--vary aux_weight=0.4,0.0 --vary select=valid_ua,last: two settings, not four)")
     p.add_argument("--model", choices=("genotype", "baseline"), default="genotype",
                    help="retrain a random genotype per fold (default) or the hand-designed CNN-LSTM")
     p.add_argument("--protocol", default="loso", help="fold protocol: loso (default), or loso_dev, whose test part is "
@@ -92,18 +101,25 @@ def main(argv=None):
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="a field held at one value in every run (repeatable), e.g. --set time_pool=attention")
     a = p.parse_args(argv)
-    key, _, values = a.vary.partition("=")
-    if not values:
-        p.error(f"--vary {a.vary!r}: write a field and its values, e.g. C=8,16")
+    varied = {}
+    for spec in a.vary:
+        k, _, vs = spec.partition("=")
+        if not vs: p.error(f"--vary {spec!r}: write a field and its values, e.g. C=8,16")
+        if k in varied: p.error(f"--vary {k}=... given twice")
+        varied[k] = vs.split(",")
+    if len({len(vs) for vs in varied.values()}) > 1:
+        p.error(f"--vary {' --vary '.join(a.vary)}: give every varied field as many values (the k-th go together)")
+    key = "+".join(varied)  # several fields: one column naming each setting by its values joined with +
+    settings = [dict(zip(varied, vs)) for vs in zip(*varied.values())]
     held = {}
     for s in a.set:
         k, eq, v = s.partition("=")
         if not eq or not v or "," in v: p.error(f"--set {s!r}: write one field and one value, e.g. time_pool=attention")
         held[k] = parse_value(v)
-    if key in held: p.error(f"--set {key}=... and --vary {key}=...: a field is either held or varied")
-    if CONVS in (key, *held):
+    if both := set(varied) & set(held): p.error(f"--set and --vary {', '.join(both)}: a field is either held or varied")
+    if CONVS in (*varied, *held):
         from emodarts_nb.ops import CNN_OPS
-        asked = [str(v) for v in (held[CONVS],)] if CONVS in held else values.split(",")
+        asked = [str(v) for v in (held[CONVS],)] if CONVS in held else varied[CONVS]
         if a.model == "baseline": p.error(f"{CONVS}=...: the hand-designed baseline keeps no genotype to change")
         if bad := [v for v in asked if v != "drawn" and v not in CNN_OPS]:
             p.error(f"{CONVS}={','.join(bad)}: not a CNN operation; use 'drawn' or one of {', '.join(CNN_OPS)}")
@@ -115,11 +131,13 @@ def main(argv=None):
     rows = []
     for fold in (int(f) for f in a.folds.split(",")):
         drawn = draw_candidate(get_config("cpu", seed=100 + fold), 0) if a.model == "genotype" else "baseline"
-        for v in map(parse_value, values.split(",")):
-            change = {**held, key: v}
+        for setting in settings:
+            change = {**held, **{k: parse_value(v) for k, v in setting.items()}}
             run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{shown(x)}" for k, x in change.items())
+            named = {k: shown(x) for k, x in change.items()}
+            if len(varied) > 1: named[key] = "+".join(setting.values())
             geno = with_convs(drawn, change.pop(CONVS, "drawn"))
-            rows.append(dict(fold=fold, **{k: shown(x) for k, x in {**held, key: v}.items()},
+            rows.append(dict(fold=fold, **named,
                              **retrain_row(geno, change, 0, corpus, fold, run, a.protocol),
                              genotype=geno if a.model == "baseline" else short_genotype(geno)))
             print(rows[-1], flush=True)

@@ -235,7 +235,7 @@ class TrainConfig:
     speed_perturb: float = 0.0                    # speed perturbation: the train part also holds every utterance played
                                                   # at speeds 1 - x and 1 + x (0.1: 0.9 and 1.1; 0 = off)
     patience: int | None = 10                     # stop after this many epochs without a better valid score (None: never)
-    select: str = "valid_ua"                      # model selection: valid_ua | valid_acc | valid_loss
+    select: str = "valid_ua"                      # model selection: valid_ua | valid_acc | valid_loss | last
     seed: int = 0
     members: int = 1                              # an ensemble: this many networks from seeds seed, seed + 1000, ...,
                                                   # their utterance posteriors averaged (`train.Ensemble`)
@@ -257,7 +257,7 @@ def _train_presets():
                          features="emodarts", epochs=50, batch_size=64, patience=20),
     }
 TRAIN_PRESETS: dict[str, dict] = _train_presets()
-SELECT = ("valid_ua", "valid_acc", "valid_loss")
+SELECT = ("valid_ua", "valid_acc", "valid_loss", "last")  # last: the final epoch's weights, no choice on the valid part
 
 # %% ../nbs/api/20_config.ipynb #51b60826
 def validate_train_config(cfg: TrainConfig) -> TrainConfig:

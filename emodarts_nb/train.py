@@ -269,6 +269,8 @@ HISTORY_COLUMNS = TRAIN_COLUMNS     # the columns of history.csv (`runs.TRAIN_CO
 
 # %% ../nbs/api/41_train.ipynb #5d06c086
 def _score(cfg, row) -> float:
+    "How good an epoch is by `cfg.select`; under 'last' every epoch beats the one before (the last is kept)."
+    if cfg.select == "last": return row["epoch"]
     return -row["valid_loss"] if cfg.select == "valid_loss" else row[cfg.select]
 
 # %% ../nbs/api/41_train.ipynb #1d6e3178
@@ -289,13 +291,14 @@ def _fit(cfg, st, train, valid, run, start, best, history, stopped, progress):
         if row["selected"]:
             best = dict(epoch=epoch, score=_score(cfg, row),
                         state={k: v.detach().clone() for k, v in st.evaluated.state_dict().items()})
-        if cfg.patience and epoch - best["epoch"] >= cfg.patience and epoch < cfg.epochs:
+        if cfg.patience and epoch - best["epoch"] >= cfg.patience and epoch < cfg.epochs:  # never under 'last'
             stopped = f"early stopping: no better {cfg.select} for {cfg.patience} epochs after epoch {best['epoch']}"
         history.append({**row, "seconds": round(time.time() - t, 3)})
         write_table(run/HISTORY, history, TRAIN_COLUMNS)                   # history first,
         st.sched.step()
         _checkpoint(run, epoch, st, best, history, stopped)  # then the checkpoint
-        bar.set_postfix_str(f"{cfg.select} {row[cfg.select]:.3f} (best {best['epoch']})")
+        shown = "valid_ua" if cfg.select == "last" else cfg.select
+        bar.set_postfix_str(f"{shown} {row[shown]:.3f} (kept {best['epoch']})")
         if stopped: break
     bar.close()
     return best, stopped

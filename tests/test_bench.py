@@ -266,7 +266,7 @@ def test_studies_compare_each_setting_with_the_first_fold_by_fold(capsys):
 
 def test_retrain_study_reads_words_and_held_fields(capsys):
     """--vary takes numbers, words and sequences of them; --set holds a field in every run, and a field cannot be both
-    held and varied."""
+    held and varied; several --vary go together value by value, so they need as many values each."""
     sys.path.insert(0, str(ROOT / "bench"))
     from retrain_study import main, parse_value
     from _studies import shown
@@ -277,7 +277,11 @@ def test_retrain_study_reads_words_and_held_fields(capsys):
                        (["--vary", "C=8,16", "--set", "time_pool"], "write one field and one value"),
                        (["--vary", "C"], "write a field and its values"),
                        (["--vary", "convs=drawn,conv_9x9"], "convs=conv_9x9: not a CNN operation"),
-                       (["--model", "baseline", "--vary", "convs=drawn,conv_3x3"], "keeps no genotype to change")):
+                       (["--model", "baseline", "--vary", "convs=drawn,conv_3x3"], "keeps no genotype to change"),
+                       (["--vary", "aux_weight=0.4,0.0", "--vary", "select=last"], "give every varied field as many"),
+                       (["--vary", "C=8,16", "--vary", "C=4,8"], "--vary C=... given twice"),
+                       (["--vary", "C=8,16", "--vary", "epochs=20,40", "--set", "epochs=30"],
+                        "--set and --vary epochs: a field is either held or varied")):
         with pytest.raises(SystemExit):
             main(["--folds", "0", *argv])
         assert says in capsys.readouterr().err
