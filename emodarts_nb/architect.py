@@ -78,7 +78,8 @@ class Architect:
 @patch
 def first_order_grads(self: Architect, val_batch):
     "(∇_α L_val(w, α) per alpha tensor, L_val)."
-    l_val = self.loss(list(self.model.weights()), val_batch)                # L_val(w, α)
+    ws = [w.detach() for w in self.model.weights()]  # constants here: no backward work goes to the weights' gradients
+    l_val = self.loss(ws, val_batch)                                        # L_val(w, α)
     return list(torch.autograd.grad(l_val, self.model.alphas())), l_val.detach()
 
 # %% ../nbs/api/21_architect.ipynb #67c4aace

@@ -29,6 +29,22 @@ def test_first_order_is_autograd_of_val_loss():
     assert rel_err(g, list(torch.autograd.grad(F.cross_entropy(m(x), y), m.alphas()))) < 1e-6
 
 
+def test_first_order_on_the_real_supernet_does_no_work_for_the_weights():
+    """Every operation of the `cpu` space (the custom recurrent and convolution kernels included): the first-order
+    gradient equals autograd's of the validation loss, and the weights enter it as constants (no kernel works on
+    their gradients)."""
+    from emodarts_nb.config import get_config
+    from emodarts_nb.supernet import SuperNet
+    seed_everything(0); m = SuperNet(get_config("cpu").space, 4, (3, 40, 24))
+    x, y = torch.randn(4, 3, 40, 24), torch.arange(4)
+    arch, seen = Architect(m), []
+    loss = arch.loss
+    arch.loss = lambda ws, batch: seen.append(any(w.requires_grad for w in ws)) or loss(ws, batch)
+    g, _ = arch.first_order_grads((x, y))
+    assert seen == [False]  # every kernel sees weights that need no gradient (custom ones included)
+    assert rel_err(g, list(torch.autograd.grad(F.cross_entropy(m(x), y), m.alphas()))) < 1e-6
+
+
 def _tiny_supernet(dtype=torch.float32):
     from emodarts_nb.supernet import SpaceConfig, SuperNet
     space = SpaceConfig(C=2, cnn_cells=("normal", "reduce"), nodes=2, seq_cells=1, seq_dim=4,
