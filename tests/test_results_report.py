@@ -360,3 +360,30 @@ def test_readme_quotes_seeds_8_and_9_run_whole():
     said = (f"the search trails the baseline by {pct(-d.mean())} points ({(d > 0).sum()} of {len(d)} pairs won, "
             f"{(d < 0).sum()} lost, p = {sign_flip_p(d.to_numpy()):.2f})")
     assert said in readme, said
+
+
+def test_readme_and_config_page_quote_the_select_last_study():
+    """The loso_dev study of keeping the last epoch without the auxiliary head (bench/results/select_last_dev_study.csv,
+    select_last_baseline_dev_study.csv; 20 runs of seeds 0 and 1): the judge's UA of that setting and of the preset,
+    wins, losses and p, and the baseline's, as the README and the config page give them."""
+    import json
+    import pandas as pd
+    from emodarts_nb.experiment import sign_flip_p
+    res = ROOT / "bench" / "results"
+    darts = pd.read_csv(res / "select_last_dev_study.csv", comment="#").pivot_table(
+        index=["fold", "seed"], columns="aux_weight+select", values="test_ua")
+    base = pd.read_csv(res / "select_last_baseline_dev_study.csv", comment="#").pivot_table(
+        index=["fold", "seed"], columns="select", values="test_ua")
+    assert len(darts) == len(base) == 20
+    d = darts["0.0+last"] - darts["0.4+valid_ua"]
+    new, old, p = pct(darts["0.0+last"].mean()), pct(darts["0.4+valid_ua"].mean()), f"{sign_flip_p(d.to_numpy()):.3f}"
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    said = (f"scored {new} UA against {old} for the preset ({len(d)} runs: {(d > 0).sum()} higher, {(d < 0).sum()} lower, "
+            f"p = {p}), against {pct(base.valid_ua.mean())} for the baseline there")
+    assert said in readme, said
+    nb = json.loads((ROOT / "nbs" / "api" / "20_config.ipynb").read_text())
+    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    said = (f"scored {new} UA against {old} for the `cpu` preset ({len(d)} runs of drawn genotypes, seeds 0 and 1: "
+            f"{(d > 0).sum()} higher, {(d < 0).sum()} lower, p = {p}), and the baseline's last epoch "
+            f"{pct(base['last'].mean())} against {pct(base.valid_ua.mean())}")
+    assert said in page, said
