@@ -141,7 +141,9 @@ def main(argv=None):
                              **retrain_row(geno, change, 0, corpus, fold, run, a.protocol),
                              genotype=geno if a.model == "baseline" else short_genotype(geno)))
             print(rows[-1], flush=True)
-            write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; seconds: the retraining's epochs "
+            judge = ("the judge's (protocol loso_dev: a speaker nothing in the fold chose with)" if a.protocol == "loso_dev"
+                     else "reported only")
+            write_rows(a.results, command, f"valid_ua chooses; test_ua is {judge}; seconds: the retraining's epochs "
                        "(history.csv), on a shared machine: not a speed figure", rows)
     if key == "seed": print_seed_spread(rows)
     else: print_choice(rows, key)
