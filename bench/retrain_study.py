@@ -63,8 +63,9 @@ retrained deeper than the search saw them pay, as DARTS retrains them (a normal 
 sequential cell). The last two ask, on `loso_dev` (each fold's test part a speaker nothing in it chooses with: the
 judge), whether keeping the final epoch's weights (`select=last`: no choice on one noisy validation speaker)
 beats the best validation epoch, for the DARTS networks together with dropping the auxiliary head, whose gain the
-last epochs showed (the third setting drops the head alone), and for the baseline. The first value of each is the preset's; a run with the same settings under two
-names (C=8 and epochs=20, for instance) was made once and its folder linked under the other name in --out.
+last epochs showed (the third setting drops the head alone), and for the baseline. The first value of each is the
+preset's; a run with the same settings under two names (C=8 and epochs=20, for instance) was made once and its
+folder linked under the other name in --out.
 --vary seed=0,1,2 measures how far the validation UA moves from one seed to another alone, which a difference
 between settings has to exceed.
 
