@@ -121,23 +121,29 @@ def _readme_row(start: str) -> str:
 
 
 def test_readme_side_by_side_row_matches_the_results_file():
-    "The Measured row of the emodarts shape says what bench/results/search_emodarts_side_by_side.txt holds: each"
-    " code's medians over the rounds (one line per code and round, then the ratio line)."
-    *runs, ratio = _json_lines((ROOT / "bench" / "results" / "search_emodarts_side_by_side.txt").read_text())
-    official = [r for r in runs if r["code"].startswith("official")]
-    ours = [r for r in runs if not r["code"].startswith("official")]
-    assert official and len(official) == len(ours)
+    "The Measured row of the emodarts shape says what bench/results/search_emodarts_side_by_side*.txt hold (this"
+    " release's run and the earlier one): each code's medians over the rounds (one line per code and round, then the"
+    " ratio line)."
     row = _readme_row("| search step, `emodarts` shape")
-    for who, rs in (("official", official), ("ours", ours)):
-        med = lambda f: statistics.median(f(r) for r in rs)
-        want = (f"{med(lambda r: r['first_order']['search_step_s']):.1f} s", f"{med(lambda r: r['peak_rss_MB']) / 1000:.1f} GB",
-                f"{med(lambda r: r['first_order']['gflops']):.1f} GFLOP/s",
-                f"({100 * med(lambda r: r['first_order']['share_of_gemm_peak']):.1f} %",
-                f"{med(lambda r: r['first_order']['gflop_per_step']):.0f} GFLOP")
-        for w in want: assert w in row, f"{who}: {w} not in the README row"
-    speed, mem = ratio["ratio_other_over_ours"]["first_order"], ratio["ratio_other_over_ours"]["peak_rss"]
-    assert f"{speed:.2f} times {'faster' if speed >= 1 else 'slower'}" in row or f"{1 / speed:.2f} times slower" in row
-    assert f"{mem:.2f} times less memory" in row
+    for name in ("search_emodarts_side_by_side_2f40546.txt", "search_emodarts_side_by_side.txt"):
+        *runs, ratio = _json_lines((ROOT / "bench" / "results" / name).read_text())
+        official = [r for r in runs if r["code"].startswith("official")]
+        ours = [r for r in runs if not r["code"].startswith("official")]
+        assert official and len(official) == len(ours)
+        for who, rs in (("official", official), ("ours", ours)):
+            med = lambda f: statistics.median(f(r) for r in rs)
+            want = (f"{med(lambda r: r['first_order']['search_step_s']):.1f} s", f"{med(lambda r: r['peak_rss_MB']) / 1000:.1f} GB",
+                    f"{med(lambda r: r['first_order']['gflops']):.1f} GFLOP/s",
+                    f"({100 * med(lambda r: r['first_order']['share_of_gemm_peak']):.1f} %",
+                    f"{med(lambda r: r['first_order']['gflop_per_step']):.0f} GFLOP")
+            for w in want: assert w in row, f"{name}, {who}: {w} not in the README row"
+        speed, mem = ratio["ratio_other_over_ours"]["first_order"], ratio["ratio_other_over_ours"]["peak_rss"]
+        assert f"{speed:.2f} times {'faster' if speed >= 1 else 'slower'}" in row or f"{1 / speed:.2f} times slower" in row
+        assert f"{mem:.2f} times less memory" in row
+    runs = [r for r in _json_lines((ROOT / "bench" / "results" / "search_alpha_const_before_after.txt").read_text())
+            if r["case"] == "emodarts" and "code" in r]                                  # its cpu case: no claim
+    peaks = lambda old: sorted(r["peak_rss_MB"] for r in runs if r["code"].startswith("/tmp/old_fo") == old)
+    assert f"peak {min(peaks(False))}-{max(peaks(False))} MB against {min(peaks(True))}-{max(peaks(True))} MB" in row
     text = (ROOT / "bench" / "results" / "search_emodarts_before_after.txt").read_text()       # against 9d4450b
     *runs, ratio = _json_lines(text)
     before_dir = text.split("--before ")[1].split()[0]                    # the older copy's folder, from the command line
@@ -173,6 +179,17 @@ def test_search_bench_times_the_tiny_case():
     (got,) = _json_lines(r.stdout)
     assert (got["case"], got["batch"], got["C"], got["threads"]) == ("tiny", 16, 4, 1)
     assert got["first_order"]["search_step_s"] > 0
+
+
+def test_alpha_step_bench_times_both_kinds_and_says_the_ratio():
+    "bench/alpha_step.py --case tiny: both kinds of architecture step timed in one process (same gradients), a ratio."
+    r = forked.run([sys.executable, str(ROOT / "bench" / "alpha_step.py"), "--case", "tiny", "--rounds", "2"],
+                   env=ENV, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = r.stdout.splitlines()
+    assert lines[0] == "# OMP_NUM_THREADS=1 python bench/alpha_step.py --case tiny --threads 1 --rounds 2"
+    assert lines[2].startswith("weights as constants: median ") and lines[3].startswith("weights needing gradients: median ")
+    assert float(lines[4].rsplit(" ", 1)[1]) > 0, lines
 
 
 def test_readme_retraining_row_quotes_the_run_against_9d4450b():

@@ -387,3 +387,12 @@ def test_readme_and_config_page_quote_the_select_last_study():
             f"{(d > 0).sum()} higher, {(d < 0).sum()} lower, p = {p}), and the baseline's last epoch "
             f"{pct(base['last'].mean())} against {pct(base.valid_ua.mean())}")
     assert said in page, said
+    again = pd.read_csv(res / "select_last_searched_seeds89.csv", comment="#", dtype={"fold": str}).set_index(["fold", "seed"])
+    report = pd.concat(read_results(res / f"emodb_loso_seed{s}.csv") for s in (8, 9))
+    report = report[~report.fold.isin(SUMMARY_FOLDS)].astype({"seed": int}).pivot_table(
+        index=["fold", "seed"], columns="method", values="ua")
+    d = (again.test_ua - report.searched).dropna()
+    said = (f"scored {pct(again.test_ua.mean())} UA against {pct(report.searched.mean())} as the report retrained them "
+            f"({len(d)} jobs: {(d > 0).sum()} higher, {(d < 0).sum()} lower, p = {sign_flip_p(d.to_numpy()):.3f}), level with "
+            f"the baseline's {pct(report.baseline.mean())}")
+    assert len(d) == 20 and said in readme, said
