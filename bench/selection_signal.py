@@ -30,7 +30,7 @@ AVERAGED = "valid_ua_members"   # a column of files whose rows are not one run e
 
 def setting_columns(df) -> list[str]:
     "The columns a study varies or holds (all but the fold and what is measured)."
-    return [c for c in df.columns if c != "fold" and c not in MEASURED]
+    return [c for c in df.columns if c != "fold" and c not in MEASURED and "+" not in c]  # a+b: a label of a and b
 
 
 def pairs(df, judge: str = "valid_ua"):
