@@ -24,6 +24,13 @@ def readme_tables() -> list[dict]:
 def pct(v: float) -> str: return f"{100 * v:.1f}"
 
 
+def markdown(notebook: str) -> str:
+    "The markdown cells of nbs/NOTEBOOK as one line of text (whitespace runs as one space)."
+    import json
+    nb = json.loads((ROOT / "nbs" / notebook).read_text())
+    return " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+
+
 @pytest.mark.parametrize("table,name", [(0, "emodb_loso"), (1, "emodb_loso_seeds345")])
 def test_readme_table_matches_results_csv(table, name):
     "The README's first table is the report (seeds 0-2), its second the same with fresh seeds (3-5)."
@@ -262,7 +269,6 @@ def test_readme_and_config_page_quote_the_max_param_study():
     """The derivation cap the `cpu` preset adopted (bench/results/max_param_study.csv, 40 runs of seeds 3-6): the
     validation and test UA with and without it, the first look (seeds 3-5), and the capped networks against the
     baseline of the same runs, as the README and the config page give them."""
-    import json
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     cap = pd.read_csv(ROOT / "bench" / "results" / "max_param_study.csv", comment="#", dtype={"fold": str})
@@ -283,8 +289,7 @@ def test_readme_and_config_page_quote_the_max_param_study():
             f"p = {sign_flip_p(vs.to_numpy()):.2f})",
             f"the {int(cap.retrained.sum())} changed genotypes retrained"]
     assert [s for s in said if s not in readme] == []
-    nb = json.loads((ROOT / "nbs" / "api" / "20_config.ipynb").read_text())
-    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    page = markdown("api/20_config.ipynb")
     e = d("valid_ua_end")
     said = [f"({len(runs)} runs)", f"the {int(cap.retrained.sum())} genotypes it changes retrained",
             f"Mean valid UA of the selected epoch {pct(runs['valid_ua'][True].mean())} against {pct(runs['valid_ua'][False].mean())} "
@@ -331,9 +336,7 @@ def test_readme_quotes_the_fresh_seed_under_the_cap():
             f"higher with the cap, {(v < 0).sum()} lower, p = {sign_flip_p(v.to_numpy()):.2f}) and {pct(runs['test_ua'][False].mean())} "
             f"test UA against {pct(runs['test_ua'][True].mean())}")
     assert said in readme, said
-    import json
-    nb = json.loads((ROOT / "nbs" / "api" / "20_config.ipynb").read_text())
-    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    page = markdown("api/20_config.ipynb")
     said = (f"valid UA {pct(runs['valid_ua'][True].mean())} with the cap against {pct(runs['valid_ua'][False].mean())} "
             f"({(v > 0).sum()} runs higher, {(v < 0).sum()} lower, p = {sign_flip_p(v.to_numpy()):.2f}), test "
             f"{pct(runs['test_ua'][True].mean())} against {pct(runs['test_ua'][False].mean())}")
@@ -366,7 +369,6 @@ def test_readme_and_config_page_quote_the_select_last_study():
     """The loso_dev study of keeping the last epoch without the auxiliary head (bench/results/select_last_dev_study.csv,
     select_last_baseline_dev_study.csv; 20 runs of seeds 0 and 1): the judge's UA of that setting and of the preset,
     wins, losses and p, and the baseline's, as the README and the config page give them."""
-    import json
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     res = ROOT / "bench" / "results"
@@ -381,8 +383,7 @@ def test_readme_and_config_page_quote_the_select_last_study():
     said = (f"scored {new} UA against {old} for the preset ({len(d)} runs: {(d > 0).sum()} higher, {(d < 0).sum()} lower, "
             f"p = {p}), against {pct(base.valid_ua.mean())} for the baseline there")
     assert said in readme, said
-    nb = json.loads((ROOT / "nbs" / "api" / "20_config.ipynb").read_text())
-    page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    page = markdown("api/20_config.ipynb")
     said = (f"scored {new} UA against {old} for the `cpu` preset ({len(d)} runs of drawn genotypes, seeds 0 and 1: "
             f"{(d > 0).sum()} higher, {(d < 0).sum()} lower, p = {p}), and the baseline's last epoch "
             f"{pct(base['last'].mean())} against {pct(base.valid_ua.mean())}")
