@@ -70,19 +70,24 @@ def write_rows(path, command: str, note: str, rows: list[dict]):
         pd.DataFrame(rows).to_csv(f, index=False)
 
 
+def retrain_config(change: dict, seed: int):
+    "The `cpu` retraining config with `seed`, changed by `change` (fields of its space, such as C, or of its own)."
+    from dataclasses import fields
+    from emodarts_nb.config import get_train_config
+    from emodarts_nb.supernet import SpaceConfig
+    in_space = {f.name for f in fields(SpaceConfig)}
+    space = {k: v for k, v in change.items() if k in in_space}
+    rest = {k: v for k, v in change.items() if k not in in_space}
+    return get_train_config("cpu", **{"seed": seed, **rest}, **(dict(space=space) if space else {}))
+
+
 def retrain_row(genotype, change: dict, seed: int, corpus, fold: int, run: Path, protocol: str = "loso") -> dict:
     """Retrain `genotype` with the `cpu` preset and `seed`, changed by `change` (fields of its space, such as C, or of
     the retraining config, such as epochs or seed), on fold index `fold` of `protocol` into `run` (read back when it
     is there); its parameters, validation and test UA and the seconds of its epochs."""
-    from dataclasses import fields
-    from emodarts_nb.config import get_train_config
-    from emodarts_nb.supernet import SpaceConfig
     from emodarts_nb.train import retrain
-    in_space = {f.name for f in fields(SpaceConfig)}
-    space = {k: v for k, v in change.items() if k in in_space}
-    rest = {k: v for k, v in change.items() if k not in in_space}
-    cfg = get_train_config("cpu", **{"seed": seed, **rest}, **(dict(space=space) if space else {}))
-    r = retrain(genotype, cfg, corpus, fold, run, resume=run.exists(), progress=False, protocol=protocol)
+    r = retrain(genotype, retrain_config(change, seed), corpus, fold, run, resume=run.exists(), progress=False,
+                protocol=protocol)
     return dict(params=r.metrics["params"], valid_ua=r.metrics["valid"]["ua"], valid_ua_end=end_valid_ua(run),
                 test_ua=r.metrics["test"]["ua"], seconds=train_seconds(run))
 

@@ -48,6 +48,9 @@ speakers only.
         --vary aux_weight=0.4,0.0,0.0 --vary select=valid_ua,last,valid_ua --results bench/results/select_last_dev_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --protocol loso_dev --folds 0,1,2,3,4,5,6,7,8,9 \
         --model baseline --vary select=valid_ua,last --results bench/results/select_last_baseline_dev_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain_study.py --protocol loso_dev --folds 0,1,2,3,4,5,6,7,8,9 \
+        --model searched --set seed=30 --vary aux_weight=0.4,0.0 --vary select=valid_ua,last \
+        --results bench/results/select_last_searched_dev_study.csv
 
 The first asks whether the sequential cells should be as wide as the hand-designed baseline's BiLSTM (2 x 64; the
 `cpu` retraining preset builds them 32 wide), the second whether the CNN cells should be wider than the preset's
@@ -63,7 +66,8 @@ retrained deeper than the search saw them pay, as DARTS retrains them (a normal 
 sequential cell). The last two ask, on `loso_dev` (each fold's test part a speaker nothing in it chooses with: the
 judge), whether keeping the final epoch's weights (`select=last`: no choice on one noisy validation speaker)
 beats the best validation epoch, for the DARTS networks together with dropping the auxiliary head, whose gain the
-last epochs showed (the third setting drops the head alone), and for the baseline. The first value of each is the
+last epochs showed (the third setting drops the head alone), and for the baseline; the one after, the same of the
+networks a search finds (seeds 30 and 31, each its own invocation with --set seed). The first value of each is the
 preset's; a run with the same settings under two names (C=8 and epochs=20, for instance) was made once and its
 folder linked under the other name in --out.
 --vary seed=0,1,2 measures how far the validation UA moves from one seed to another alone, which a difference
@@ -71,7 +75,10 @@ between settings has to exceed.
 
 For each fold (an index into EmoDB's leave-one-speaker-out folds) this draws one genotype uniformly from the `cpu`
 search space (the random-search sampler, seed 100 + fold; no search, so that the retraining is judged apart from what
-a search picks; --model baseline retrains the hand-designed CNN-LSTM instead) and retrains it with the `cpu` preset
+a search picks; --model baseline retrains the hand-designed CNN-LSTM instead; --model searched the genotype that the
+`searched` job of `emodarts experiment` finds on the fold with the `cpu` presets and the seed of --set seed, run in
+--out as an experiment folder, whose own retraining stands for the setting that retrains the same way, linked in
+place of a second run) and retrains it with the `cpu` preset
 and seed 0 at each value of --vary (a field of the retrained space or of the retraining config, and its values),
 with the fields given by --set held at their values in every run. It compares the utterance UA on the fold's
 validation speaker (used to choose) and reports the one on its test speaker (never used to choose). Resumable:
@@ -84,8 +91,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _studies import (CONVS, command_line, emodb_corpus, parse_value, print_choice, retrain_row, shown,  # noqa: E402
-                      study_parser, swap_conv, write_rows)
+from _studies import (CONVS, command_line, emodb_corpus, parse_value, print_choice, retrain_config,  # noqa: E402
+                      retrain_row, shown, study_parser, swap_conv, write_rows)
 
 
 def main(argv=None):
@@ -95,8 +102,9 @@ def main(argv=None):
                    help="a field of the retrained space or of the retraining config and its values, e.g. C=8,16 or "
                         "epochs=20,40; given twice or more, with as many values each, the k-th values go together "
                         "(--vary aux_weight=0.4,0.0 --vary select=valid_ua,last: two settings, not four)")
-    p.add_argument("--model", choices=("genotype", "baseline"), default="genotype",
-                   help="retrain a random genotype per fold (default) or the hand-designed CNN-LSTM")
+    p.add_argument("--model", choices=("genotype", "baseline", "searched"), default="genotype",
+                   help="retrain a random genotype per fold (default), the hand-designed CNN-LSTM, or the genotype a "
+                        "`cpu` search finds on the fold (with the seed of --set seed, else 0)")
     p.add_argument("--protocol", default="loso", help="fold protocol: loso (default), or loso_dev, whose test part is "
                                                         "a speaker nothing in the fold chooses with (the judge)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -131,10 +139,13 @@ def main(argv=None):
     corpus = emodb_corpus(a.emodb)
     rows = []
     for fold in (int(f) for f in a.folds.split(",")):
-        drawn = draw_candidate(get_config("cpu", seed=100 + fold), 0) if a.model == "genotype" else "baseline"
+        job = searched_job(corpus, a.protocol, fold, held.get("seed", 0), a.out) if a.model == "searched" else None
+        drawn = (draw_candidate(get_config("cpu", seed=100 + fold), 0) if a.model == "genotype" else
+                 job[0] if job else "baseline")
         for setting in settings:
             change = {**held, **{k: parse_value(v) for k, v in setting.items()}}
             run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{shown(x)}" for k, x in change.items())
+            if job: link_job_training(run, change, *job[1:])
             named = {k: shown(x) for k, x in change.items()}
             if len(varied) > 1: named[key] = "+".join(setting.values())
             geno = with_convs(drawn, change.pop(CONVS, "drawn"))
@@ -148,6 +159,32 @@ def main(argv=None):
                        "(history.csv), on a shared machine: not a speed figure", rows)
     if key == "seed": print_seed_spread(rows)
     else: print_choice(rows, key)
+
+
+def searched_job(corpus, protocol: str, fold: int, seed: int, out: str):
+    """The genotype the `searched` job of `emodarts experiment` finds on fold index `fold` with `seed` (`cpu`
+    presets), run (or read back) in `out` as an experiment folder; the job also retrains it with the `cpu` preset:
+    (genotype, that retraining's folder, its config)."""
+    from emodarts_nb.experiment import ExperimentSpec, plan_jobs, run_job
+    from emodarts_nb.genotypes import Genotype
+    from emodarts_nb.protocols import make_folds
+    from emodarts_nb.runs import load_json
+    folds = make_folds(corpus, protocol)
+    spec, job = ExperimentSpec("emodb", str(corpus.root), protocol, out=out), plan_jobs(["searched"], folds, [seed])[fold]
+    run_job(spec, job, corpus, folds[fold])
+    d = job.folder(out) / "train"
+    return Genotype.from_dict(load_json(d / "model.json")["genotype"]), d, spec.train_config(job)
+
+
+def link_job_training(run: Path, change: dict, job_run: Path, job_config):
+    """Where a setting retrains exactly as the `searched` job did (the preset and its seed), its run folder is a link
+    to the job's own retraining instead of a second run of it."""
+    from dataclasses import asdict
+    from emodarts_nb.runs import UNCOMPUTED
+    computed = lambda c: {k: v for k, v in asdict(c).items() if k not in UNCOMPUTED}
+    if run.exists() or computed(retrain_config(change, 0)) != computed(job_config): return
+    run.parent.mkdir(parents=True, exist_ok=True)
+    run.symlink_to(job_run.resolve(), target_is_directory=True)
 
 
 def with_convs(genotype, op: str):

@@ -304,6 +304,28 @@ def test_retrain_study_reads_words_and_held_fields(capsys):
         assert says in capsys.readouterr().err
 
 
+def test_retrain_study_reads_a_searched_jobs_own_retraining_back(tmp_path):
+    """--model searched: a setting that retrains as the `searched` job did (the preset, same seed; the feature cache is
+    not a setting) is a link to the job's retraining; another setting or seed gets a run of its own."""
+    from dataclasses import replace
+    sys.path.insert(0, str(ROOT / "bench"))
+    from retrain_study import link_job_training
+    from emodarts_nb.config import get_train_config
+    job_run = tmp_path / "searched" / "03" / "seed30" / "train"
+    job_run.mkdir(parents=True)
+    job_config = replace(get_train_config("cpu", seed=30), cache_dir=str(tmp_path / "cache"))
+    assert (job_config.aux_weight, job_config.select) == (0.4, "valid_ua")       # the preset, as the study names it
+    runs = {name: tmp_path / "f0" / name for name in ("preset", "other", "seed31")}
+    for name, change in (("preset", dict(seed=30, aux_weight=0.4, select="valid_ua")),
+                         ("other", dict(seed=30, aux_weight=0.0, select="last")),
+                         ("seed31", dict(seed=31, aux_weight=0.4, select="valid_ua"))):
+        link_job_training(runs[name], change, job_run, job_config)
+    assert runs["preset"].is_symlink() and runs["preset"].resolve() == job_run.resolve()
+    assert not runs["other"].exists() and not runs["seed31"].exists()
+    link_job_training(runs["preset"], dict(seed=30), job_run, job_config)            # already there: left as it is
+    assert runs["preset"].resolve() == job_run.resolve()
+
+
 def test_retrain_study_swaps_every_kept_convolution():
     "convs=OP replaces the separable and dilated convolutions a genotype keeps, and nothing else; 'drawn' keeps it."
     sys.path.insert(0, str(ROOT / "bench"))
