@@ -368,7 +368,8 @@ def test_readme_quotes_seeds_8_and_9_run_whole():
 def test_readme_and_config_page_quote_the_select_last_study():
     """The loso_dev study of keeping the last epoch without the auxiliary head (bench/results/select_last_dev_study.csv,
     select_last_baseline_dev_study.csv; 20 runs of seeds 0 and 1): the judge's UA of that setting and of the preset,
-    wins, losses and p, and the baseline's, as the README and the config page give them."""
+    wins, losses and p, and the baseline's, as the README and the config page give them; and the same of the
+    genotypes 20 searches found (select_last_searched_dev_study.csv, seeds 30 and 31)."""
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     res = ROOT / "bench" / "results"
@@ -397,3 +398,12 @@ def test_readme_and_config_page_quote_the_select_last_study():
             f"({len(d)} jobs: {(d > 0).sum()} higher, {(d < 0).sum()} lower, p = {sign_flip_p(d.to_numpy()):.3f}), level with "
             f"the baseline's {pct(report.baseline.mean())}")
     assert len(d) == 20 and said in readme, said
+    found = pd.read_csv(res / "select_last_searched_dev_study.csv", comment="#").pivot_table(   # searched, seeds 30-31
+        index=["fold", "seed"], columns="aux_weight+select", values="test_ua")
+    d = found["0.0+last"] - found["0.4+valid_ua"]
+    figures = (f"{pct(found['0.0+last'].mean())} UA against {pct(found['0.4+valid_ua'].mean())}\n({(d > 0).sum()} runs "
+               f"higher, {(d < 0).sum()} lower, p = {sign_flip_p(d.to_numpy()):.2f})")
+    assert len(d) == 20 and sorted(found.index.get_level_values("seed").unique()) == [30, 31]
+    assert " ".join(f"the judge scored it {figures}, so the presets keep the head".split()) in readme, figures
+    said = f"it scored {figures}, so the preset keeps the best epoch and the head".replace(" UA", "").replace(" runs", "")
+    assert " ".join(said.split()) in page, said
