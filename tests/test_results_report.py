@@ -407,3 +407,9 @@ def test_readme_and_config_page_quote_the_select_last_study():
     assert " ".join(f"the judge scored it {figures}, so the presets keep the head".split()) in readme, figures
     said = f"it scored {figures}, so the preset keeps the best epoch and the head".replace(" UA", "").replace(" runs", "")
     assert " ".join(said.split()) in page, said
+    dev = read_results(res / "emodb_loso_dev_seeds30_31.csv")           # the baseline and egemaps_svm on that judge
+    dev = dev[~dev.fold.isin(SUMMARY_FOLDS)].pivot_table(index=["fold", "seed"], columns="method", values="ua")
+    assert len(dev) == 20 and dev.notna().all().all()
+    said = (f"level with the baseline, {pct(found['0.4+valid_ua'].mean())} against {pct(dev.baseline.mean())}, and below "
+            f"`egemaps_svm`'s {pct(dev.egemaps_svm.mean())}")
+    assert said in readme, said
