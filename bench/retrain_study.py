@@ -109,6 +109,8 @@ def main(argv=None):
                                                         "a speaker nothing in the fold chooses with (the judge)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="a field held at one value in every run (repeatable), e.g. --set time_pool=attention")
+    p.add_argument("--epochs", type=int, default=None, help="override the presets' epochs, the search's too (smoke tests)")
+    p.add_argument("--max-steps", type=int, default=None, help="cap the steps per epoch, the search's too (smoke tests)")
     a = p.parse_args(argv)
     varied = {}
     for spec in a.vary:
@@ -126,6 +128,8 @@ def main(argv=None):
         if not eq or not v or "," in v: p.error(f"--set {s!r}: write one field and one value, e.g. time_pool=attention")
         held[k] = parse_value(v)
     if both := set(varied) & set(held): p.error(f"--set and --vary {', '.join(both)}: a field is either held or varied")
+    short = {k: v for k, v in dict(epochs=a.epochs, max_steps=a.max_steps).items() if v is not None}
+    if both := set(short) & {*varied, *held}: p.error(f"--{', --'.join(both)} and a field of --set or --vary: give it once")
     if CONVS in (*varied, *held):
         from emodarts_nb.ops import CNN_OPS
         asked = [str(v) for v in (held[CONVS],)] if CONVS in held else varied[CONVS]
@@ -139,14 +143,15 @@ def main(argv=None):
     corpus = emodb_corpus(a.emodb)
     rows = []
     for fold in (int(f) for f in a.folds.split(",")):
-        job = searched_job(corpus, a.protocol, fold, held.get("seed", 0), a.out) if a.model == "searched" else None
+        job = searched_job(corpus, a.protocol, fold, held.get("seed", 0), a.out, short) if a.model == "searched" else None
         drawn = (draw_candidate(get_config("cpu", seed=100 + fold), 0) if a.model == "genotype" else
                  job[0] if job else "baseline")
         for setting in settings:
             change = {**held, **{k: parse_value(v) for k, v in setting.items()}}
             run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{shown(x)}" for k, x in change.items())
-            if job: link_job_training(run, change, *job[1:])
             named = {k: shown(x) for k, x in change.items()}
+            change.update(short)                                     # neither in the run's name nor in the row
+            if job: link_job_training(run, change, *job[1:])
             if len(varied) > 1: named[key] = "+".join(setting.values())
             geno = with_convs(drawn, change.pop(CONVS, "drawn"))
             rows.append(dict(fold=fold, **named,
@@ -161,16 +166,17 @@ def main(argv=None):
     else: print_choice(rows, key)
 
 
-def searched_job(corpus, protocol: str, fold: int, seed: int, out: str):
+def searched_job(corpus, protocol: str, fold: int, seed: int, out: str, short: dict):
     """The genotype the `searched` job of `emodarts experiment` finds on fold index `fold` with `seed` (`cpu`
     presets), run (or read back) in `out` as an experiment folder; the job also retrains it with the `cpu` preset:
-    (genotype, that retraining's folder, its config)."""
+    (genotype, that retraining's folder, its config). `short`: epochs and max_steps of both, for smoke tests."""
     from emodarts_nb.experiment import ExperimentSpec, plan_jobs, run_job
     from emodarts_nb.genotypes import Genotype
     from emodarts_nb.protocols import make_folds
     from emodarts_nb.runs import load_json
     folds = make_folds(corpus, protocol)
-    spec, job = ExperimentSpec("emodb", str(corpus.root), protocol, out=out), plan_jobs(["searched"], folds, [seed])[fold]
+    spec = ExperimentSpec("emodb", str(corpus.root), protocol, search_overrides=short, train_overrides=short, out=out)
+    job = plan_jobs(["searched"], folds, [seed])[fold]
     run_job(spec, job, corpus, folds[fold])
     d = job.folder(out) / "train"
     return Genotype.from_dict(load_json(d / "model.json")["genotype"]), d, spec.train_config(job)

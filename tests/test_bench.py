@@ -297,6 +297,7 @@ def test_retrain_study_reads_words_and_held_fields(capsys):
                        (["--model", "baseline", "--vary", "convs=drawn,conv_3x3"], "keeps no genotype to change"),
                        (["--vary", "aux_weight=0.4,0.0", "--vary", "select=last"], "give every varied field as many"),
                        (["--vary", "C=8,16", "--vary", "C=4,8"], "--vary C=... given twice"),
+                       (["--vary", "epochs=20,40", "--epochs", "3"], "--epochs and a field of --set or --vary: give it once"),
                        (["--vary", "C=8,16", "--vary", "epochs=20,40", "--set", "epochs=30"],
                         "--set and --vary epochs: a field is either held or varied")):
         with pytest.raises(SystemExit):
@@ -324,6 +325,28 @@ def test_retrain_study_reads_a_searched_jobs_own_retraining_back(tmp_path):
     assert not runs["other"].exists() and not runs["seed31"].exists()
     link_job_training(runs["preset"], dict(seed=30), job_run, job_config)            # already there: left as it is
     assert runs["preset"].resolve() == job_run.resolve()
+
+
+def test_retrain_study_retrains_what_a_search_finds(emodb_subset, tmp_path):
+    """--model searched on one loso_dev fold of a subset of EmoDB (short presets): the searched job's own retraining
+    is the preset's row (a link), the other setting retrains the same genotype on the same fold with its own config."""
+    import pandas as pd
+    r = forked.run([sys.executable, "bench/retrain_study.py", "--folds", "0", "--model", "searched", "--protocol",
+                    "loso_dev", "--set", "seed=3", "--vary", "aux_weight=0.4,0.0", "--vary", "select=valid_ua,last",
+                    "--emodb", str(emodb_subset), "--epochs", "3", "--max-steps", "1", "--out", str(tmp_path / "o"),
+                    "--results", str(tmp_path / "o.csv")], cwd=ROOT, env=ENV, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    d = pd.read_csv(tmp_path / "o.csv", comment="#")
+    assert d["aux_weight+select"].tolist() == ["0.4+valid_ua", "0.0+last"] and d.genotype.nunique() == 1, d
+    [job] = (tmp_path / "o" / "searched").glob("*/seed3")
+    done = json.loads((job / "done.json").read_text())
+    assert done["genotype"] == d.genotype[0] and done["ua"] == pytest.approx(d.test_ua[0])
+    preset, other = (tmp_path / "o" / "f0" / n for n in ("seed3-aux_weight0.4-selectvalid_ua", "seed3-aux_weight0.0-selectlast"))
+    assert preset.resolve() == (job / "train").resolve() and other.is_dir() and not other.is_symlink()
+    cfg = json.loads((other / "config.json").read_text())
+    assert (cfg["aux_weight"], cfg["select"], cfg["seed"], cfg["epochs"], cfg["max_steps"]) == (0.0, "last", 3, 3, 1)
+    fold = lambda run: json.loads((run / "fold.json").read_text())
+    assert fold(other)["protocol"] == "loso_dev" and fold(other)["test"] == fold(job / "train")["test"]
 
 
 def test_retrain_study_swaps_every_kept_convolution():
