@@ -150,10 +150,11 @@ def main(argv=None):
             change = {**held, **{k: parse_value(v) for k, v in setting.items()}}
             run = Path(a.out) / f"f{fold}" / "-".join(f"{k}{shown(x)}" for k, x in change.items())
             named = {k: shown(x) for k, x in change.items()}
-            change.update(short)                                     # neither in the run's name nor in the row
-            if job: link_job_training(run, change, *job[1:])
             if len(varied) > 1: named[key] = "+".join(setting.values())
-            geno = with_convs(drawn, change.pop(CONVS, "drawn"))
+            change.update(short)                                     # neither in the run's name nor in the row
+            convs = change.pop(CONVS, "drawn")
+            geno = with_convs(drawn, convs)
+            if job and convs == "drawn": link_job_training(run, change, *job[1:])   # the genotype the job retrained
             rows.append(dict(fold=fold, **named,
                              **retrain_row(geno, change, 0, corpus, fold, run, a.protocol),
                              genotype=geno if a.model == "baseline" else short_genotype(geno)))

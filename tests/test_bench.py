@@ -329,20 +329,26 @@ def test_retrain_study_reads_a_searched_jobs_own_retraining_back(tmp_path):
 
 def test_retrain_study_retrains_what_a_search_finds(emodb_subset, tmp_path):
     """--model searched on one loso_dev fold of a subset of EmoDB (short presets): the searched job's own retraining
-    is the preset's row (a link), the other setting retrains the same genotype on the same fold with its own config."""
+    is the preset's row (a link), another setting retrains the same genotype on the same fold with its own config, and
+    the preset's config with the genotype's convolutions changed retrains too (not the job's genotype)."""
     import pandas as pd
     r = forked.run([sys.executable, "bench/retrain_study.py", "--folds", "0", "--model", "searched", "--protocol",
-                    "loso_dev", "--set", "seed=3", "--vary", "aux_weight=0.4,0.0", "--vary", "select=valid_ua,last",
+                    "loso_dev", "--set", "seed=3", "--vary", "aux_weight=0.4,0.0,0.4", "--vary", "select=valid_ua,last,valid_ua",
+                    "--vary", "convs=drawn,drawn,conv_3x3",
                     "--emodb", str(emodb_subset), "--epochs", "3", "--max-steps", "1", "--out", str(tmp_path / "o"),
                     "--results", str(tmp_path / "o.csv")], cwd=ROOT, env=ENV, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     d = pd.read_csv(tmp_path / "o.csv", comment="#")
-    assert d["aux_weight+select"].tolist() == ["0.4+valid_ua", "0.0+last"] and d.genotype.nunique() == 1, d
+    assert d["aux_weight+select+convs"].tolist() == ["0.4+valid_ua+drawn", "0.0+last+drawn", "0.4+valid_ua+conv_3x3"], d
+    assert d.genotype[0] == d.genotype[1], d
     [job] = (tmp_path / "o" / "searched").glob("*/seed3")
     done = json.loads((job / "done.json").read_text())
     assert done["genotype"] == d.genotype[0] and done["ua"] == pytest.approx(d.test_ua[0])
-    preset, other = (tmp_path / "o" / "f0" / n for n in ("seed3-aux_weight0.4-selectvalid_ua", "seed3-aux_weight0.0-selectlast"))
-    assert preset.resolve() == (job / "train").resolve() and other.is_dir() and not other.is_symlink()
+    preset, other, conv = (tmp_path / "o" / "f0" / n for n in ("seed3-aux_weight0.4-selectvalid_ua-convsdrawn",
+                                                               "seed3-aux_weight0.0-selectlast-convsdrawn",
+                                                               "seed3-aux_weight0.4-selectvalid_ua-convsconv_3x3"))
+    assert preset.resolve() == (job / "train").resolve()
+    assert other.is_dir() and not other.is_symlink() and conv.is_dir() and not conv.is_symlink()
     cfg = json.loads((other / "config.json").read_text())
     assert (cfg["aux_weight"], cfg["select"], cfg["seed"], cfg["epochs"], cfg["max_steps"]) == (0.0, "last", 3, 3, 1)
     fold = lambda run: json.loads((run / "fold.json").read_text())
