@@ -92,6 +92,21 @@ def retrain_row(genotype, change: dict, seed: int, corpus, fold: int, run: Path,
                 test_ua=r.metrics["test"]["ua"], seconds=train_seconds(run))
 
 
+def trained_genotype(run: Path):
+    "The genotype a retraining run built (its model.json); the run is named where that cannot be read."
+    from emodarts_nb.core import load_json
+    from emodarts_nb.genotypes import Genotype
+    return Genotype.from_dict(load_json(run / "model.json")["genotype"], what=str(run))
+
+
+def run_searched_job(spec, job, corpus, fold):
+    """Run (or read back) the `searched` job `job` of the experiment `spec` on `fold` (a `protocols.Fold`): its row,
+    its folder and the genotype its retraining built."""
+    from emodarts_nb.experiment import run_job
+    row, d = run_job(spec, job, corpus, fold), job.folder(spec.out)
+    return row, d, trained_genotype(d / "train")
+
+
 def seq_recurrent(genotype) -> int:
     "How many of the sequential cell's kept edges hold a trained operation (recurrent or attention)."
     from emodarts_nb.genotypes import is_param_free

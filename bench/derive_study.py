@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from _studies import (command_line, emodb_corpus, end_valid_ua, parse_value, print_choice, seq_recurrent,  # noqa: E402
-                      study_parser, train_seconds, write_rows)
+                      study_parser, train_seconds, trained_genotype, write_rows)
 
 
 def main(argv=None):
@@ -56,14 +56,13 @@ def main(argv=None):
     command = command_line("derive_study.py", argv)
     from emodarts_nb.config import train_config_from_dict
     from emodarts_nb.core import load_json
-    from emodarts_nb.genotypes import Genotype
     from emodarts_nb.protocols import Fold
     from emodarts_nb.search import rederive, score_perturbation, short_genotype
     from emodarts_nb.train import retrain
     corpus = emodb_corpus(a.emodb)
     rows = []
     for job in jobs:
-        own = Genotype.from_dict(load_json(job / "train" / "model.json")["genotype"], what=str(job / "train"))
+        own = trained_genotype(job / "train")
         f = load_json(job / "train" / "fold.json")   # the job's fold (its utterances, whatever the protocol)
         fold = Fold(f["fold"], *(tuple(f[p]) for p in ("train", "valid", "test")))
         for v in values:

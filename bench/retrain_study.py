@@ -92,7 +92,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from _studies import (CONVS, command_line, emodb_corpus, parse_value, print_choice, retrain_config,  # noqa: E402
-                      retrain_row, shown, study_parser, swap_conv, write_rows)
+                      retrain_row, run_searched_job, shown, study_parser, swap_conv, write_rows)
 
 
 def main(argv=None):
@@ -171,16 +171,13 @@ def searched_job(corpus, protocol: str, fold: int, seed: int, out: str, short: d
     """The genotype the `searched` job of `emodarts experiment` finds on fold index `fold` with `seed` (`cpu`
     presets), run (or read back) in `out` as an experiment folder; the job also retrains it with the `cpu` preset:
     (genotype, that retraining's folder, its config). `short`: epochs and max_steps of both, for smoke tests."""
-    from emodarts_nb.experiment import ExperimentSpec, plan_jobs, run_job
-    from emodarts_nb.genotypes import Genotype
+    from emodarts_nb.experiment import ExperimentSpec, plan_jobs
     from emodarts_nb.protocols import make_folds
-    from emodarts_nb.runs import load_json
     folds = make_folds(corpus, protocol)
     spec = ExperimentSpec("emodb", str(corpus.root), protocol, search_overrides=short, train_overrides=short, out=out)
     job = plan_jobs(["searched"], folds, [seed])[fold]
-    run_job(spec, job, corpus, folds[fold])
-    d = job.folder(out) / "train"
-    return Genotype.from_dict(load_json(d / "model.json")["genotype"]), d, spec.train_config(job)
+    _, d, genotype = run_searched_job(spec, job, corpus, folds[fold])
+    return genotype, d / "train", spec.train_config(job)
 
 
 def link_job_training(run: Path, change: dict, job_run: Path, job_config):

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _studies import (CONVS, command_line, emodb_corpus, end_valid_ua, parse_value, print_choice,  # noqa: E402
+from _studies import (CONVS, command_line, emodb_corpus, end_valid_ua, parse_value, print_choice, run_searched_job,  # noqa: E402
                       seq_recurrent, study_parser, swap_conv, write_rows)
 
 
@@ -62,8 +62,7 @@ def main(argv=None):
     fixed = _overrides(a.settings)
     if key in fixed: p.error(f"--set {key}=...: {key} is the setting --vary varies")
     command = command_line("search_study.py", argv)
-    from emodarts_nb.experiment import ExperimentSpec, plan_jobs, run_job
-    from emodarts_nb.genotypes import Genotype
+    from emodarts_nb.experiment import ExperimentSpec, plan_jobs
     from emodarts_nb.protocols import make_folds
     from emodarts_nb.runs import load_json
     corpus = emodb_corpus(a.emodb)
@@ -79,8 +78,7 @@ def main(argv=None):
     for fold in (int(f) for f in a.folds.split(",")):
         job = plan_jobs(["searched"], folds, [a.seed])[fold]
         for v, spec in specs.items():
-            r, d = run_job(spec, job, corpus, folds[fold]), job.folder(spec.out)
-            geno = Genotype.from_dict(load_json(d / "train" / "model.json")["genotype"])
+            r, d, geno = run_searched_job(spec, job, corpus, folds[fold])
             m = load_json(d / "train" / "metrics.json")
             rows.append(dict(fold=fold, **{key: v}, params=r["params"], valid_ua=m["valid"]["ua"],
                              valid_ua_end=end_valid_ua(d / "train"), test_ua=r["ua"], search_s=r["search_s"],
