@@ -11,17 +11,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
-from torch.utils.checkpoint import checkpoint
 from torch.utils._python_dispatch import is_in_torch_dispatch_mode
 
 from .core import BadInputError
 
 # %% auto #0
-__all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'TIME_POOLS', 'register_op', 'Zero', 'Identity', 'EvenGrid', 'grid2', 'ReluGrids',
-           'relu_grids', 'ChannelCat', 'cat_channels', 'BatchNormRows', 'BatchNorm', 'FactorizedReduce', 'StdConv',
-           'AvgPool', 'MaxPool', 'PoolBN', 'DilatedDepthwise', 'dilated_depthwise', 'DilConv', 'SepConv', 'TanhRNN',
-           'run_rnn', 'SeqRNN', 'additive_scores', 'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack',
-           'copy_stack_to', 'MeanPool', 'AttentionPool', 'time_pool']
+__all__ = ['CNN_OPS', 'SEQ_OPS', 'RNN_CLASSES', 'SCORE_PIECE', 'TIME_POOLS', 'register_op', 'Zero', 'Identity', 'EvenGrid',
+           'grid2', 'ReluGrids', 'relu_grids', 'ChannelCat', 'cat_channels', 'BatchNormRows', 'BatchNorm',
+           'FactorizedReduce', 'StdConv', 'AvgPool', 'MaxPool', 'PoolBN', 'DilatedDepthwise', 'dilated_depthwise',
+           'DilConv', 'SepConv', 'TanhRNN', 'run_rnn', 'SeqRNN', 'additive_scores', 'AdditiveScores',
+           'AdditiveAttention', 'SeqAttRNN', 'stack_family', 'RNNStack', 'copy_stack_to', 'MeanPool', 'AttentionPool',
+           'time_pool']
 
 # %% ../nbs/api/10_ops.ipynb #a869d06f
 CNN_OPS: dict = {}  # name -> factory(C, stride, affine) -> nn.Module on (B, C, F, T)
@@ -423,6 +423,41 @@ def additive_scores(q, k, v):
     "e_ts = v . tanh(q_t + k_s) as 2 v . sigmoid(2 q_t + 2 k_s) - sum(v): q, k (B, T, a), v (1, a) -> (B, T, T)."
     return (torch.sigmoid((2 * q)[:, :, None] + (2 * k)[:, None]) @ (2 * v).t()).squeeze(-1) - v.sum()  # (B, T, T, a) inside
 
+SCORE_PIECE = 2 ** 19  # values of the (b, T, T, a) map that `AdditiveScores` makes at a time on a CPU: 2 MB
+
+def _pieces(q) -> int:
+    "Utterances per piece of the score map: as many as fit `SCORE_PIECE` values (at least one) on a CPU; all elsewhere."
+    B, T, a = q.shape
+    return max(1, SCORE_PIECE // (T * T * a)) if q.device.type == "cpu" else B
+
+def _sigmoid_map(q2, k2):
+    "σ(q2_t + k2_s) for every pair of steps: (b, T, T, a), made in place."
+    return torch.add(q2[:, :, None], k2[:, None]).sigmoid_()
+
+class AdditiveScores(torch.autograd.Function):
+    """`additive_scores` that keeps q, k and v only and recomputes the (B, T, T, a) map in backward, a few utterances
+    at a time on a CPU (a piece its caches hold); the map's gradient is made in place, in the same piece."""
+    @staticmethod
+    def forward(ctx, q, k, v):
+        ctx.save_for_backward(q, k, v)
+        n, v2 = _pieces(q), (2 * v).t()
+        return torch.cat([(_sigmoid_map(qc, kc) @ v2).squeeze(-1) for qc, kc in zip((2 * q).split(n), (2 * k).split(n))]
+                         ).sub_(v.sum())
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        q, k, v = ctx.saved_tensors
+        n, a = _pieces(q), q.shape[-1]
+        dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.zeros_like(v)
+        for i, (qc, kc, gc) in enumerate(zip((2 * q).split(n), (2 * k).split(n), g.split(n))):
+            s = _sigmoid_map(qc, kc)                          # σ(z), z = 2q_t + 2k_s
+            dv.addmm_(gc.reshape(1, -1), s.view(-1, a))       # Σ g·σ(z): ∂e/∂v = 2σ(z) - 1
+            s.addcmul_(s, s, value=-1).mul_(gc[..., None])    # g·σ'(z) = g·σ(z)(1 - σ(z)), in place
+            torch.sum(s, 2, out=dq[i * n:i * n + len(qc)])    # over s: ∂e_ts/∂q_t = 4 v σ'(z)
+            torch.sum(s, 1, out=dk[i * n:i * n + len(kc)])    # over t: ∂e_ts/∂k_s = 4 v σ'(z)
+        w = 4 * v.view(1, 1, a)
+        return dq.mul_(w), dk.mul_(w), dv.mul_(2).sub_(g.sum())
+
 
 # %% ../nbs/api/10_ops.ipynb #79f1fbdd
 class AdditiveAttention(nn.Module):
@@ -432,10 +467,9 @@ class AdditiveAttention(nn.Module):
         self.q, self.k, self.v = nn.Linear(D, a, bias=False), nn.Linear(D, a), nn.Linear(a, 1, bias=False)
     def forward(self, h):
         q, k = self.q(h), self.k(h)                          # (B, T, a) each
-        if torch.is_grad_enabled():  # keep q, k and v, recompute the (B, T, T, a) map in backward
-            e = checkpoint(additive_scores, q, k, self.v.weight, use_reentrant=False)
-        else: e = additive_scores(q, k, self.v.weight)
-        return torch.softmax(e, dim=-1) @ h                  # c_t = sum_s a_ts h_s: (B, T, D)
+        scores = additive_scores if torch.jit.is_tracing() else AdditiveScores.apply  # export traces plain ops
+        return torch.softmax(scores(q, k, self.v.weight), dim=-1) @ h   # c_t = sum_s a_ts h_s: (B, T, D)
+
 
 # %% ../nbs/api/10_ops.ipynb #0251f2fd
 class SeqAttRNN(nn.Module):
