@@ -137,6 +137,18 @@ def _rows(t):
     "A channels_last map (N, C, H, W) as its (N·H·W, C) rows: a view."
     return t.permute(0, 2, 3, 1).reshape(-1, t.shape[1])
 
+def _wide(r, width: int = 256):
+    """Rows (N, C) as (N/m, m·C), the same memory, and m: the largest power of 2 dividing N with m·C <= `width`. Column
+    j of the wide rows is channel j mod C; elementwise work over them runs on full vectors, not on a vector of C."""
+    N, C = r.shape
+    m = 1
+    while 2 * m * C <= width and N % (2 * m) == 0: m *= 2
+    return r.view(N // m, m * C), m
+
+def _fold(t, C: int):
+    "Per-channel sums (C,) of a vector over the m·C columns of wide rows (`_wide`); `t.repeat(m)` goes the other way."
+    return t.view(-1, C).sum(0)
+
 def _unrows(r, like):
     "Rows (N·H·W, C) as a channels_last map shaped like `like`: a view."
     N, _, H, W = like.shape
@@ -148,17 +160,18 @@ class BatchNormRows(torch.autograd.Function):
     "Training-mode batch normalisation of a channels_last map over its rows: (y, batch mean, biased batch variance)."
     @staticmethod
     def forward(ctx, x, weight, bias, eps: float):
-        r = _rows(x); n = r.shape[0]
-        mean = r.sum(0).div_(n)
-        y = r - mean
-        var = y.square().sum(0).div_(n)                      # two passes: the mean, then the squared deviations
+        (r, m), C = _wide(_rows(x)), x.shape[1]             # the rows, m at a time: m·C columns
+        n = x.numel() // C
+        mean = _fold(r.sum(0), C).div_(n)
+        y = r - mean.repeat(m)
+        var = _fold(y.square().sum(0), C).div_(n)           # two passes: the mean, then the squared deviations
         invstd = (var + eps).rsqrt_()
-        y.mul_(invstd if weight is None else invstd * weight)
-        if bias is not None: y.add_(bias)
+        y.mul_((invstd if weight is None else invstd * weight).repeat(m))
+        if bias is not None: y.add_(bias.repeat(m))
         ctx.save_for_backward(x, weight, bias, mean, invstd)
         ctx.eps = eps
         ctx.mark_non_differentiable(mean, var)
-        return _unrows(y, x), mean, var
+        return _unrows(y.view(n, C), x), mean, var
 
     @staticmethod
     def backward(ctx, dy, _dmean, _dvar):
@@ -169,14 +182,15 @@ class BatchNormRows(torch.autograd.Function):
                 y = F.batch_norm(x, None, None, weight, bias, True, 0.0, ctx.eps)
             got = iter(torch.autograd.grad(y, wanted, dy, create_graph=True))
             return *(next(got) if need else None for need in ctx.needs_input_grad[:3]), None
-        r, g = _rows(x), _rows(dy.contiguous(memory_format=torch.channels_last)); n = r.shape[0]
-        gb, buf = g.sum(0), g * r                            # Σ dy; dy·x in the buffer dx will take (one allocation)
-        gw = buf.sum(0).sub_(mean * gb).mul_(invstd)         # Σ dy·x̂, x̂ = (x - mean)·invstd
+        (r, m), (g, _), C = _wide(_rows(x)), _wide(_rows(dy.contiguous(memory_format=torch.channels_last))), x.shape[1]
+        n = x.numel() // C
+        gb, buf = _fold(g.sum(0), C), g * r                 # Σ dy; dy·x in the buffer dx will take (one allocation)
+        gw = _fold(buf.sum(0), C).sub_(mean * gb).mul_(invstd)  # Σ dy·x̂, x̂ = (x - mean)·invstd
         s = invstd if weight is None else invstd * weight
         # dx = s·(dy - Σdy/n - x̂·Σdy·x̂/n) = s·dy + b·x + c
         b, c = -s * invstd * gw / n, s * (mean * invstd * gw - gb) / n
-        dx = torch.addcmul(c, r, b, out=buf).addcmul_(g, s) if ctx.needs_input_grad[0] else None
-        return (None if dx is None else _unrows(dx, x), gw if ctx.needs_input_grad[1] else None,
+        dx = torch.addcmul(c.repeat(m), r, b.repeat(m), out=buf).addcmul_(g, s.repeat(m)) if ctx.needs_input_grad[0] else None
+        return (None if dx is None else _unrows(dx.view(n, C), x), gw if ctx.needs_input_grad[1] else None,
                 gb if ctx.needs_input_grad[2] else None, None)
 
 
