@@ -189,7 +189,8 @@ class BatchNormRows(torch.autograd.Function):
         s = invstd if weight is None else invstd * weight
         # dx = s·(dy - Σdy/n - x̂·Σdy·x̂/n) = s·dy + b·x + c
         b, c = -s * invstd * gw / n, s * (mean * invstd * gw - gb) / n
-        dx = torch.addcmul(c.repeat(m), r, b.repeat(m), out=buf).addcmul_(g, s.repeat(m)) if ctx.needs_input_grad[0] else None
+        dx = None
+        if ctx.needs_input_grad[0]: dx = torch.addcmul(c.repeat(m), r, b.repeat(m), out=buf).addcmul_(g, s.repeat(m))
         return (None if dx is None else _unrows(dx.view(n, C), x), gw if ctx.needs_input_grad[1] else None,
                 gb if ctx.needs_input_grad[2] else None, None)
 
