@@ -115,8 +115,8 @@ def corpus_arg(a):
     return load_corpus(a.corpus[0], a.corpus[1] if len(a.corpus) > 1 else None)
 
 # %% ../nbs/api/50_cli.ipynb #bce95c0d
-def add_run_flags(p, what: str, presets, out: str):
-    "The flags shared by the commands that run on one fold (`search`, `retrain`): corpus, fold, preset, seed, run folder."
+def add_run_flags(p, what: str, presets, out: str, examples: str):
+    "The flags shared by the commands that run on one fold (`search`, `retrain`): corpus, fold, preset, seed, run folder; `examples`: settings of the command's configuration that `--set` shows."
     p.add_argument("--corpus", nargs="+", required=True, metavar=("NAME", "PATH"),
                    help="corpus name, and its root unless built in")
     p.add_argument("--protocol", default="loso", help="fold protocol (default loso)")
@@ -130,8 +130,7 @@ def add_run_flags(p, what: str, presets, out: str):
     p.add_argument("--cache", default=None, type=folder_arg, help="feature cache folder (default: the cache module's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--set", action="append", default=[], type=setting_arg, metavar="FIELD=VALUE", dest="settings",
-                   help=f"any other setting of the {what} configuration (repeatable): e.g. aux_weight=0, space.C=16, "
-                        "speed_perturb=0.1; a value is read as JSON (numbers, true, null, lists), else as a word")
+                   help=f"any other setting of the {what} configuration (repeatable): e.g. {examples}; a value is read as JSON (numbers, true, null, lists), else as a word")
     return p
 
 # %% ../nbs/api/50_cli.ipynb #fe0ce3b9
@@ -139,7 +138,7 @@ def setting_arg(s: str) -> tuple[str, object]:
     "`FIELD=VALUE` of `--set`: (field, value), the value read as JSON when it parses (0.1, true, null, [..]), else a word."
     field, eq, value = s.partition("=")
     if not eq or not field.strip() or not value:
-        raise argparse.ArgumentTypeError(f"--set {s!r}: write a setting and its value, e.g. aux_weight=0 or space.C=16")
+        raise argparse.ArgumentTypeError(f"--set {s!r}: write a setting and its value, e.g. space.C=16 or epochs=4")
     try: return field.strip(), json.loads(value)
     except ValueError: return field.strip(), value
 
@@ -170,7 +169,7 @@ def _cmd_search(a):
 def add_search_command(sub):
     "The `search` subcommand."
     p = sub.add_parser("search", help="search an architecture on one fold of a corpus")
-    add_run_flags(p, "search", SEARCH_PRESETS, "runs/search")
+    add_run_flags(p, "search", SEARCH_PRESETS, "runs/search", "max_param=2, space.C=16, alpha_lr=0.01")
     p.add_argument("--strategy", default=None, choices=STRATEGIES, help="default: the preset's")
     p.add_argument("--select", default=None, choices=SELECTIONS,
                    help="how the genotype is read off the supernet: alphas (DARTS) or perturbation (DARTS-PT); "
@@ -218,7 +217,7 @@ def add_retrain_command(sub):
     m.add_argument("--baseline", action="store_true", help="the hand-designed CNN-LSTM baseline")
     p.add_argument("--which", default="final", choices=("final", "best"),
                    help="genotype of a search run folder (default final)")
-    add_run_flags(p, "retraining", TRAIN_PRESETS, "runs/retrain")
+    add_run_flags(p, "retraining", TRAIN_PRESETS, "runs/retrain", "aux_weight=0, space.C=16, speed_perturb=0.1")
     p.set_defaults(func=_cmd_retrain)
 
 # %% ../nbs/api/50_cli.ipynb #c6b92f51
