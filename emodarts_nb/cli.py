@@ -277,7 +277,7 @@ def experiment_kwargs(a) -> dict:
     kw = _experiment_corpus(a)
     over = dict(protocol=a.protocol, methods=a.methods, search_preset=a.search_preset, train_preset=a.train_preset)
     kw.update({k: v for k, v in over.items() if v is not None})
-    kw.update(folds=a.folds, seeds=parse_list(a.seeds, int), out=a.out, ray=a.ray, address=a.address, workers=a.workers,
+    kw.update(folds=a.folds, seeds=a.seeds, out=a.out, ray=a.ray, address=a.address, workers=a.workers,
               cache_dir=a.cache, progress=not a.quiet,
               search_overrides=_overrides(a.search_settings, epochs=a.search_epochs) or None,
               train_overrides=_overrides(a.train_settings, epochs=a.train_epochs) or None)
