@@ -262,8 +262,10 @@ def export_run(run, out=None, formats=("torchscript", "onnx"), check: bool = Tru
 def format_predictions(results: list[dict], labels) -> str:
     "A text table: file, emotion, one probability column per class (failed files say 'error')."
     w = max([4] + [len(str(r["file"])) for r in results])
-    lines = [f"{'file':<{w}}  {'emotion':<10}  " + "  ".join(f"{l[:8]:>8}" for l in labels)]
+    cw = {l: max(8, len(str(l))) for l in labels}                      # a column as wide as its class name
+    ew = max([10] + [len(str(l)) for l in labels])
+    lines = [f"{'file':<{w}}  {'emotion':<{ew}}  " + "  ".join(f"{l:>{cw[l]}}" for l in labels)]
     for r in results:
-        cells = "  ".join(f"{r['probs'][l]:>8.3f}" for l in labels) if "probs" in r else "(see the error above)"
-        lines.append(f"{r['file']:<{w}}  {r.get('emotion', 'error'):<10}  {cells}")
+        cells = "  ".join(f"{r['probs'][l]:>{cw[l]}.3f}" for l in labels) if "probs" in r else "(see the error above)"
+        lines.append(f"{r['file']:<{w}}  {r.get('emotion', 'error'):<{ew}}  {cells}")
     return "\n".join(lines)
