@@ -215,6 +215,9 @@ def _n_nodes(n_edges: int) -> int:
 # %% ../nbs/api/12_genotypes.ipynb #f0777722
 def derive_gene(w: torch.Tensor, op_names: Sequence[str], k: int = 2) -> list:
     "Per node, the k strongest incoming edges of `w` (n_edges, n_ops), each with its best non-`none` op."
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise BadInputError(f"k={k!r}", "must be a whole number of at least 1",
+                            "give the incoming edges each node keeps (DARTS keeps 2)")
     keep = [i for i, n in enumerate(op_names) if n != "none"]
     if not keep: raise BadInputError(f"ops {list(op_names)}", "has no operation other than 'none'", "add one")
     best, arg = w.detach().float().cpu()[:, keep].max(dim=1)  # per edge: strength and op
