@@ -116,7 +116,8 @@ def corpus_arg(a):
 
 # %% ../nbs/api/50_cli.ipynb #bce95c0d
 def add_run_flags(p, what: str, presets, out: str, examples: str):
-    "The flags shared by the commands that run on one fold (`search`, `retrain`): corpus, fold, preset, seed, run folder; `examples`: settings of the command's configuration that `--set` shows."
+    """The flags shared by the commands that run on one fold (`search`, `retrain`): corpus, fold, preset, seed, run
+    folder; `examples`: settings of the command's configuration that the help of `--set` shows."""
     p.add_argument("--corpus", nargs="+", required=True, metavar=("NAME", "PATH"),
                    help="corpus name, and its root unless built in")
     p.add_argument("--protocol", default="loso", help="fold protocol (default loso)")
@@ -130,7 +131,8 @@ def add_run_flags(p, what: str, presets, out: str, examples: str):
     p.add_argument("--cache", default=None, type=folder_arg, help="feature cache folder (default: the cache module's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--set", action="append", default=[], type=setting_arg, metavar="FIELD=VALUE", dest="settings",
-                   help=f"any other setting of the {what} configuration (repeatable): e.g. {examples}; a value is read as JSON (numbers, true, null, lists), else as a word")
+                   help=f"any other setting of the {what} configuration (repeatable): e.g. {examples}; a value is read as "
+                        "JSON (numbers, true, null, lists), else as a word")
     return p
 
 # %% ../nbs/api/50_cli.ipynb #fe0ce3b9

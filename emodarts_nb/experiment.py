@@ -433,7 +433,7 @@ def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds
     "Run `methods` × `folds` × `seeds` of `protocol` on `corpus` (a `Corpus` or a name); write and return the results table."
     methods = parse_list(methods)
     for m in methods: method_strategy(m)                 # an unknown method fails before any work
-    seeds = [check_seed(int(s) if isinstance(s, str) and s.lstrip("-").isdigit() else s) for s in parse_list(seeds)]
+    seed_list = [check_seed(int(s) if isinstance(s, str) and s.lstrip("-").isdigit() else s) for s in parse_list(seeds)]
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise BadInputError(f"workers={workers!r}", "must be a whole number of at least 1",
                             "give the CPUs a local Ray may use, or leave it out for all cores")
@@ -444,7 +444,7 @@ def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds
                           progress and not (ray or address))
     c = c if c is not None else spec.load_corpus()
     all_folds = make_folds(c, protocol, **protocol_kw)
-    jobs = [j for j in plan_jobs(methods, all_folds, seeds) if j.fold in set(select_folds(all_folds, folds))]
+    jobs = [j for j in plan_jobs(methods, all_folds, seed_list) if j.fold in set(select_folds(all_folds, folds))]
     for j in jobs: spec.search_config(j), spec.train_config(j)     # a bad override fails here, before any file
     command = command or _call_repr(corpus=spec.corpus, protocol=protocol, methods=methods, folds=folds, seeds=seeds,
                                     out=str(out),
