@@ -24,10 +24,10 @@ from .supernet import CHECKPOINTS
 from .train import resolve_spec, retrain
 
 # %% auto #0
-__all__ = ['seed_arg', 'device_arg', 'folder_arg', 'file_arg', 'COMMANDS', 'format_summary', 'fold_arg', 'corpus_arg',
-           'add_run_flags', 'setting_arg', 'add_search_command', 'add_retrain_command', 'add_experiment_command',
-           'experiment_kwargs', 'add_predict_command', 'add_export_command', 'cap_arg', 'add_derive_command',
-           'make_parser', 'main']
+__all__ = ['seed_arg', 'device_arg', 'folder_arg', 'file_arg', 'COMMANDS', 'format_summary', 'add_corpus_set', 'corpus_kw',
+           'fold_arg', 'corpus_arg', 'add_run_flags', 'setting_arg', 'add_search_command', 'add_retrain_command',
+           'add_experiment_command', 'experiment_kwargs', 'add_predict_command', 'add_export_command', 'cap_arg',
+           'add_derive_command', 'make_parser', 'main']
 
 # %% ../nbs/api/50_cli.ipynb #62dc186b
 def format_summary(name: str, s: dict) -> str:
@@ -42,16 +42,34 @@ def format_summary(name: str, s: dict) -> str:
     if s.get("excluded"): lines.append(f"left out on purpose: {counts(s['excluded'])}")
     return "\n".join(lines + [f"note: {n}" for n in s.get("notes", [])])
 
+# %% ../nbs/api/50_cli.ipynb #c0rpkw01
+def add_corpus_set(p):
+    "`--corpus-set OPTION=VALUE` (repeatable): an option of the corpus's loader (`corpus.corpus_options`)."
+    p.add_argument("--corpus-set", action="append", default=[], type=setting_arg, metavar="OPTION=VALUE",
+                   dest="corpus_settings",
+                   help="an option of the corpus's loader (repeatable): e.g. speaker_regex=^(\\w+?)_ (folders), "
+                        "classes=8 (msp_podcast), sessions=[1,2,3] (iemocap); an unknown one is refused with the "
+                        "corpus's options")
+
+def corpus_kw(a) -> dict:
+    "The `--corpus-set` options as keyword arguments of `load_corpus`; an option given twice is refused."
+    kw = {}
+    for option, value in getattr(a, "corpus_settings", []):
+        if option in kw: raise BadInputError(f"--corpus-set {option}", "gives an option that is already given",
+                                             "give each option once")
+        kw[option] = value
+    return kw
+
 # %% ../nbs/api/50_cli.ipynb #b50c8d96
 def _cmd_corpus(a):
-    c = load_corpus(a.name, a.path, strict=not a.lenient)
+    c = load_corpus(a.name, a.path, strict=not a.lenient, **corpus_kw(a))
     if not a.no_check: c = c.check(strict=not a.lenient, progress=not a.json and sys.stderr.isatty())
     s = c.summary()
     print(json.dumps(s, indent=2) if a.json else format_summary(c.name, s))
 
 # %% ../nbs/api/50_cli.ipynb #c7324b72
 def _cmd_features(a):
-    c = load_corpus(a.name, a.path, strict=not a.lenient)
+    c = load_corpus(a.name, a.path, strict=not a.lenient, **corpus_kw(a))
     cfg, t0 = get_preset(a.preset), time.perf_counter()
     f = extract_corpus(c, cfg, cache_dir=a.cache, strict=not a.lenient, progress=not a.quiet)
     shape = next(iter(f.feats.values())).shape if f.feats else None
@@ -112,7 +130,7 @@ def corpus_arg(a):
     if a.corpus[0] == "synthetic" and len(a.corpus) > 1:
         raise BadInputError(f"--corpus synthetic {a.corpus[1]}", "the built-in corpus takes no path",
                             "drop the path (set EMODARTS_DATA to choose where it is written)")
-    return load_corpus(a.corpus[0], a.corpus[1] if len(a.corpus) > 1 else None)
+    return load_corpus(a.corpus[0], a.corpus[1] if len(a.corpus) > 1 else None, **corpus_kw(a))
 
 # %% ../nbs/api/50_cli.ipynb #bce95c0d
 def add_run_flags(p, what: str, presets, out: str, examples: str):
@@ -120,6 +138,7 @@ def add_run_flags(p, what: str, presets, out: str, examples: str):
     folder; `examples`: settings of the command's configuration that the help of `--set` shows."""
     p.add_argument("--corpus", nargs="+", required=True, metavar=("NAME", "PATH"),
                    help="corpus name, and its root unless built in")
+    add_corpus_set(p)
     p.add_argument("--protocol", default="loso", help="fold protocol (default loso)")
     p.add_argument("--fold", default="0", type=fold_arg, help="fold name, or index from 0 (default 0)")
     p.add_argument("--preset", default="cpu", choices=tuple(presets), help=f"{what} preset (default cpu)")
@@ -229,6 +248,7 @@ def add_experiment_command(sub):
     p.add_argument("--recipe", choices=tuple(RECIPES), help="a preset corpus + protocol + methods (give --corpus-path)")
     p.add_argument("--corpus", nargs="+", metavar=("NAME", "PATH"), help="corpus name, and its root unless built in")
     p.add_argument("--corpus-path", default=None, help="the corpus root (with --recipe)")
+    add_corpus_set(p)
     p.add_argument("--protocol", default=None, help="fold protocol (default loso, or the recipe's)")
     p.add_argument("--methods", default=None,
                    help=f"comma-separated, from: {', '.join(METHODS)} (default {','.join(REPORT_METHODS)})")
@@ -260,16 +280,17 @@ def _add_experiment_stages(p):
 
 # %% ../nbs/api/50_cli.ipynb #14b4f20b
 def _experiment_corpus(a) -> dict:
-    "corpus / corpus_path (and the recipe's settings) from --recipe or --corpus."
+    "corpus / corpus_path / corpus_options (and the recipe's settings) from --recipe or --corpus (and --corpus-set)."
     if a.recipe:
         if a.corpus: raise BadInputError("--corpus", "cannot be combined with --recipe",
                                          "give the corpus root with --corpus-path")
         if not a.corpus_path: raise BadInputError(f"--recipe {a.recipe}", "needs the corpus root",
                                                   "add --corpus-path PATH")
-        return get_recipe(a.recipe, corpus_path=a.corpus_path)
+        return get_recipe(a.recipe, corpus_path=a.corpus_path, corpus_options=corpus_kw(a) or None)
     if a.corpus:
         if len(a.corpus) > 2: raise BadInputError(f"--corpus {' '.join(a.corpus)}", "takes a name and at most one path")
-        return dict(corpus=a.corpus[0], corpus_path=a.corpus[1] if len(a.corpus) > 1 else a.corpus_path)
+        return dict(corpus=a.corpus[0], corpus_path=a.corpus[1] if len(a.corpus) > 1 else a.corpus_path,
+                    corpus_options=corpus_kw(a) or None)
     raise BadInputError("emodarts experiment", "needs --corpus NAME [PATH] or --recipe NAME",
                         f"recipes: {', '.join(RECIPES)}")
 
@@ -376,6 +397,7 @@ def _add_common(p, path=True):
     if path: p.add_argument("path", nargs="?", default=None, help="corpus root (not needed for synthetic)")
     p.add_argument("--lenient", action="store_true",
                    help="leave bad utterances out (and list them) instead of stopping")
+    add_corpus_set(p)
 
 # %% ../nbs/api/50_cli.ipynb #aa901479
 def _add_data_commands(sub):

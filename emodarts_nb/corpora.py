@@ -536,7 +536,8 @@ def load_folders(path=None, strict: bool = True, labels=None, speaker_regex: str
             utt = p.relative_to(root).with_suffix("").as_posix()
             if not spk:
                 problems.add(p, "cannot tell the speaker",
-                             "pass speaker_regex= or speakers_csv=, or use <class>/<speaker>/<file>", utt=utt)
+                             "pass speaker_regex= or speakers_csv= (on the command line: --corpus-set "
+                             "speaker_regex=...), or use <class>/<speaker>/<file>", utt=utt)
                 continue
             rows.append(dict(utt=utt, path=str(p), speaker=spk, gender=g, label=c.name))
     if other := info.pop("other_files", []):

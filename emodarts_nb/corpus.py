@@ -6,7 +6,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/corpus.html.md"""
 
 # %% ../nbs/api/04_corpus.ipynb #3c8959c1
 from __future__ import annotations
-import importlib, sys
+import importlib, inspect, sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -21,7 +21,7 @@ from .audio import MAX_AUDIO_SECONDS, read_clip
 
 # %% auto #0
 __all__ = ['COLUMNS', 'OPTIONAL_COLUMNS', 'CORPORA', 'normalise_table', 'Corpus', 'note', 'build_corpus', 'scan_file',
-           'register_corpus', 'load_corpus', 'require_dir']
+           'register_corpus', 'corpus_options', 'load_corpus', 'require_dir']
 
 # %% ../nbs/api/04_corpus.ipynb #b1abea8b
 COLUMNS = ("utt", "path", "speaker", "gender", "session", "label")
@@ -228,12 +228,30 @@ def _import_loaders():
             if e.name != m: raise   # a module that is there but fails to import is a real error
 
 # %% ../nbs/api/04_corpus.ipynb #091880fe
-def load_corpus(name: str, path=None, strict: bool = True, **kw) -> Corpus:
-    "Load corpus `name` (see `CORPORA`) from `path`; strict raises `CorpusError` with every problem found."
+def _loader(name: str) -> Callable:
     _import_loaders()
     if name not in CORPORA:
         raise BadInputError(f"corpus {name!r}", "unknown corpus name", f"known: {', '.join(sorted(CORPORA))}")
-    return CORPORA[name](path, strict=strict, **kw)
+    return CORPORA[name]
+
+def corpus_options(name: str) -> tuple[str, ...]:
+    "The options of corpus `name`'s loader beyond its folder and `strict`: what `load_corpus(name, path, **options)` takes."
+    ps = inspect.signature(_loader(name)).parameters.values()
+    return tuple(p.name for p in list(ps)[1:] if p.name != "strict" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+def load_corpus(name: str, path=None, strict: bool = True, **options) -> Corpus:
+    """Load corpus `name` (see `CORPORA`) from `path`, with the loader's `options` (`corpus_options`); strict raises
+    `CorpusError` with every problem found. An option the loader does not take is refused by name."""
+    loader, known = _loader(name), corpus_options(name)
+    passes_on = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(loader).parameters.values())
+    hint = f"its options: {', '.join(known)}" if known else "it takes none"
+    if not passes_on and (bad := [k for k in options if k not in known]):
+        raise BadInputError(f"corpus option(s) {', '.join(bad)}", f"not an option of corpus {name!r}", hint)
+    try: return loader(path, strict=strict, **options)
+    except TypeError as e:   # a loader that passes its options on to another: that one refused it
+        if not (passes_on and "keyword argument" in str(e) and any(f"'{k}'" in str(e) for k in options)): raise
+        raise BadInputError(f"corpus option(s) {', '.join(options)}", f"not taken by corpus {name!r} ({e})",
+                            f"{hint}, and those of the corpus it is a view of") from None
 
 def require_dir(path, corpus: str, layout: str) -> Path:
     "`path` as a Path, or `BadInputError` naming it and describing the expected layout."

@@ -106,9 +106,10 @@ class ExperimentSpec:
     out: str = "runs/experiment"
     cache_dir: str | None = None
     progress: bool = False
+    corpus_kw: dict = field(default_factory=dict)   # options of the corpus's loader (`corpus.corpus_options`)
 
     def load_corpus(self):
-        return load_corpus(self.corpus, self.corpus_path)
+        return load_corpus(self.corpus, self.corpus_path, **self.corpus_kw)
 
     def search_config(self, job: Job):
         s = method_strategy(job.method)
@@ -429,8 +430,9 @@ def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds
                    search_preset: str = "cpu", train_preset: str = "cpu", ray: bool = False, address: str | None = None,
                    progress: bool = True, corpus_path=None, search_overrides=None, train_overrides=None, cache_dir=None,
                    workers: int | None = None, command: str | None = None, title: str | None = None,
-                   **protocol_kw) -> pd.DataFrame:
-    "Run `methods` × `folds` × `seeds` of `protocol` on `corpus` (a `Corpus` or a name); write and return the results table."
+                   corpus_options: dict | None = None, **protocol_kw) -> pd.DataFrame:
+    """Run `methods` × `folds` × `seeds` of `protocol` on `corpus` (a `Corpus`, or a name loaded from `corpus_path` with
+    its loader's `corpus_options`); write and return the results table."""
     methods = parse_list(methods)
     for m in methods: method_strategy(m)                 # an unknown method fails before any work
     seed_list = [check_seed(int(s) if isinstance(s, str) and s.lstrip("-").isdigit() else s) for s in parse_list(seeds)]
@@ -438,15 +440,19 @@ def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds
         raise BadInputError(f"workers={workers!r}", "must be a whole number of at least 1",
                             "give the CPUs a local Ray may use, or leave it out for all cores")
     c = corpus if isinstance(corpus, Corpus) else None
+    if c is not None and corpus_options:
+        raise BadInputError(f"corpus_options={corpus_options!r}", "apply to a corpus loaded by name, not to one loaded already",
+                            "give the corpus's name and corpus_path, or load it with these options yourself")
     spec = ExperimentSpec(c.name if c else corpus, str(corpus_path) if corpus_path else None, protocol, protocol_kw,
                           search_preset, train_preset,
                           dict(search_overrides or {}), dict(train_overrides or {}), str(out), cache_dir,
-                          progress and not (ray or address))
+                          progress and not (ray or address), dict(corpus_options or {}))
     c = c if c is not None else spec.load_corpus()
     all_folds = make_folds(c, protocol, **protocol_kw)
     jobs = [j for j in plan_jobs(methods, all_folds, seed_list) if j.fold in set(select_folds(all_folds, folds))]
     for j in jobs: spec.search_config(j), spec.train_config(j)     # a bad override fails here, before any file
-    command = command or _call_repr(corpus=spec.corpus, protocol=protocol, methods=methods, folds=folds, seeds=seeds,
+    command = command or _call_repr(corpus=spec.corpus, corpus_options=corpus_options, protocol=protocol,
+                                    methods=methods, folds=folds, seeds=seeds,
                                     out=str(out),
                                     search_preset=search_preset, train_preset=train_preset, ray=ray, address=address,
                                     search_overrides=search_overrides, train_overrides=train_overrides)
