@@ -408,7 +408,9 @@ def _add_data_commands(sub):
     c.set_defaults(func=_cmd_corpus)
     f = sub.add_parser("features", help="extract and cache features for a corpus")
     _add_common(f)
-    f.add_argument("--preset", default="cpu", help=f"feature preset: {', '.join(sorted(FEATURE_PRESETS))} (default cpu)")
+    f.add_argument("--preset", default=(fp := SEARCH_PRESETS["cpu"]["features"]),
+                   help=f"feature preset: {', '.join(sorted(FEATURE_PRESETS))} (default {fp}: what the default `cpu` "
+                        "search and retraining presets read)")
     f.add_argument("--cache", default=None, type=folder_arg,
                    help="cache folder (default: $EMODARTS_CACHE or ~/.cache/emodarts_nb/features)")
     f.add_argument("--quiet", action="store_true", help="no progress bar")
