@@ -85,7 +85,9 @@ def _check_genotype(genotype: Genotype, space: SpaceConfig):
                                 f"give a {c} gene or change the space")
         if bad := sorted({op for node in gene for op, _ in node} - set(CNN_OPS if c != "seq" else SEQ_OPS)):
             raise BadInputError(f"genotype.{c}", f"uses unknown operations {bad}", "register them with register_op")
-        if not getattr(genotype, f"{c}_concat"): raise BadInputError(f"genotype.{c}_concat", "is empty")
+        if not getattr(genotype, f"{c}_concat"):
+            raise BadInputError(f"genotype.{c}_concat", f"is empty: no state of the {c} cell is its output",
+                                f"give {c}_concat, e.g. range(2, {2 + len(gene)}) for every node of the cell")
 
 # %% ../nbs/api/13_network.ipynb #295f8fa0
 class Network(nn.Module):
