@@ -15,7 +15,7 @@ from .config import (PRESETS as SEARCH_PRESETS, SELECTIONS, STRATEGIES, TRAIN_PR
                                 get_train_config)
 from .core import BadInputError, EmodartsError, check_out_dir, check_out_file, check_seed, default_device, save_json
 from .corpus import load_corpus
-from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, parse_list, run_experiment
+from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, run_experiment
 from .features import PRESETS as FEATURE_PRESETS, get_preset
 from .predict import export_run, format_predictions, load_predictor, meta_path, parse_formats, predict
 from .search import (DERIVE_CAPS, SELECT_FROM, demo_search, finished_config, rederive,

@@ -101,8 +101,10 @@ def as_maps(x: torch.Tensor, input_shape, what: str = "network") -> torch.Tensor
     if x.dim() == 3: x = x.unsqueeze(1)
     if x.dim() == 4 and C > 1 and x.shape[1] == 1 and x.shape[-2] == C * Fq: x = x.unflatten(2, (C, Fq)).squeeze(1)
     if x.dim() != 4 or x.shape[1] != C or x.shape[-2] != Fq:
-        got = f"{x.shape[1]} channel(s) of F={x.shape[-2]}" if x.dim() == 4 else f"{x.dim()} dimensions"
-        built = f"1 channel of F={Fq}" if C == 1 else f"{C} channels of F={Fq} (or F={C * Fq} rows)"
+        same_c = x.dim() == 4 and x.shape[1] == C                       # then the rows are what differs
+        got = f"F={x.shape[-2]}" if same_c else f"{x.shape[1]} channels of F={x.shape[-2]}" if x.dim() == 4 else \
+              f"{x.dim()} dimensions"
+        built = f"{C} channels of F={Fq} (or F={C * Fq} rows)" if C > 1 else f"F={Fq}" if same_c else f"1 channel of F={Fq}"
         raise BadInputError(f"input of shape {tuple(x.shape)}", f"has {got}, the {what} was built for {built}",
                             "build the network with the features' input_shape")
     return x
