@@ -372,7 +372,7 @@ def _cmd_derive(a):
 def add_derive_command(sub):
     "The `derive` subcommand: a finished search's genotype derived again (`search.rederive`)."
     p = sub.add_parser("derive", help="derive a finished search's genotype again with other caps, or from its alphas")
-    p.add_argument("run", metavar="RUN", help="a finished search run folder")
+    p.add_argument("run", metavar="RUN", help="a finished search run folder (or an experiment job folder)")
     p.add_argument("--select", default=None, choices=tuple(SELECT_FROM),
                    help="read it off the final alphas or the perturbation scores (default: as the search did)")
     p.add_argument("--k", type=int, default=argparse.SUPPRESS, help="incoming edges kept per node (default: the search's)")

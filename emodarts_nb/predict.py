@@ -18,7 +18,7 @@ from .audio import read_clip
 from .core import BadInputError, EmodartsError, save_json, load_json, default_device
 from .features import (FeatureConfig, NormStats, get_preset, extract_waves, cut_segments, segment_frames,
                                   apply_norm, input_chw)
-from .runs import MODEL, MODEL_INFO, load_checkpoint, norm_from_dict, norm_to_dict, read_model_info
+from .runs import METRICS, MODEL, MODEL_INFO, load_checkpoint, norm_from_dict, norm_to_dict, read_model_info
 from .train import build_model, resolve_spec, train_config_from_dict
 
 # %% auto #0
@@ -126,7 +126,11 @@ def load_predictor(run_or_model, device="cpu") -> Predictor:
                                            "give a retraining run folder (with model.pt) or an exported .onnx / .pt "
                                            "file")
     if p.is_file(): return _load_exported(p)
-    if not (p/MODEL).exists() and (p/"train"/MODEL).exists(): p = p/"train"
+    if not (p/MODEL).exists() and (p/"train").is_dir(): p = p/"train"             # an experiment job folder
+    if not (p/MODEL).exists() and (p/METRICS).exists():
+        raise BadInputError(p, "holds a finished job's scores and predictions but no network to predict with (an "
+                               "egemaps_svm job keeps none)", "give the run of a neural method (searched, baseline, "
+                               "random) or an exported model")
     if not (p/MODEL).exists():
         raise BadInputError(p, "is not a finished retraining run folder (no model.pt)",
                             "finish (resume) the retraining, or give its run folder")

@@ -31,8 +31,8 @@ from .supernet import SuperNet
 # %% auto #0
 __all__ = ['STRATEGY_STEPS', 'LOOPS', 'DERIVE_CAPS', 'SELECT_FROM', 'build_supernet', 'strategy_steps', 'SearchState', 'setup',
            'Step', 'train_epoch', 'skip_count', 'short_genotype', 'perturbation_scores', 'perturbation_table',
-           'perturbation_genotype', 'select_data', 'run_darts', 'run_search', 'finished_config', 'rederive', 'search',
-           'score_perturbation', 'demo_search']
+           'perturbation_genotype', 'select_data', 'run_darts', 'run_search', 'search_run', 'finished_config',
+           'rederive', 'search', 'score_perturbation', 'demo_search']
 
 # %% ../nbs/api/22_search.ipynb #7fe2db76
 def build_supernet(cfg: SearchConfig, n_classes: int, input_shape):
@@ -328,8 +328,14 @@ def run_search(cfg: SearchConfig, data: SearchData, out, resume: bool = False, p
 DERIVE_CAPS = ("k", *CAPS)   # the derivation's settings (`derive_kw`) that `rederive` may change
 SELECT_FROM = {"alphas": (ALPHAS, "probability"), "perturbation": (PERTURBATION, "loss_rise")}  # file, column
 
+def search_run(run) -> Path:
+    "The search run folder of `run`: `run` itself, or the `search` folder of an experiment job folder (`experiment`)."
+    run = Path(run)
+    return run/"search" if not (run/CONFIG).is_file() and (run/"search"/CONFIG).is_file() else run
+
 def finished_config(run) -> SearchConfig:
-    "The configuration of the finished search in folder `run`; refused when it has not finished."
+    "The configuration of the finished search in folder `run` (or an experiment job's); refused when it has not finished."
+    run = search_run(run)
     if not is_done(run): raise BadInputError(run, "is not a finished search (no done.json)", "finish it (resume it) first")
     return from_dict(load_json(Path(run)/CONFIG))
 
@@ -337,10 +343,13 @@ def rederive(run, select: str | None = None, **caps) -> Genotype:
     """The genotype of the finished DARTS search in folder `run`, derived again from what it saved with `caps` (any of
     `DERIVE_CAPS`) in place of its config's: from its `perturbation.csv` (`select="perturbation"`) or its final
     alphas (`"alphas"`, in `alphas.csv`); `select=None`, the search's own. Nothing is evaluated again."""
-    run = Path(run)
+    run = search_run(run)
     if bad := sorted(set(caps) - set(DERIVE_CAPS)):
         raise BadInputError(f"{', '.join(bad)}", "is not a derivation setting", f"give any of {', '.join(DERIVE_CAPS)}")
     cfg = finished_config(run)
+    if cfg.strategy in LOOPS:
+        raise BadInputError(run, f"is a {cfg.strategy} search: it trained no supernet to derive a genotype from",
+                            f"its genotype is {run/'genotype.json'}; derive from a DARTS search")
     select = select or cfg.select
     if select not in SELECT_FROM: raise BadInputError(f"select={select!r}", "unknown", f"use {' or '.join(SELECT_FROM)}")
     path, value = run/SELECT_FROM[select][0], SELECT_FROM[select][1]
@@ -369,7 +378,7 @@ def score_perturbation(run, corpus, fold: Fold | None = None, progress: bool = F
     """Score the final supernet of the finished DARTS search in folder `run` by perturbation, as `select="perturbation"`
     does after the last epoch, on the data of its fold of `corpus` (`fold`: the `Fold` it ran on, when not the one
     `fold.json` names), and save the table as the run's `perturbation.csv`. A run that holds one: read back."""
-    run = Path(run)
+    run = search_run(run)
     if (run/PERTURBATION).is_file(): return read_table(run/PERTURBATION)
     cfg = finished_config(run)
     if cfg.strategy in LOOPS or not (run/FOLD).is_file():
