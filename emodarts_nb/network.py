@@ -82,7 +82,9 @@ def _check_genotype(genotype: Genotype, space: SpaceConfig):
         gene = getattr(genotype, c)
         if not gene:
             raise BadInputError(f"genotype.{c}", "is empty but the space has such cells",
-                                f"give a {c} gene or change the space")
+                                f"give a {c} gene, or a space without sequential cells: space.seq_cells=0 (on the "
+                                "command line: --set space.seq_cells=0)" if c == "seq" else
+                                f"give a {c} gene, or a space whose cnn_cells hold no {c!r} cell")
         if bad := sorted({op for node in gene for op, _ in node} - set(CNN_OPS if c != "seq" else SEQ_OPS)):
             raise BadInputError(f"genotype.{c}", f"uses unknown operations {bad}", "register them with register_op")
         if not getattr(genotype, f"{c}_concat"):
