@@ -13,7 +13,7 @@ from . import __version__
 from .cache import extract_corpus
 from .config import (PRESETS as SEARCH_PRESETS, SELECTIONS, STRATEGIES, TRAIN_PRESETS, get_config,
                                 get_train_config)
-from .core import BadInputError, EmodartsError, check_out_dir, check_out_file, check_seed, default_device, save_json
+from .core import BadInputError, EmodartsError, check_out_dir, check_out_file, default_device, seed_of, save_json
 from .corpus import load_corpus
 from .experiment import METHODS, RECIPES, REPORT_METHODS, get_recipe, run_experiment
 from .features import PRESETS as FEATURE_PRESETS, get_preset
@@ -110,7 +110,7 @@ def _typed(check):
         except BadInputError as e: raise argparse.ArgumentTypeError(str(e)) from None
     return parse
 
-seed_arg = _typed(lambda s: check_seed(int(s) if s.lstrip("-").isdigit() else s))   # 0 .. 2**32 - 1
+seed_arg = _typed(seed_of)   # 0 .. 2**32 - 1
 device_arg = _typed(lambda s: str(default_device(s)) and s)                          # a device this machine has
 folder_arg = _typed(lambda s: check_out_dir(s) and s)                                # not a file, not under one
 file_arg = _typed(lambda s: check_out_file(s) and s)                                  # not a folder, nor under a file
@@ -150,8 +150,8 @@ def add_run_flags(p, what: str, presets, out: str, examples: str):
     p.add_argument("--cache", default=None, type=folder_arg, help="feature cache folder (default: the cache module's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--set", action="append", default=[], type=setting_arg, metavar="FIELD=VALUE", dest="settings",
-                   help=f"any other setting of the {what} configuration (repeatable): e.g. {examples}; a value is read as "
-                        "JSON (numbers, true, null, lists), else as a word")
+                   help=f"any other setting of the {what} configuration (repeatable): e.g. {examples}; "
+                        "a value is read as JSON (numbers, true, null, lists), else as a word")
     return p
 
 # %% ../nbs/api/50_cli.ipynb #fe0ce3b9

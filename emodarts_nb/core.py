@@ -19,8 +19,8 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['SEED_RANGE', 'EmodartsError', 'BadInputError', 'path_problem', 'Problem', 'CorpusError', 'ProblemReport',
            'remove_stale_tmp', 'atomic_write', 'save_json', 'load_json', 'to_plain', 'from_plain', 'file_sha256',
-           'config_hash', 'check_seed', 'seed_everything', 'available_devices', 'default_device', 'check_out_dir',
-           'check_out_file', 'shared_data_dir', 'emodb_dir']
+           'config_hash', 'check_seed', 'seed_of', 'seed_everything', 'available_devices', 'default_device',
+           'check_out_dir', 'check_out_file', 'shared_data_dir', 'emodb_dir']
 
 # %% ../nbs/api/00_core.ipynb #02ea1641
 class EmodartsError(Exception):
@@ -224,6 +224,10 @@ def check_seed(seed) -> int:
         raise BadInputError(f"seed {seed!r}", f"must be a whole number from {lo} to {hi} (2**32 - 1)",
                             "pick another seed")
     return int(seed)
+
+def seed_of(v) -> int:
+    "A seed given as a number or as text (a command line's '7'), checked by `check_seed`."
+    return check_seed(int(v) if isinstance(v, str) and v.strip().lstrip("-").isdigit() else v)
 
 def seed_everything(seed: int):
     "Seed Python, NumPy and torch (CPU and CUDA)."

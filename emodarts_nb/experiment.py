@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np, pandas as pd, torch
 
 from . import __version__
-from .core import BadInputError, check_seed, save_json, load_json, atomic_write
+from .core import BadInputError, save_json, seed_of, load_json, atomic_write
 from .config import get_config, get_train_config
 from .corpus import Corpus, load_corpus
 from .egemaps import egemaps_job
@@ -435,7 +435,7 @@ def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds
     its loader's `corpus_options`); write and return the results table."""
     methods = parse_list(methods)
     for m in methods: method_strategy(m)                 # an unknown method fails before any work
-    seed_list = [check_seed(int(s) if isinstance(s, str) and s.lstrip("-").isdigit() else s) for s in parse_list(seeds)]
+    seed_list = [seed_of(s) for s in parse_list(seeds)]
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise BadInputError(f"workers={workers!r}", "must be a whole number of at least 1",
                             "give the CPUs a local Ray may use, or leave it out for all cores")
