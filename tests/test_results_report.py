@@ -31,9 +31,12 @@ def markdown(notebook: str) -> str:
     return " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
 
 
-@pytest.mark.parametrize("table,name", [(0, "emodb_loso"), (1, "emodb_loso_seeds345")])
+RELEASE_SEEDS = (8, 9, 10, 11, 12)   # the seeds run whole with this release's presets: the README's first table
+
+
+@pytest.mark.parametrize("table,name", [(0, "emodb_loso_seeds8_12"), (1, "emodb_loso")])
 def test_readme_table_matches_results_csv(table, name):
-    "The README's first table is the report (seeds 0-2), its second the same with fresh seeds (3-5)."
+    "The README's first table is this release's seeds (8-12, read back into one file), its second the first report (seeds 0-2)."
     csv = CSV.with_name(f"{name}.csv")
     assert csv.exists(), f"{csv} is missing: run bench/emodb_report.py (see the README)"
     res = read_results(csv)
@@ -57,15 +60,20 @@ def test_readme_table_matches_results_csv(table, name):
             assert cell == want, (m, ref, cell, want)
 
 
+def seed_wall_minutes(seed: int) -> str:
+    "The wall time (min) of one seed's whole report, every method on 10 folds, as bench/results/emodb_loso_seed{seed}.md has it."
+    md = (ROOT / "bench" / "results" / f"emodb_loso_seed{seed}.md").read_text()
+    return re.search(r"wall time of this invocation: ([\d.]+) min for 40 job\(s\) \(10 fold\(s\)\)", md).group(1)
+
+
 def test_readme_wall_time_matches_results_md():
-    "The README gives the report's wall time as results.md has it, and says so when the per-seed goal was not measured."
-    md = (ROOT / "bench" / "results" / "emodb_loso.md").read_text()
-    readme = (ROOT / "README.md").read_text().split("## Results on EmoDB", 1)[1].split("\n## ", 1)[0]
-    minutes = re.search(r"wall time of this invocation: ([\d.]+) min", md).group(1)
-    assert f"{minutes} min" in readme, minutes
-    goal = re.search(r"\* 10 folds within 45 min(.*)", md).group(1)
-    if "not measured" in goal: assert "not timed in one run" in readme, goal
-    else: assert re.search(r"([\d.]+) min", goal).group(1) + " min on 2 cores" in readme, goal
+    "The README gives each release seed's wall time as its results.md has it, and says the first report was not timed."
+    readme = " ".join((ROOT / "README.md").read_text().split("## Results on EmoDB", 1)[1].split("\n## ", 1)[0].split())
+    *first, last = [seed_wall_minutes(s) for s in RELEASE_SEEDS]
+    said = f"took {', '.join(first)} and {last} minutes on 2 cores (seeds 8 to 12"
+    assert said in readme, said
+    goal = re.search(r"\* 10 folds within 45 min(.*)", (ROOT / "bench" / "results" / "emodb_loso.md").read_text()).group(1)
+    assert "not measured" in goal and "not timed in one run" in readme, goal
 
 
 def test_readme_egemaps_figures_match_their_results_csv():
@@ -102,7 +110,8 @@ def test_readme_report_command_runs(emodb_subset, tmp_path):
     assert set(res.method) == set(REPORT_METHODS) and "## Goals and cost" in (tmp_path / "res" / "smoke.md").read_text()
     # bench/select_study.py reads that run folder: the searched job's supernet, selected by perturbation, retrained
     fold = res[res.method == "searched"].fold.iloc[0]
-    r = forked.run([sys.executable, "bench/select_study.py", "--runs", str(tmp_path / "exp"), "--folds", fold,
+    seed = res[res.method == "searched"].seed.iloc[0]                       # the README command's --seeds
+    r = forked.run([sys.executable, "bench/select_study.py", "--runs", str(tmp_path / "exp"), "--folds", fold, "--seed", f"{seed:.0f}",
                     "--emodb", str(emodb), "--train-preset", "tiny", "--train-epochs", "1", "--max-steps", "2",
                     "--out", str(tmp_path / "sel"), "--results", str(tmp_path / "sel.csv")], cwd=ROOT, env=env, timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -167,14 +176,6 @@ def test_results_page_ensemble_table_matches_the_ensemble_file():
                     f"{(diff > 0).sum()}/{(diff == 0).sum()}/{(diff < 0).sum()}, p = {p_text(sign_flip_p(diff))}")
             if cell != said: wrong.append((name, part, cell, said))
     assert not wrong, wrong
-    readme, m = " ".join((ROOT / "README.md").read_text().split()), d.groupby("name").mean(numeric_only=True)
-    dev = d[d.name == "drawn_dev"]
-    said = [f"of a drawn genotype from {pct(m.test_ua_members['drawn'])} to {pct(m.test_ua['drawn'])}",
-            f"of the baseline from {pct(m.test_ua_members['baseline'])} to {pct(m.test_ua['baseline'])}",
-            f"(+{100 * (m.test_ua['drawn_dev'] - m.test_ua_members['drawn_dev']):.1f}, "
-            f"{(dev.test_ua > dev.test_ua_members).sum()} folds of 10)",
-            f"for the baseline (+{100 * (m.test_ua['baseline_dev'] - m.test_ua_members['baseline_dev']):.1f})"]
-    assert [s for s in said if s not in readme] == []
 
 
 def test_results_page_members_figures_match_the_members_study():
@@ -208,14 +209,13 @@ def test_results_page_members_figures_match_the_members_study():
 def test_results_page_seed_sets_match_the_seed_sets_file():
     """The seed sets of the baseline (bench/results/seed_sets.csv: members of the members=3 jobs, single runs of seeds
     3-5): each set's mean test and validation UA, the first set against the others, the fresh ensemble, as the results
-    page and the README give them."""
+    page gives them."""
     import json
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     d = pd.read_csv(ROOT / "bench" / "results" / "seed_sets.csv", comment="#")
     nb = json.loads((ROOT / "nbs" / "explanations" / "emodb_results.ipynb").read_text())
     page = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
-    readme = " ".join((ROOT / "README.md").read_text().split())
     sets = ("member0", "member1", "member2", "single")
     t, v = {s: pct(d[s].mean()) for s in sets}, {s: pct(d[f"valid_{s}"].mean()) for s in sets}
     vs = [f"{100 * (d.member0 - d[s]).mean():+.1f} (p = {sign_flip_p(100 * (d.member0 - d[s]).to_numpy()):.3g})"
@@ -227,16 +227,12 @@ def test_results_page_seed_sets_match_the_seed_sets_file():
             f"scored {pct(d.fresh.mean())} against its members' mean {pct(d[['member1', 'member2', 'single']].mean(axis=1).mean())} "
             f"({fresh.mean():+.1f}, {(fresh > 0).sum()}/{(fresh == 0).sum()}/{(fresh < 0).sum()}, p = {sign_flip_p(fresh):.3g};"]
     assert len(d) == 30 and [s for s in said if s not in page] == []
-    said = [f"Its first members, seeds 0-2, scored {t['member0']}, and its second and third members and single baselines "
-            f"of seeds 3-5 {t['member1']}, {t['member2']} and {t['single']}",
-            f"scored {pct(d.fresh.mean())} against its members' {pct(d[['member1', 'member2', 'single']].mean(axis=1).mean())}"]
-    assert [s for s in said if s not in readme] == []
 
 
 def test_results_page_fresh_seed_report_matches_its_file():
     """The whole report with fresh seeds 3, 4 and 5 (bench/results/emodb_loso_seeds345.csv): each method's mean test UA,
     each against the baseline of the same (fold, seed), the searched networks and the baseline per seed, and the jobs'
-    core-minutes per seed, as the results page and the README give them."""
+    core-minutes per seed, as the results page gives them."""
     import json
     r = read_results(ROOT / "bench" / "results" / "emodb_loso_seeds345.csv")
     r = r[~r.fold.isin(SUMMARY_FOLDS)]
@@ -260,15 +256,12 @@ def test_results_page_fresh_seed_report_matches_its_file():
             f"retraining; random search {minutes('random'):.0f}; baseline {minutes('baseline'):.0f}; `egemaps_svm` "
             f"{minutes('egemaps_svm'):.0f}"]
     assert [s for s in said if s not in page] == []
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    assert f"{minutes():.0f} core-minutes of jobs per seed, about {minutes() / 2:.0f} min on 2 workers" in readme
 
 
 
-def test_readme_and_config_page_quote_the_max_param_study():
+def test_config_page_quotes_the_max_param_study():
     """The derivation cap the `cpu` preset adopted (bench/results/max_param_study.csv, 40 runs of seeds 3-6): the
-    validation and test UA with and without it, the first look (seeds 3-5), and the capped networks against the
-    baseline of the same runs, as the README and the config page give them."""
+    validation and test UA with and without it and the first look (seeds 3-5), as the config page gives them."""
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     cap = pd.read_csv(ROOT / "bench" / "results" / "max_param_study.csv", comment="#", dtype={"fold": str})
@@ -276,19 +269,7 @@ def test_readme_and_config_page_quote_the_max_param_study():
                                                               values=["valid_ua", "valid_ua_end", "test_ua", "params"])
     d = lambda c, r=runs: r[c][True] - r[c][False]
     first = runs[runs.index.get_level_values("seed") < 6]
-    base = pd.concat(read_results(ROOT / "bench" / "results" / f) for f in ("emodb_loso_seeds345.csv", "emodb_loso_seed6.csv"))
-    base = base[(base.method == "baseline") & ~base.fold.isin(SUMMARY_FOLDS)].astype({"seed": int}).set_index(["fold", "seed"]).ua
-    vs = runs["test_ua"][True] - base.loc[runs.index]
     v = d("valid_ua")
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    said = [f"raised the selected epoch's valid UA from {pct(runs['valid_ua'][False].mean())} to {pct(runs['valid_ua'][True].mean())} "
-            f"({(v > 0).sum()} runs higher, {(v < 0).sum()} lower, p = {sign_flip_p(v.to_numpy()):.2f}; seeds 3 to 5 alone, the "
-            f"first look, p = {sign_flip_p(d('valid_ua', first).to_numpy()):.2f})",
-            f"from {pct(runs['test_ua'][False].mean())} to {pct(runs['test_ua'][True].mean())}: level with the baseline on the "
-            f"same {len(runs)} runs ({pct(base.loc[runs.index].mean())}; {(vs > 0).sum()} higher, {(vs < 0).sum()} lower, "
-            f"p = {sign_flip_p(vs.to_numpy()):.2f})",
-            f"the {int(cap.retrained.sum())} changed genotypes retrained"]
-    assert [s for s in said if s not in readme] == []
     page = markdown("api/20_config.ipynb")
     e = d("valid_ua_end")
     said = [f"({len(runs)} runs)", f"the {int(cap.retrained.sum())} genotypes it changes retrained",
@@ -309,67 +290,53 @@ def seed_runs(seed: int):
     return df[~df.fold.isin(SUMMARY_FOLDS)].pivot_table(index="fold", columns="method", values="ua")
 
 
-def searched_vs_baseline(runs) -> str:
-    "How the README words a seed's searched and baseline means and their fold-by-fold comparison."
-    from emodarts_nb.experiment import sign_flip_p
-    d = runs.searched - runs.baseline
-    return (f"searched {pct(runs.searched.mean())} test UA, baseline {pct(runs.baseline.mean())} ({(d > 0).sum()} folds "
-            f"higher, {(d < 0).sum()} lower, p = {sign_flip_p(d.to_numpy()):.2f})")
-
-
-def test_readme_quotes_the_fresh_seed_under_the_cap():
-    "Seed 7, the first report with max_param=2 in the preset (bench/results/emodb_loso_seed7.csv), and its searches derived"
-    " without the cap (max_param_seed7_study.csv), as the README and the config page give them."
+def test_config_page_quotes_the_fresh_seed_under_the_cap():
+    "Seed 7's searches, the first report with max_param=2 in the preset, derived again without the cap"
+    " (max_param_seed7_study.csv), as the config page gives them."
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
-    runs = seed_runs(7)
-    assert len(runs) == 10 and set(runs.columns) == {"searched", "baseline", "egemaps_svm"}
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    said = (f"{searched_vs_baseline(runs)}, `egemaps_svm` {pct(runs.egemaps_svm.mean())}: "
-            f"the search trails the baseline by {pct((runs.baseline - runs.searched).mean())} points")
-    assert said in readme, said
     cap = pd.read_csv(ROOT / "bench" / "results" / "max_param_seed7_study.csv", comment="#", dtype={"fold": str})
     runs = cap.assign(cap=cap.max_param.notna()).pivot_table(index="fold", columns="cap", values=["valid_ua", "test_ua"])
     v = runs["valid_ua"][True] - runs["valid_ua"][False]
-    said = (f"(the {int(cap.retrained.sum())} changed genotypes retrained, `bench/results/max_param_seed7_study.csv`) scored "
-            f"{pct(runs['valid_ua'][False].mean())} valid UA against {pct(runs['valid_ua'][True].mean())} with it ({(v > 0).sum()} runs "
-            f"higher with the cap, {(v < 0).sum()} lower, p = {sign_flip_p(v.to_numpy()):.2f}) and {pct(runs['test_ua'][False].mean())} "
-            f"test UA against {pct(runs['test_ua'][True].mean())}")
-    assert said in readme, said
     page = markdown("api/20_config.ipynb")
     said = (f"valid UA {pct(runs['valid_ua'][True].mean())} with the cap against {pct(runs['valid_ua'][False].mean())} "
             f"({(v > 0).sum()} runs higher, {(v < 0).sum()} lower, p = {sign_flip_p(v.to_numpy()):.2f}), test "
             f"{pct(runs['test_ua'][True].mean())} against {pct(runs['test_ua'][False].mean())}")
-    assert said in page, said                                               # the config page says it too
+    assert said in page, said
 
 
-def test_readme_quotes_seeds_8_and_9_run_whole():
-    "Seeds 8 and 9, every method on all 10 folds in one invocation each (bench/results/emodb_loso_seed{8,9}.{csv,md}), and"
-    " seeds 7 to 9 together, as the README gives them."
+def test_readme_quotes_the_release_seeds():
+    "The release seeds (8-12), each run whole in one invocation (bench/results/emodb_loso_seed{N}.{csv,md}): the file"
+    " that reads them back together holds the same runs; the README's per-seed means, its no-collapse claim over"
+    " every searched run, and the Measured row's wall times."
     import pandas as pd
-    from emodarts_nb.experiment import sign_flip_p
+    both = read_results(ROOT / "bench" / "results" / "emodb_loso_seeds8_12.csv")
+    both = both[~both.fold.isin(SUMMARY_FOLDS)].astype({"seed": int})
+    cols = ["method", "fold", "seed", "ua", "wa", "genotype"]
+    each = pd.concat(read_results(ROOT / "bench" / "results" / f"emodb_loso_seed{s}.csv") for s in RELEASE_SEEDS)
+    each = each[~each.fold.isin(SUMMARY_FOLDS)].astype({"seed": int})
+    key = lambda d: d[cols].sort_values(["method", "fold", "seed"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(key(both), key(each))
+    assert both.groupby("method").size().to_dict() == {m: 10 * len(RELEASE_SEEDS) for m in REPORT_METHODS}
     readme = " ".join((ROOT / "README.md").read_text().split())
-    for seed in (8, 9):
-        runs = seed_runs(seed)
-        assert len(runs) == 10 and set(runs.columns) == set(REPORT_METHODS)
-        said = (f"seed {seed}: {searched_vs_baseline(runs)}, random search {pct(runs.random.mean())}, "
-                f"`egemaps_svm` {pct(runs.egemaps_svm.mean())}")
-        assert said in readme, said
-        wall = re.search(r"wall time of this invocation: ([\d.]+) min for 40 job\(s\) \(10 fold\(s\)\)",
-                         (ROOT / "bench" / "results" / f"emodb_loso_seed{seed}.md").read_text()).group(1)
-        assert f"**seed {seed} took {wall} minutes** on 2 cores" in readme, wall
-        if seed == 8: assert f"**{wall} min** on 2 cores" in readme, wall    # the Measured row: seed 8's quiet run
-    d = pd.concat([seed_runs(s) for s in (7, 8, 9)]).pipe(lambda r: r.searched - r.baseline)   # 30 (fold, seed) pairs
-    said = (f"the search trails the baseline by {pct(-d.mean())} points ({(d > 0).sum()} of {len(d)} pairs won, "
-            f"{(d < 0).sum()} lost, p = {sign_flip_p(d.to_numpy()):.2f})")
+    means = lambda m: [pct(seed_runs(s)[m].mean()) for s in RELEASE_SEEDS]
+    listed = lambda v: f"{', '.join(v[:-1])} and {v[-1]}"
+    said = f"Per seed the searched networks score {listed(means('searched'))}, the baseline {listed(means('baseline'))}"
     assert said in readme, said
+    seq = both[both.method == "searched"].genotype.map(lambda g: dict(p.split(" ", 1) for p in g.split(" | "))["S"])
+    recurrent = seq.map(lambda c: sum(int(n) for op, n in (t.split("×") for t in c.split())
+                                      if op.startswith(("lstm", "gru", "rnn"))))
+    assert recurrent.min() >= 2 and "the sequential cell of every one of the 50 searched runs keeps" in readme
+    walls = [seed_wall_minutes(s) for s in RELEASE_SEEDS]
+    row = next(l for l in (ROOT / "README.md").read_text().splitlines() if l.startswith("| the EmoDB leave-one-speaker-out report"))
+    assert f"**{listed(walls)} min** on 2 cores" in row, walls
 
 
-def test_readme_and_config_page_quote_the_select_last_study():
+def test_config_page_quotes_the_select_last_study():
     """The loso_dev study of keeping the last epoch without the auxiliary head (bench/results/select_last_dev_study.csv,
     select_last_baseline_dev_study.csv; 20 runs of seeds 0 and 1): the judge's UA of that setting and of the preset,
-    wins, losses and p, and the baseline's, as the README and the config page give them; and the same of the
-    genotypes 20 searches found (select_last_searched_dev_study.csv, seeds 30 and 31)."""
+    wins, losses and p, and the baseline's, as the config page gives them; and the same of the genotypes 20 searches
+    found (select_last_searched_dev_study.csv, seeds 30 and 31)."""
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     res = ROOT / "bench" / "results"
@@ -380,36 +347,16 @@ def test_readme_and_config_page_quote_the_select_last_study():
     assert len(darts) == len(base) == 20
     d = darts["0.0+last"] - darts["0.4+valid_ua"]
     new, old, p = pct(darts["0.0+last"].mean()), pct(darts["0.4+valid_ua"].mean()), f"{sign_flip_p(d.to_numpy()):.3f}"
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    said = (f"scored {new} UA against {old} for the preset ({len(d)} runs: {(d > 0).sum()} higher, {(d < 0).sum()} lower, "
-            f"p = {p}), against {pct(base.valid_ua.mean())} for the baseline there")
-    assert said in readme, said
     page = markdown("api/20_config.ipynb")
     said = (f"scored {new} UA against {old} for the `cpu` preset ({len(d)} runs of drawn genotypes, seeds 0 and 1: "
             f"{(d > 0).sum()} higher, {(d < 0).sum()} lower, p = {p}), and the baseline's last epoch "
             f"{pct(base['last'].mean())} against {pct(base.valid_ua.mean())}")
     assert said in page, said
-    again = pd.read_csv(res / "select_last_searched_seeds89.csv", comment="#", dtype={"fold": str}).set_index(["fold", "seed"])
-    report = pd.concat(read_results(res / f"emodb_loso_seed{s}.csv") for s in (8, 9))
-    report = report[~report.fold.isin(SUMMARY_FOLDS)].astype({"seed": int}).pivot_table(
-        index=["fold", "seed"], columns="method", values="ua")
-    d = (again.test_ua - report.searched).dropna()
-    said = (f"scored {pct(again.test_ua.mean())} UA against {pct(report.searched.mean())} as the report retrained them "
-            f"({len(d)} jobs: {(d > 0).sum()} higher, {(d < 0).sum()} lower, p = {sign_flip_p(d.to_numpy()):.3f}), level with "
-            f"the baseline's {pct(report.baseline.mean())}")
-    assert len(d) == 20 and said in readme, said
     found = pd.read_csv(res / "select_last_searched_dev_study.csv", comment="#").pivot_table(   # searched, seeds 30-31
         index=["fold", "seed"], columns="aux_weight+select", values="test_ua")
     d = found["0.0+last"] - found["0.4+valid_ua"]
     figures = (f"{pct(found['0.0+last'].mean())} UA against {pct(found['0.4+valid_ua'].mean())}\n({(d > 0).sum()} runs "
                f"higher, {(d < 0).sum()} lower, p = {sign_flip_p(d.to_numpy()):.2f})")
     assert len(d) == 20 and sorted(found.index.get_level_values("seed").unique()) == [30, 31]
-    assert " ".join(f"the judge scored it {figures}, so the presets keep the head".split()) in readme, figures
     said = f"it scored {figures}, so the preset keeps the best epoch and the head".replace(" UA", "").replace(" runs", "")
     assert " ".join(said.split()) in page, said
-    dev = read_results(res / "emodb_loso_dev_seeds30_31.csv")           # the baseline and egemaps_svm on that judge
-    dev = dev[~dev.fold.isin(SUMMARY_FOLDS)].pivot_table(index=["fold", "seed"], columns="method", values="ua")
-    assert len(dev) == 20 and dev.notna().all().all()
-    said = (f"level with the baseline, {pct(found['0.4+valid_ua'].mean())} against {pct(dev.baseline.mean())}, and below "
-            f"`egemaps_svm`'s {pct(dev.egemaps_svm.mean())}")
-    assert said in readme, said
