@@ -153,6 +153,33 @@ def test_readme_side_by_side_row_matches_the_results_file():
     assert f"{second['second_order']['search_step_s']:.1f} s per step, {second['peak_rss_MB'] / 1000:.1f} GB" in row
 
 
+def test_readme_side_by_side_row_quotes_this_release_against_the_official_code():
+    "The emodarts row's headline, this release against the official code (bench/results/search_emodarts_side_by_side_6090792.txt,"
+    " two runs of the command): each code's median step over the rounds of each run, the ranges of memory, GFLOP/s and"
+    " share of the GEMM peak, and each run's ratio."
+    row = _readme_row("| search step, `emodarts` shape")
+    runs, cur = [], []
+    for line in (ROOT / "bench" / "results" / "search_emodarts_side_by_side_6090792.txt").read_text().splitlines():
+        if line.startswith("{"):
+            cur.append(json.loads(line))
+            if "ratio_other_over_ours" in cur[-1]: runs.append(cur); cur = []
+    assert len(runs) == 2
+    for who in ("official", "ours"):
+        rounds = [[r for r in run[:-1] if r["code"].startswith("official") == (who == "official")] for run in runs]
+        steps = [[r["first_order"]["search_step_s"] for r in rs] for rs in rounds]
+        plain = row.replace("**", "")
+        for v in steps:                                    # one run: the median over its rounds, then each round's step
+            said = f"{statistics.median(v):.1f} s"
+            assert f"{said} ({v[0]:.1f} and {v[1]:.1f} s)" in plain or f"{said} per search step ({v[0]:.1f} and {v[1]:.1f} s)" in plain, (who, v)
+        flat = [r for rs in rounds for r in rs]
+        lo_hi = lambda f, k=1: f"{min(f(r) for r in flat) * k:.1f}-{max(f(r) for r in flat) * k:.1f}"
+        assert f"{lo_hi(lambda r: r['peak_rss_MB'] / 1000)} GB" in row.replace("**", ""), who
+        assert f"at {lo_hi(lambda r: r['first_order']['gflops'])} GFLOP/s" in row, who
+        assert f"{lo_hi(lambda r: r['first_order']['share_of_gemm_peak'], 100)} %" in row, who
+    ratios = [run[-1]["ratio_other_over_ours"]["first_order"] for run in runs]
+    assert f"**{ratios[0]:.2f} and {ratios[1]:.2f} times faster" in row, ratios
+
+
 def test_readme_tiny_row_matches_the_results_files():
     "The tiny preset's row says what bench/results/search_tiny_before_after.txt and small_map_ops_1thread.txt hold."
     text = (ROOT / "bench" / "results" / "search_tiny_before_after.txt").read_text()
