@@ -180,6 +180,22 @@ def test_readme_side_by_side_row_quotes_this_release_against_the_official_code()
     assert f"**{ratios[0]:.2f} and {ratios[1]:.2f} times faster" in row, ratios
 
 
+def test_readme_emodarts_row_quotes_the_last_before_after_run():
+    "The emodarts row's figures of this release against the package before its last two changes"
+    " (bench/results/search_emodarts_before_after_6090792.txt): each code's median and rounds, the ratio, the best share."
+    row = _readme_row("| search step, `emodarts` shape")
+    text = (ROOT / "bench" / "results" / "search_emodarts_before_after_6090792.txt").read_text()
+    *runs, ratio = _json_lines(text)
+    before_dir = text.split("--before ")[1].split()[0]
+    steps = lambda before: [r["first_order"]["search_step_s"] for r in runs if r["code"].startswith(before_dir) == before]
+    said = lambda v: f"{statistics.median(v):.1f} s ({v[0]:.1f} and {v[1]:.1f} s)"
+    r = ratio["ratio_other_over_ours"]
+    assert f"{said(steps(False))} against {said(steps(True))}, {r['first_order']:.2f} times faster" in row
+    assert round(r["peak_rss"], 1) == 1.0 and "the same memory" in row
+    best = max(x["first_order"]["share_of_gemm_peak"] for x in runs if not x["code"].startswith(before_dir))
+    assert f"its quickest round reached {100 * best:.1f} % of the GEMM peak" in row
+
+
 def test_readme_tiny_row_matches_the_results_files():
     "The tiny preset's row says what bench/results/search_tiny_before_after.txt and small_map_ops_1thread.txt hold."
     text = (ROOT / "bench" / "results" / "search_tiny_before_after.txt").read_text()
