@@ -196,6 +196,30 @@ def test_readme_emodarts_row_quotes_the_last_before_after_run():
     assert f"its quickest round reached {100 * best:.1f} % of the GEMM peak" in row
 
 
+def test_readme_rows_quote_the_last_speed_changes():
+    "The Measured rows' figures of the last speed changes, each as its file holds it: the operation families' totals"
+    " (ops_speed_attention_pieces.txt, ops_speed_bn_wide_rows.txt), the tiny search step (search_tiny_bn_wide_rows.txt)"
+    " and the architecture step with the weights as constants (alpha_step.txt, the emodarts case)."
+    import re
+    res = ROOT / "bench" / "results"
+    ops = _readme_row("| time per operation family")
+    for name in ("ops_speed_attention_pieces", "ops_speed_bn_wide_rows"):
+        now, before, ratio = re.search(r"edge\): (\d+) ms, before (\d+) ms \(([\d.]+)x\)", (res / f"{name}.txt").read_text()).groups()
+        assert f"{before} → {now} ms ({ratio}x; bench/results/{name}.txt)" in ops, name
+    text = (res / "search_tiny_bn_wide_rows.txt").read_text()
+    *runs, ratio = _json_lines(text)
+    before_dir = text.split("--before ")[1].split()[0]
+    steps = lambda before: sorted(r["first_order"]["search_step_s"] for r in runs if r["code"].startswith(before_dir) == before)
+    (b0, b1), (n0, n1) = steps(True), steps(False)
+    said = (f"{b0:.3f}-{b1:.3f} s against {n0:.3f}-{n1:.3f} s per search step "
+            f"({ratio['ratio_other_over_ours']['first_order']:.2f} times faster; bench/results/search_tiny_bn_wide_rows.txt)")
+    assert said in _readme_row("| search step, `tiny` preset"), said
+    alpha = (res / "alpha_step.txt").read_text().split("# OMP_NUM_THREADS=1")[0]           # its emodarts case
+    assert "--case emodarts --threads 2 --rounds 6" in alpha
+    r = float(re.search(r"ratio \(weights needing gradients / weights as constants\): ([\d.]+)", alpha).group(1))
+    assert f"the step itself {r:.2f} times faster at this shape in one process" in _readme_row("| search step, `emodarts` shape")
+
+
 def test_readme_tiny_row_matches_the_results_files():
     "The tiny preset's row says what bench/results/search_tiny_before_after.txt and small_map_ops_1thread.txt hold."
     text = (ROOT / "bench" / "results" / "search_tiny_before_after.txt").read_text()
