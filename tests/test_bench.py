@@ -153,6 +153,20 @@ def test_readme_side_by_side_row_matches_the_results_file():
     assert f"{second['second_order']['search_step_s']:.1f} s per step, {second['peak_rss_MB'] / 1000:.1f} GB" in row
 
 
+def _before_after_blocks(name: str) -> list:
+    "The runs of a bench/results file of `bench/search.py --before` commands: [(case, {True: older copy, False: ours}, ratio)]."
+    out, cur, before_dir = [], [], None
+    for line in (ROOT / "bench" / "results" / name).read_text().splitlines():
+        if line.startswith("# reproduce:") and "--before " in line: before_dir = line.split("--before ")[1].split()[0]
+        if not line.startswith("{"): continue
+        d = json.loads(line)
+        if "ratio_other_over_ours" not in d: cur.append(d); continue
+        out.append((d["case"], {b: [r for r in cur if r["code"].startswith(before_dir) == b] for b in (True, False)},
+                    d["ratio_other_over_ours"]))
+        cur = []
+    return out
+
+
 def test_readme_side_by_side_row_quotes_this_release_against_the_official_code():
     "The emodarts row's headline, this release against the official code (bench/results/search_emodarts_side_by_side_6090792.txt,"
     " two runs of the command): each code's median step over the rounds of each run, the ranges of memory, GFLOP/s and"
@@ -184,15 +198,12 @@ def test_readme_emodarts_row_quotes_the_last_before_after_run():
     "The emodarts row's figures of this release against the package before its last two changes"
     " (bench/results/search_emodarts_before_after_6090792.txt): each code's median and rounds, the ratio, the best share."
     row = _readme_row("| search step, `emodarts` shape")
-    text = (ROOT / "bench" / "results" / "search_emodarts_before_after_6090792.txt").read_text()
-    *runs, ratio = _json_lines(text)
-    before_dir = text.split("--before ")[1].split()[0]
-    steps = lambda before: [r["first_order"]["search_step_s"] for r in runs if r["code"].startswith(before_dir) == before]
+    (_, runs, r), = _before_after_blocks("search_emodarts_before_after_6090792.txt")
+    steps = lambda before: [x["first_order"]["search_step_s"] for x in runs[before]]
     said = lambda v: f"{statistics.median(v):.1f} s ({v[0]:.1f} and {v[1]:.1f} s)"
-    r = ratio["ratio_other_over_ours"]
     assert f"{said(steps(False))} against {said(steps(True))}, {r['first_order']:.2f} times faster" in row
     assert round(r["peak_rss"], 1) == 1.0 and "the same memory" in row
-    best = max(x["first_order"]["share_of_gemm_peak"] for x in runs if not x["code"].startswith(before_dir))
+    best = max(x["first_order"]["share_of_gemm_peak"] for x in runs[False])
     assert f"its quickest round reached {100 * best:.1f} % of the GEMM peak" in row
 
 
@@ -206,18 +217,30 @@ def test_readme_rows_quote_the_last_speed_changes():
     for name in ("ops_speed_attention_pieces", "ops_speed_bn_wide_rows"):
         now, before, ratio = re.search(r"edge\): (\d+) ms, before (\d+) ms \(([\d.]+)x\)", (res / f"{name}.txt").read_text()).groups()
         assert f"{before} → {now} ms ({ratio}x; bench/results/{name}.txt)" in ops, name
-    text = (res / "search_tiny_bn_wide_rows.txt").read_text()
-    *runs, ratio = _json_lines(text)
-    before_dir = text.split("--before ")[1].split()[0]
-    steps = lambda before: sorted(r["first_order"]["search_step_s"] for r in runs if r["code"].startswith(before_dir) == before)
-    (b0, b1), (n0, n1) = steps(True), steps(False)
+    (_, runs, ratio), = _before_after_blocks("search_tiny_bn_wide_rows.txt")
+    (b0, b1), (n0, n1) = (sorted(r["first_order"]["search_step_s"] for r in runs[b]) for b in (True, False))
     said = (f"{b0:.3f}-{b1:.3f} s against {n0:.3f}-{n1:.3f} s per search step "
-            f"({ratio['ratio_other_over_ours']['first_order']:.2f} times faster; bench/results/search_tiny_bn_wide_rows.txt)")
+            f"({ratio['first_order']:.2f} times faster; bench/results/search_tiny_bn_wide_rows.txt)")
     assert said in _readme_row("| search step, `tiny` preset"), said
     alpha = (res / "alpha_step.txt").read_text().split("# OMP_NUM_THREADS=1")[0]           # its emodarts case
     assert "--case emodarts --threads 2 --rounds 6" in alpha
     r = float(re.search(r"ratio \(weights needing gradients / weights as constants\): ([\d.]+)", alpha).group(1))
     assert f"the step itself {r:.2f} times faster at this shape in one process" in _readme_row("| search step, `emodarts` shape")
+
+
+def test_readme_rows_quote_the_older_before_after_runs():
+    "The cpu row's run against 9d4450b (search_cpu_before_after.txt) and the emodarts row's batch-norm folding run"
+    " (search_bnfold_before_after.txt, its emodarts case), as their files hold them."
+    med = lambda rs, f: statistics.median(f(r) for r in rs)
+    step, share = (lambda r: r["first_order"]["search_step_s"]), (lambda r: r["first_order"]["share_of_gemm_peak"])
+    (case, runs, ratio), = _before_after_blocks("search_cpu_before_after.txt")
+    said = (f"first order {med(runs[True], step):.2f} s against {med(runs[False], step):.2f} s ({ratio['first_order']:.2f} times "
+            f"faster), {100 * med(runs[False], share):.1f} % of the matmul peak ({100 * med(runs[True], share):.1f} % before)")
+    assert case == "cpu" and said in _readme_row("| search step, `cpu` preset"), said
+    case, runs, ratio = [b for b in _before_after_blocks("search_bnfold_before_after.txt") if b[0] == "emodarts"][-1]
+    peak = lambda before: f"{med(runs[before], lambda r: r['peak_rss_MB']):.0f} MB"
+    said = f"{peak(False)} against {peak(True)} at the peak for the package before it, {ratio['first_order']:.2f} times faster"
+    assert said in _readme_row("| search step, `emodarts` shape"), said
 
 
 def test_readme_tiny_row_matches_the_results_files():
