@@ -14,7 +14,7 @@ import torch, torch.nn.functional as F
 from .core import BadInputError, EmodartsError
 
 # %% auto #0
-__all__ = ['batches', 'epoch_generators', 'n_steps', 'set_path_mode', 'evaluate', 'SearchDiverged', 'check_loss']
+__all__ = ['batches', 'epoch_generators', 'n_steps', 'set_path_mode', 'evaluate', 'precise_bn', 'SearchDiverged', 'check_loss']
 
 # %% ../nbs/api/16_loops.ipynb #a68d6d30
 def batches(idx, batch_size: int, g: torch.Generator):
@@ -58,6 +58,22 @@ def evaluate(model, x, y, batch_size: int = 64, device=None, forward=None) -> tu
         correct += (logits.argmax(1) == yb).sum().item()
     model.train()
     return loss / max(len(y), 1), correct / max(len(y), 1)
+
+# %% ../nbs/api/16_loops.ipynb #38ea1f48
+def precise_bn(model: torch.nn.Module, x: torch.Tensor, batch_size: int, device=None) -> int:
+    """Re-estimate the running statistics of every BatchNorm of `model` as the plain average over the batches of the
+    inputs `x` (N, ...: what `model` takes, e.g. (N, 1, F, T)), the rest of the model in evaluation mode. Returns the
+    number of BatchNorm layers."""
+    bns = [b for b in model.modules() if isinstance(b, torch.nn.modules.batchnorm._BatchNorm) and b.track_running_stats]
+    if not bns or not len(x): return 0
+    was, momenta = model.training, [b.momentum for b in bns]
+    model.eval()
+    for b in bns: b.reset_running_stats(); b.momentum = None; b.train()    # momentum None: the cumulative average
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size): model(x[i:i + batch_size].to(device or x.device))
+    for b, mo in zip(bns, momenta): b.momentum = mo
+    model.train(was)
+    return len(bns)
 
 # %% ../nbs/api/16_loops.ipynb #0bf63c91
 class SearchDiverged(EmodartsError):

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .core import seed_everything, default_device
 from .config import SearchConfig, from_dict, to_dict
 from .data import SearchData
-from .loops import batches, check_loss, epoch_generators, evaluate, n_steps
+from .loops import batches, check_loss, epoch_generators, evaluate, n_steps, precise_bn
 from .network import Network
 from .runs import (CANDIDATE_COLUMNS, CHECKPOINT, GENOTYPES, HISTORY, SearchResult, is_done,
                               load_run_checkpoint,
@@ -52,7 +52,8 @@ def _candidate_epoch(cfg, net, opt, data, i, epoch, steps, dev, tot):
 
 # %% ../nbs/api/23_random_search.ipynb #bd14bc07
 def train_candidate(cfg: SearchConfig, data: SearchData, genotype, i: int = 0, net_fn=None) -> dict:
-    "Train `genotype` for `random_epochs` on the weight split; its train and valid loss and accuracy."
+    """Train `genotype` for `random_epochs` on the weight split; its train and valid loss and accuracy, scored with
+    BatchNorm statistics re-estimated on the weight split (`loops.precise_bn`)."""
     seed_everything(cfg.seed + i)
     dev = default_device(cfg.device)
     net = (net_fn or (lambda g: Network(g, cfg.space, data.n_classes, data.input_shape)))(genotype).to(dev)
@@ -63,6 +64,7 @@ def train_candidate(cfg: SearchConfig, data: SearchData, genotype, i: int = 0, n
     for epoch in range(1, cfg.random_epochs + 1):
         _candidate_epoch(cfg, net, opt, data, i, epoch, steps, dev, tot)
         sched.step()
+    precise_bn(net, data.train_x[torch.as_tensor(data.weight_idx)], cfg.eval_batch_size, dev)  # what it scores with
     vl, va = evaluate(net, data.valid_x, data.valid_y, cfg.eval_batch_size, dev)
     return dict(candidate=i, train_loss=tot["loss"] / tot["n"], train_acc=tot["correct"] / tot["n"], valid_loss=vl,
                 valid_acc=va,

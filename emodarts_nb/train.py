@@ -20,6 +20,7 @@ from .config import (SELECT, TRAIN_PRESETS, TrainConfig, get_train_config, train
                                 train_config_from_dict, validate_train_config)
 from .data import FoldData, class_weights, load_fold
 from .genotypes import Genotype, parse_genotype
+from .loops import precise_bn
 from .metrics import evaluate_predictions, wa, ua, model_size
 from .network import Network
 from .protocols import Fold, get_fold
@@ -34,8 +35,7 @@ from .supernet import SpaceConfig
 # %% auto #0
 __all__ = ['PRESETS', 'HISTORY_COLUMNS', 'resolve_spec', 'AuxHead', 'Trainee', 'Ensemble', 'member_seed', 'build_model',
            'utterance_probs', 'part_probs', 'TrainState', 'steps_per_epoch', 'ema_decay', 'setup_training',
-           'drop_path_at', 'spec_augment', 'precise_bn', 'train_epoch', 'valid_scores', 'run_retrain', 'fold_data',
-           'retrain']
+           'drop_path_at', 'spec_augment', 'train_epoch', 'valid_scores', 'run_retrain', 'fold_data', 'retrain']
 
 # %% ../nbs/api/41_train.ipynb #9178d85e
 PRESETS = TRAIN_PRESETS     # the retraining presets, kept under their old name here
@@ -205,23 +205,6 @@ def spec_augment(x: torch.Tensor, freq_mask: int, time_mask: int, n_masks: int =
             keep &= ~(band[:, None, :, None] if dim == 2 else band[:, None, None, :])
     return x * keep.to(x.device, x.dtype)
 
-# %% ../nbs/api/41_train.ipynb #38ea1f48
-def precise_bn(model: nn.Module, x: torch.Tensor, batch_size: int, device=None) -> int:
-    """Re-estimate the running statistics of every BatchNorm of `model` as the plain average over the batches of `x`
-    (N, F, T), the rest of the model in evaluation mode (no dropout, no drop path): "precise BN" (Wu and Johnson,
-    "Rethinking 'Batch' in BatchNorm", 2021). `torch.optim.swa_utils.update_bn` does the same with the whole model in
-    training mode, dropout and drop path included, which is what this avoids. Returns the number of BatchNorm layers."""
-    bns = [b for b in model.modules() if isinstance(b, nn.modules.batchnorm._BatchNorm) and b.track_running_stats]
-    if not bns or not len(x): return 0
-    was, momenta = model.training, [b.momentum for b in bns]
-    model.eval()
-    for b in bns: b.reset_running_stats(); b.momentum = None; b.train()    # momentum None: the cumulative average
-    with torch.no_grad():
-        for i in range(0, len(x), batch_size): model(x[i:i + batch_size].unsqueeze(1).to(device or x.device))
-    for b, mo in zip(bns, momenta): b.momentum = mo
-    model.train(was)
-    return len(bns)
-
 # %% ../nbs/api/41_train.ipynb #55fc0771
 def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
     "One epoch over the train `part` (a `data.Part`); returns lr, drop_path, train_loss, train_acc."
@@ -252,7 +235,7 @@ def train_epoch(cfg: TrainConfig, st: TrainState, part, epoch: int) -> dict:
         tot["correct"] += (logits.argmax(1) == y).sum().item()
         tot["n"] += len(y)
     if cfg.precise_bn:   # the statistics the evaluated network keeps: from its weights now, on training batches
-        precise_bn(st.evaluated, x_all[perm[:cfg.precise_bn * cfg.batch_size]], cfg.batch_size, dev)
+        precise_bn(st.evaluated, x_all[perm[:cfg.precise_bn * cfg.batch_size]].unsqueeze(1), cfg.batch_size, dev)
     return dict(lr=lr, drop_path=drop_path_at(cfg, epoch), train_loss=tot["loss"] / tot["n"],
                 train_acc=tot["correct"] / tot["n"])
 
