@@ -698,3 +698,40 @@ def test_ops_page_quotes_the_relu_grids_retraining_run():
     said = (f"ran {statistics.median(ratios):.2f} times faster at the median ({min(ratios):.2f} to {max(ratios):.2f}; "
             f"{sum(r > 1 for r in ratios)} of 10 faster)")
     assert said in page, said
+
+
+def _random_job(folder, seed, fold, valid_acc, test_ua, done=True):
+    "A random-search job as an experiment writes it: its candidates' history.csv and its winner's retraining metrics."
+    job = folder / "random" / fold / f"seed{seed}"
+    (job / "search").mkdir(parents=True)
+    (job / "search" / "history.csv").write_text("candidate,train_loss,train_acc,valid_loss,valid_acc,seconds\n" + "".join(
+        f"{i},1.0,0.5,{2 - a},{a},1.0\n" for i, a in enumerate(valid_acc)))
+    if done:
+        (job / "train").mkdir()
+        (job / "train" / "metrics.json").write_text(json.dumps(dict(test=dict(ua=test_ua))))
+
+
+def test_candidate_scores_finds_the_winners_before_and_after(tmp_path, capsys):
+    "bench/candidate_scores.py: the winner is the first of the best valid accuracies; ties and changed winners are"
+    " counted, the winners' test UAs paired; a search on one side only, or an unfinished retraining, stops it."
+    sys.path.insert(0, str(ROOT / "bench"))
+    import pandas as pd
+    from candidate_scores import main, searches
+    before, after = tmp_path / "before", tmp_path / "after"
+    _random_job(before, 8, "03", [0.2, 0.2, 0.2], 0.70)                 # every candidate alike: candidate 0 wins
+    _random_job(before, 8, "08", [0.3, 0.5, 0.5], 0.60)                 # a tie at the top: the first of them, 1
+    _random_job(after, 8, "03", [0.4, 0.6, 0.5], 0.80)                  # now 1 wins
+    _random_job(after, 8, "08", [0.3, 0.6, 0.5], 0.60)                  # still 1
+    rows = pd.DataFrame(main(["--before", str(before), "--after", str(after), "--results", str(tmp_path / "c.csv")]))
+    out = capsys.readouterr().out
+    assert rows[rows.won_before].candidate.tolist() == [0, 1] and rows[rows.won_after].candidate.tolist() == [1, 1]
+    assert rows.test_ua_before.notna().sum() == 2 and rows.loc[rows.won_after, "test_ua_after"].tolist() == [0.8, 0.6]
+    assert "before: 1 of 2 searches scored every candidate alike" in out and "after: 0 of 2 searches" in out
+    assert "candidate 0 won 1 times" in out and "the winner changed in 1 of 2 searches" in out
+    assert "before 65.0, after 70.0; after - before: +5.0, 1/1/0 of 2" in out
+    assert pd.read_csv(tmp_path / "c.csv", comment="#").shape == (6, 11)
+    _random_job(after, 9, "03", [0.5, 0.4], 0.7)
+    with pytest.raises(SystemExit, match="seed 9, fold 03: run on one side only"):
+        main(["--before", str(before), "--after", str(after), "--results", str(tmp_path / "c.csv")])
+    _random_job(tmp_path / "open", 8, "03", [0.5], None, done=False)
+    with pytest.raises(SystemExit, match="its winner's retraining has not finished"): searches([tmp_path / "open"])
