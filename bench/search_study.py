@@ -5,19 +5,22 @@ retraining what each search finds, on validation speakers only.
         --vary convs=preset,conv_3x3 --results bench/results/search_conv_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/search_study.py --folds 0,1,2,3,4,5,6,7,8,9 \
         --vary select_on=valid,alpha --results bench/results/select_on_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/search_study.py --folds 0,1,2,3,4,5,6,7,8,9 --protocol loso_dev \
+        --seeds 30,31 --vary epochs=8,32 --results bench/results/search_epochs_dev_study.csv
 
 For each fold (an index into EmoDB's leave-one-speaker-out folds, or those of --protocol loso_dev) and each value of
 --vary this runs the `searched` job of `emodarts experiment` (search with the `cpu` preset, derive the genotype,
-retrain it with the `cpu` retraining preset, seed --seed) with that value, in a folder of its own under --out
-(<out>/<field><value>, the layout of an experiment folder, so `emodarts experiment --methods searched --out
+retrain it with the `cpu` retraining preset, each seed of --seeds) with that value, in a folder of its own under
+--out (<out>/<field><value>, the layout of an experiment folder, so `emodarts experiment --methods searched --out
 <out>/<field><value>` with the same settings reads it back). `convs` (not a config field) is what the separable and
 dilated convolutions of the preset's CNN operations become (`preset` leaves them; `conv_3x3`, the hand-designed
 baseline's full 3x3 convolution, puts one operation in their place); any other key is a field of the search config
 (`select_on=valid,alpha`: the data the perturbation selection scores on); --set FIELD=VALUE sets a field of the
 search config for every value. It compares the retraining's utterance UA on the fold's validation speaker (selected
 epoch, and the mean of the last epochs: used to choose) and reports the one on its test speaker (never used to
-choose), the search's and retraining's seconds and how many of the sequential cell's kept edges hold a recurrent or
-attention operation. Resumable: finished jobs are read back. Writes --results after every job.
+choose), the supernet's validation accuracy after its last epoch, the search's and retraining's seconds and how many
+of the sequential cell's kept edges hold a recurrent or attention operation. Resumable: finished jobs are read back.
+Writes --results after every job.
 Prints figures; asserts nothing.
 """
 from __future__ import annotations
@@ -39,12 +42,19 @@ def search_overrides(key: str, value, preset: str = "cpu") -> dict:
     return {"space": {"cnn_ops": list(dict.fromkeys(swap_conv(o, value) for o in get_config(preset).space.cnn_ops))}}
 
 
+def supernet_valid_acc(run: Path) -> float:
+    "The supernet's validation accuracy (segments) after its last search epoch (history.csv): how much it learned."
+    import pandas as pd
+    return round(float(pd.read_csv(run / "history.csv").valid_acc.iloc[-1]), 6)
+
+
 def main(argv=None):
     p = study_parser(__doc__, "search_study")
     p.add_argument("--folds", required=True, help="comma-separated fold indices, e.g. 0,1,2")
     p.add_argument("--vary", required=True, help="convs=preset,conv_3x3, or a field of the search config and its "
                                                   "values, e.g. beta_darts=5.0,0.0")
-    p.add_argument("--seed", type=int, default=0, help="seed of the search and of the retraining")
+    p.add_argument("--seeds", "--seed", default="0", help="comma-separated seeds of the searches and their retrainings "
+                                                          "(each fold and seed a run), e.g. 30,31")
     p.add_argument("--protocol", default="loso", help="fold protocol: loso (default), or loso_dev, whose test part "
                                                      "is a speaker that nothing in the fold chooses with")
     p.add_argument("--search-preset", default="cpu"); p.add_argument("--train-preset", default="cpu")
@@ -59,6 +69,9 @@ def main(argv=None):
     from emodarts_nb.ops import CNN_OPS
     if key == CONVS and (bad := [v for v in values.split(",") if v != "preset" and v not in CNN_OPS]):
         p.error(f"{CONVS}={','.join(bad)}: not a CNN operation; use 'preset' or one of {', '.join(CNN_OPS)}")
+    from emodarts_nb.core import BadInputError, seed_of
+    try: seeds = [seed_of(x) for x in a.seeds.split(",")]
+    except BadInputError as e: p.error(f"--seeds {a.seeds}: {e}")
     fixed = _overrides(a.settings)
     if key in fixed: p.error(f"--set {key}=...: {key} is the setting --vary varies")
     command = command_line("search_study.py", argv)
@@ -73,15 +86,16 @@ def main(argv=None):
                                search_overrides={**short, **fixed, **search_overrides(key, v, a.search_preset)},
                                train_overrides=short, out=str(Path(a.out) / f"{key}{v}"))
              for v in map(parse_value, values.split(","))}
-    for s in specs.values(): s.search_config(plan_jobs(["searched"], folds[:1], [a.seed])[0])  # refused before any job
+    for s in specs.values(): s.search_config(plan_jobs(["searched"], folds[:1], seeds[:1])[0])  # refused before any job
     rows = []
-    for fold in (int(f) for f in a.folds.split(",")):
-        job = plan_jobs(["searched"], folds, [a.seed])[fold]
+    for seed, fold in ((seed, int(f)) for seed in seeds for f in a.folds.split(",")):
+        job = plan_jobs(["searched"], folds, [seed])[fold]
         for v, spec in specs.items():
             r, d, geno = run_searched_job(spec, job, corpus, folds[fold])
             m = load_json(d / "train" / "metrics.json")
-            rows.append(dict(fold=fold, **{key: v}, params=r["params"], valid_ua=m["valid"]["ua"],
-                             valid_ua_end=end_valid_ua(d / "train"), test_ua=r["ua"], search_s=r["search_s"],
+            rows.append(dict(fold=fold, seed=seed, **{key: v}, params=r["params"], valid_ua=m["valid"]["ua"],
+                             valid_ua_end=end_valid_ua(d / "train"), test_ua=r["ua"],
+                             supernet_valid_acc=supernet_valid_acc(d / "search"), search_s=r["search_s"],
                              train_s=r["train_s"], seq_trained=seq_recurrent(geno), genotype=r["genotype"]))
             print(rows[-1], flush=True)
             write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; search_s, train_s: wall "

@@ -468,7 +468,8 @@ def test_search_study_puts_the_conv_in_the_space_and_refuses_bad_values(capsys):
     assert ops == ["max_pool_3x3", "avg_pool_3x3", "skip_connect", "conv_3x3", "none"]
     assert get_config("cpu", space=dict(cnn_ops=ops)).space.cnn_ops == tuple(ops)
     for argv, says in ((["--vary", "convs"], "write a field and its values"),
-                       (["--vary", "convs=preset,conv_9x9"], "convs=conv_9x9: not a CNN operation")):
+                       (["--vary", "convs=preset,conv_9x9"], "convs=conv_9x9: not a CNN operation"),
+                       (["--vary", "convs=preset", "--seeds", "0,x"], "seed 'x': must be a whole number")):
         with pytest.raises(SystemExit):
             main(["--folds", "0", *argv])
         assert says in capsys.readouterr().err
@@ -487,6 +488,7 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     assert r.returncode == 0, r.stderr[-3000:]
     d = pd.read_csv(tmp_path / "s.csv", comment="#")
     assert d.convs.tolist() == ["preset", "conv_3x3"] and d.valid_ua.between(0, 1).all(), d
+    assert d.seed.tolist() == [0, 0] and d.supernet_valid_acc.between(0, 1).all(), d  # --seeds' default: one run a fold
     assert d.seq_trained.between(0, 4).all() and "chosen on validation speakers" in r.stdout
     [path] = (tmp_path / "s" / "convsconv_3x3" / "searched").glob("*/seed0/search/config.json")
     cfg = json.loads(path.read_text())
