@@ -42,6 +42,10 @@ def search_overrides(key: str, value, preset: str = "cpu") -> dict:
     return {"space": {"cnn_ops": list(dict.fromkeys(swap_conv(o, value) for o in get_config(preset).space.cnn_ops))}}
 
 
+TEST_UA = ("valid_ua chooses; test_ua is reported only",
+           "test_ua is the judge's (loso_dev: a speaker nothing in the fold chooses with), valid_ua the validation speaker's")
+
+
 def supernet_valid_acc(run: Path) -> float:
     "The supernet's validation accuracy (segments) after its last search epoch (history.csv): how much it learned."
     import pandas as pd
@@ -98,8 +102,8 @@ def main(argv=None):
                              supernet_valid_acc=supernet_valid_acc(d / "search"), search_s=r["search_s"],
                              train_s=r["train_s"], seq_trained=seq_recurrent(geno), genotype=r["genotype"]))
             print(rows[-1], flush=True)
-            write_rows(a.results, command, "valid_ua chooses; test_ua is reported only; search_s, train_s: wall "
-                       "seconds of the job's two stages, on a shared machine: not a speed figure", rows)
+            write_rows(a.results, command, f"{TEST_UA[a.protocol == 'loso_dev']}; search_s, train_s: wall seconds of "
+                       "the job's two stages, on a shared machine: not a speed figure", rows)
     print_choice(rows, key)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # columns that are measured, not set: a pair differs in the other columns (the study's setting) or only by chance
 MEASURED = {"valid_ua", "valid_ua_end", "test_ua", "params", "seconds", "train_s", "search_s", "select_s", "genotype",
-            "seq_trained", "retrained"}
+            "seq_trained", "retrained", "supernet_valid_acc"}
 JUDGES = ("valid_ua", "valid_ua_end")
 AVERAGED = "valid_ua_members"   # a column of files whose rows are not one run each (ensembles), which are not read
 

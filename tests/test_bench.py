@@ -489,6 +489,7 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     d = pd.read_csv(tmp_path / "s.csv", comment="#")
     assert d.convs.tolist() == ["preset", "conv_3x3"] and d.valid_ua.between(0, 1).all(), d
     assert d.seed.tolist() == [0, 0] and d.supernet_valid_acc.between(0, 1).all(), d  # --seeds' default: one run a fold
+    assert "test_ua is the judge's" in (tmp_path / "s.csv").read_text().splitlines()[1]  # loso_dev: its test part judges
     assert d.seq_trained.between(0, 4).all() and "chosen on validation speakers" in r.stdout
     [path] = (tmp_path / "s" / "convsconv_3x3" / "searched").glob("*/seed0/search/config.json")
     cfg = json.loads(path.read_text())
