@@ -19,8 +19,9 @@ baseline's full 3x3 convolution, puts one operation in their place); any other k
 search config for every value. It compares the retraining's utterance UA on the fold's validation speaker (selected
 epoch, and the mean of the last epochs: used to choose) and reports the one on its test speaker (never used to
 choose), the supernet's validation accuracy after its last epoch, the search's and retraining's seconds and how many
-of the sequential cell's kept edges hold a recurrent or attention operation. Resumable: finished jobs are read back.
-Writes --results after every job.
+of the sequential cell's kept edges hold a recurrent or attention operation. Resumable: finished jobs are read back;
+--finished runs nothing and reads back the jobs finished so far (run elsewhere into the same layout), naming those
+it leaves out. Writes --results after every job.
 Prints figures; asserts nothing.
 """
 from __future__ import annotations
@@ -61,6 +62,8 @@ def main(argv=None):
                                                           "(each fold and seed a run), e.g. 30,31")
     p.add_argument("--protocol", default="loso", help="fold protocol: loso (default), or loso_dev, whose test part "
                                                      "is a speaker that nothing in the fold chooses with")
+    p.add_argument("--finished", action="store_true", help="run nothing: read back the jobs that have finished (jobs run "
+                                                           "elsewhere into --out, e.g. while they run) and name the others")
     p.add_argument("--search-preset", default="cpu"); p.add_argument("--train-preset", default="cpu")
     p.add_argument("--epochs", type=int, default=None, help="override both presets' epochs (smoke tests)")
     p.add_argument("--max-steps", type=int, default=None, help="cap the steps per epoch of both (smoke tests)")
@@ -81,7 +84,7 @@ def main(argv=None):
     command = command_line("search_study.py", argv)
     from emodarts_nb.experiment import ExperimentSpec, plan_jobs
     from emodarts_nb.protocols import make_folds
-    from emodarts_nb.runs import load_json
+    from emodarts_nb.runs import is_done, load_json
     corpus = emodb_corpus(a.emodb)
     folds = make_folds(corpus, a.protocol)
     short = {k: v for k, v in dict(epochs=a.epochs, max_steps=a.max_steps).items() if v is not None}
@@ -95,6 +98,9 @@ def main(argv=None):
     for seed, fold in ((seed, int(f)) for seed in seeds for f in a.folds.split(",")):
         job = plan_jobs(["searched"], folds, [seed])[fold]
         for v, spec in specs.items():
+            if a.finished and not is_done(job.folder(spec.out)):
+                print(f"not finished, left out: fold {fold}, seed {seed}, {key}={v} ({job.folder(spec.out)})", flush=True)
+                continue
             r, d, geno = run_searched_job(spec, job, corpus, folds[fold])
             m = load_json(d / "train" / "metrics.json")
             rows.append(dict(fold=fold, seed=seed, **{key: v}, params=r["params"], valid_ua=m["valid"]["ua"],
