@@ -491,12 +491,12 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     assert d.seed.tolist() == [0, 0] and d.supernet_valid_acc.between(0, 1).all(), d  # --seeds' default: one run a fold
     assert "test_ua is the judge's" in (tmp_path / "s.csv").read_text().splitlines()[1]  # loso_dev: its test part judges
     # --finished runs nothing: the finished job is read back, the other named and left out
-    r = forked.run([sys.executable, "bench/search_study.py", "--folds", "0", "--vary", "convs=preset,sep_conv_5x5",
-                    "--set", "select=perturbation", "--protocol", "loso_dev", "--finished", "--emodb", str(emodb_subset),
-                    "--search-preset", "tiny", "--train-preset", "tiny", "--epochs", "1", "--max-steps", "2",
-                    "--out", str(tmp_path / "s"), "--results", str(tmp_path / "f.csv")], cwd=ROOT, env=ENV, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert "not finished, left out: fold 0, seed 0, convs=sep_conv_5x5" in r.stdout, r.stdout
+    rf = forked.run([sys.executable, "bench/search_study.py", "--folds", "0", "--vary", "convs=preset,sep_conv_5x5",
+                     "--set", "select=perturbation", "--protocol", "loso_dev", "--finished", "--emodb", str(emodb_subset),
+                     "--search-preset", "tiny", "--train-preset", "tiny", "--epochs", "1", "--max-steps", "2",
+                     "--out", str(tmp_path / "s"), "--results", str(tmp_path / "f.csv")], cwd=ROOT, env=ENV, timeout=600)
+    assert rf.returncode == 0, rf.stderr[-3000:]
+    assert "not finished, left out: fold 0, seed 0, convs=sep_conv_5x5" in rf.stdout, rf.stdout
     f = pd.read_csv(tmp_path / "f.csv", comment="#")
     assert f.convs.tolist() == ["preset"] and f.test_ua.tolist() == d.test_ua[:1].tolist(), f
     assert not (tmp_path / "s" / "convssep_conv_5x5").exists()
