@@ -608,6 +608,29 @@ def test_results_page_quotes_the_selection_signal():
     assert [s for s in said if s not in readme] == []
 
 
+
+def test_readme_quotes_the_longer_search_study():
+    "The README's paragraph on the 32-epoch search quotes bench/results/search_epochs_dev_study.csv."
+    import pandas as pd
+    from emodarts_nb.experiment import sign_flip_p
+    runs = pd.read_csv(ROOT / "bench" / "results" / "search_epochs_dev_study.csv", comment="#")
+    wide = runs.pivot_table(index=["fold", "seed"], columns="epochs", values=["test_ua", "supernet_valid_acc"])
+    judge, d = wide["test_ua"], wide["test_ua"][32] - wide["test_ua"][8]
+    pct = lambda x: f"{100 * x:.1f}"
+    per_seed = {s: f"{100 * d.xs(s, level='seed').mean():+.1f}".replace("-", "−") for s in (30, 31)}
+    median = runs.groupby("epochs").search_s.median().round().astype(int)
+    seq = runs[runs.epochs == 32].genotype.str.split(" | ", regex=False).str[2]
+    assert seq.str.contains("lstm_att_1×").all() and not seq.str.contains("gru_").any()   # "kept the LSTM with attention"
+    said = [f"classifies {pct(wide['supernet_valid_acc'][8].mean())} % of the validation segments",
+            f"Searched for 32 epochs instead ({pct(wide['supernet_valid_acc'][32].mean())} %)",
+            f"scored {pct(judge[32].mean())} UA on the *judge*", f"against {pct(judge[8].mean())} for 8-epoch searches",
+            f"over the {len(d)} runs of the rule fixed beforehand, {(d > 0).sum()} higher and {(d < 0).sum()} lower "
+            f"(p = {sign_flip_p(d.to_numpy()):.2f})",
+            f"{per_seed[30]} points on seed 30 and {per_seed[31]} on seed 31",
+            f"({median[32]} s against {median[8]} s, medians)"]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert [s for s in said if s not in readme] == []
+
 def test_ensemble_study_averages_retrainings_it_checks_against_their_own_metrics(tmp_path):
     "bench/ensemble_study.py: the members evaluated again give their own recorded UA (else the study stops, naming the"
     " run); a run averaged with itself is that run; members of different folds are refused."
