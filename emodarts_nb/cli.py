@@ -61,15 +61,27 @@ def corpus_kw(a) -> dict:
     return kw
 
 # %% ../nbs/api/50_cli.ipynb #b50c8d96
+def _named_corpus(a):
+    """The corpus of `corpus` and `features`: `NAME [PATH]`, or `--corpus NAME [PATH]` as `search`, `retrain` and
+    `experiment` take it (without this, argparse read `--corpus` as short for `--corpus-set`)."""
+    if a.corpus and a.name:
+        raise BadInputError(f"{a.name} --corpus {' '.join(a.corpus)}", "names the corpus twice",
+                            "give NAME PATH or --corpus NAME PATH, not both")
+    if not (a.corpus or a.name):
+        raise BadInputError(f"emodarts {a.command}", "names no corpus", f"give its name and root: emodarts {a.command} "
+                            "emodb path/to/emodb, or synthetic for the built-in one")
+    named = a.corpus or [a.name, *([a.path] if a.path else [])]
+    return corpus_arg(argparse.Namespace(**{**vars(a), "corpus": named}), strict=not a.lenient)
+
 def _cmd_corpus(a):
-    c = load_corpus(a.name, a.path, strict=not a.lenient, **corpus_kw(a))
+    c = _named_corpus(a)
     if not a.no_check: c = c.check(strict=not a.lenient, progress=not a.json and sys.stderr.isatty())
     s = c.summary()
     print(json.dumps(s, indent=2) if a.json else format_summary(c.name, s))
 
 # %% ../nbs/api/50_cli.ipynb #c7324b72
 def _cmd_features(a):
-    c = load_corpus(a.name, a.path, strict=not a.lenient, **corpus_kw(a))
+    c = _named_corpus(a)
     cfg, t0 = get_preset(a.preset), time.perf_counter()
     f = extract_corpus(c, cfg, cache_dir=a.cache, strict=not a.lenient, progress=not a.quiet)
     shape = next(iter(f.feats.values())).shape if f.feats else None
@@ -124,13 +136,13 @@ def fold_arg(s: str) -> str:
     return s
 
 # %% ../nbs/api/50_cli.ipynb #00cc232f
-def corpus_arg(a):
-    "The corpus named by `a.corpus`: `[NAME]` or `[NAME, PATH]` (`--corpus NAME [PATH]`)."
+def corpus_arg(a, **kw):
+    "The corpus named by `a.corpus`: `[NAME]` or `[NAME, PATH]` (`--corpus NAME [PATH]`); `kw` go to `load_corpus`."
     if len(a.corpus) > 2: raise BadInputError(f"--corpus {' '.join(a.corpus)}", "takes a name and at most one path")
     if a.corpus[0] == "synthetic" and len(a.corpus) > 1:
         raise BadInputError(f"--corpus synthetic {a.corpus[1]}", "the built-in corpus takes no path",
                             "drop the path (set EMODARTS_DATA to choose where it is written)")
-    return load_corpus(a.corpus[0], a.corpus[1] if len(a.corpus) > 1 else None, **corpus_kw(a))
+    return load_corpus(a.corpus[0], a.corpus[1] if len(a.corpus) > 1 else None, **kw, **corpus_kw(a))
 
 # %% ../nbs/api/50_cli.ipynb #bce95c0d
 def add_run_flags(p, what: str, presets, out: str, examples: str):
@@ -156,10 +168,10 @@ def add_run_flags(p, what: str, presets, out: str, examples: str):
 
 # %% ../nbs/api/50_cli.ipynb #fe0ce3b9
 def setting_arg(s: str) -> tuple[str, object]:
-    "`FIELD=VALUE` of `--set`: (field, value), the value read as JSON when it parses (0.1, true, null, [..]), else a word."
+    "`FIELD=VALUE` of `--set` (and `--corpus-set`, `--search-set`, `--train-set`; argparse names the flag in its error): (field, value), the value read as JSON when it parses (0.1, true, null, [..]), else a word."
     field, eq, value = s.partition("=")
     if not eq or not field.strip() or not value:
-        raise argparse.ArgumentTypeError(f"--set {s!r}: write a setting and its value, e.g. space.C=16 or epochs=4")
+        raise argparse.ArgumentTypeError(f"{s!r}: write a setting and its value as NAME=VALUE, e.g. epochs=4")
     try: return field.strip(), json.loads(value)
     except ValueError: return field.strip(), value
 
@@ -391,10 +403,12 @@ def add_derive_command(sub):
     p.set_defaults(func=_cmd_derive)
 
 # %% ../nbs/api/50_cli.ipynb #5497980d
-def _add_common(p, path=True):
-    p.add_argument("name", help="corpus: synthetic, emodb, ravdess, iemocap, iemocap_emodarts, msp_improv, "
+def _add_common(p):
+    p.add_argument("name", nargs="?", help="corpus: synthetic, emodb, ravdess, iemocap, iemocap_emodarts, msp_improv, "
                    "msp_podcast, csv, folders")
-    if path: p.add_argument("path", nargs="?", default=None, help="corpus root (not needed for synthetic)")
+    p.add_argument("path", nargs="?", default=None, help="corpus root (not needed for synthetic)")
+    p.add_argument("--corpus", nargs="+", metavar=("NAME", "PATH"),
+                   help="the same as NAME PATH, as the commands that run name it (not both)")
     p.add_argument("--lenient", action="store_true",
                    help="leave bad utterances out (and list them) instead of stopping")
     add_corpus_set(p)

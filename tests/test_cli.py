@@ -170,6 +170,8 @@ def test_resume_is_locked_to_what_the_run_computes(here, tmp_path, command):
     (["search", "--corpus", "synthetic", "--set", "space.CC=16"], "not a SpaceConfig field"),
     (["search", "--corpus", "synthetic", "--epochs", "3", "--set", "epochs=2"], "--set epochs: gives a setting that is"),
     (["retrain", "--baseline", "--corpus", "synthetic", "--set", "aux_weight"], "write a setting and its value"),
+    (["corpus", "--corpus-set", "emodb"], "argument --corpus-set: 'emodb': write a setting and its value as NAME=VALUE"),
+    (["features", "synthetic", "--corpus", "emodb", "/x"], "synthetic --corpus emodb /x: names the corpus twice"),
     (["retrain", "--baseline", "--corpus", "synthetic", "--set", "speed_perturb=2"], "speed_perturb=2: must lie in [0, 1)"),
     (["retrain", "--baseline", "--corpus", "synthetic", "--set", "members=0"], "members=0: must be a whole number >= 1"),
     (["experiment", "--corpus", "synthetic", "--train-set", "bogus=1", "--out", "{tmp}/e"], "not a TrainConfig field"),
