@@ -28,11 +28,11 @@ from .train import retrain
 
 # %% auto #0
 __all__ = ['SEARCH_METHODS', 'REPORT_METHODS', 'RECIPES', 'METHOD_JOBS', 'METHODS', 'COLUMNS', 'SUMMARY_FOLDS',
-           'PAIRED_REFERENCES', 'method_strategy', 'parse_list', 'get_recipe', 'Job', 'plan_jobs', 'ExperimentSpec',
-           'peak_memory_mb', 'searched_job', 'egemaps_svm_job', 'run_job', 'fmt_seconds', 'Progress', 'run_jobs',
-           'import_ray', 'run_jobs_ray', 'results_table', 'read_results', 'sign_flip_p', 'paired_comparison',
-           'git_commit', 'run_info', 'paired_section', 'format_results', 'write_results', 'select_folds',
-           'run_experiment']
+           'PAIRED_REFERENCES', 'method_strategy', 'parse_list', 'distinct', 'get_recipe', 'Job', 'plan_jobs',
+           'ExperimentSpec', 'peak_memory_mb', 'searched_job', 'egemaps_svm_job', 'run_job', 'fmt_seconds', 'Progress',
+           'run_jobs', 'import_ray', 'run_jobs_ray', 'results_table', 'read_results', 'sign_flip_p',
+           'paired_comparison', 'git_commit', 'run_info', 'paired_section', 'format_results', 'write_results',
+           'select_folds', 'run_experiment']
 
 # %% ../nbs/api/43_experiment.ipynb #abd398e9
 SEARCH_METHODS = ("searched", "first_order", "second_order", "joint", "sampling", "path_dropout", "random")
@@ -50,6 +50,19 @@ def parse_list(v, cast=str) -> list:
     if v is None: return []
     items = v.split(",") if isinstance(v, str) else list(v) if isinstance(v, (list, tuple)) else [v]
     return [cast(x.strip()) if isinstance(x, str) else x for x in items if not (isinstance(x, str) and not x.strip())]
+
+def distinct(what: str, items: list, keys=None) -> list:
+    """`items` as given, refused by name when there are none or one comes twice (`keys`, one per item: what makes two
+    the same, e.g. a fold's position for its index and its name). A repeated method, fold or seed is more often a typo
+    than a wish, and would run the same job twice."""
+    keys = list(items) if keys is None else list(keys)
+    if not items: raise BadInputError(f"{what}s", "none given", f"give at least one {what}")
+    for i, k in enumerate(keys):
+        if k in keys[:i]:
+            first = items[keys.index(k)]
+            raise BadInputError(f"{what} {items[i]!r}", "is given twice" if first == items[i] else f"is {what} {first!r} again",
+                                f"give each {what} once")
+    return list(items)
 
 # %% ../nbs/api/43_experiment.ipynb #82ce3fec
 REPORT_METHODS = ("searched", "baseline", "random", "egemaps_svm")   # what every report compares
@@ -410,15 +423,16 @@ def write_results(out, df: pd.DataFrame, summary: pd.DataFrame, info: dict, titl
 
 # %% ../nbs/api/43_experiment.ipynb #e8fa82df
 def select_folds(all_folds, folds=None) -> list[int]:
-    "Positions of the chosen folds: indices or names (None: every fold)."
+    "Positions of the chosen folds: indices or names (None: every fold); a fold named twice (say by its index and its name) is refused."
     if folds is None or (isinstance(folds, (list, tuple)) and not folds): return list(range(len(all_folds)))
     names, out = [f.name for f in all_folds], []
-    for f in parse_list(folds):
+    for f in (given := parse_list(folds)):
         if isinstance(f, str) and f in names: out.append(names.index(f))
         elif str(f).lstrip("-").isdigit() and -len(names) <= int(f) < len(names): out.append(int(f) % len(names))
         else: raise BadInputError(f"fold {f!r}", "not a fold of this protocol",
                                   f"use an index 0..{len(names) - 1} or a name: {', '.join(names)}")
-    return list(dict.fromkeys(out))
+    distinct("fold", given, out)
+    return out
 
 # %% ../nbs/api/43_experiment.ipynb #1fac29b1
 def _call_repr(**kw) -> str:
@@ -433,9 +447,9 @@ def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds
                    corpus_options: dict | None = None, **protocol_kw) -> pd.DataFrame:
     """Run `methods` × `folds` × `seeds` of `protocol` on `corpus` (a `Corpus`, or a name loaded from `corpus_path` with
     its loader's `corpus_options`); write and return the results table."""
-    methods = parse_list(methods)
+    methods = distinct("method", parse_list(methods))
     for m in methods: method_strategy(m)                 # an unknown method fails before any work
-    seed_list = [seed_of(s) for s in parse_list(seeds)]
+    seed_list = distinct("seed", [seed_of(s) for s in parse_list(seeds)])
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise BadInputError(f"workers={workers!r}", "must be a whole number of at least 1",
                             "give the CPUs a local Ray may use, or leave it out for all cores")
