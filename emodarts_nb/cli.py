@@ -266,6 +266,10 @@ def add_experiment_command(sub):
                    help=f"comma-separated, from: {', '.join(METHODS)} (default {','.join(REPORT_METHODS)})")
     p.add_argument("--folds", default=None, help="comma-separated fold indices or names (default: all)")
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    p.add_argument("--valid-speakers", type=int, default=None,
+                   metavar="N", help="validation speakers per fold, drawn from its training speakers where the "
+                                     "protocol does not name them (default 1): the search and the retraining choose "
+                                     "on their mean")
     _add_experiment_stages(p)
     p.set_defaults(func=_cmd_experiment)
 
@@ -311,6 +315,10 @@ def experiment_kwargs(a) -> dict:
     "`run_experiment` keyword arguments from parsed `emodarts experiment` arguments."
     kw = _experiment_corpus(a)
     over = dict(protocol=a.protocol, methods=a.methods, search_preset=a.search_preset, train_preset=a.train_preset)
+    if a.valid_speakers is not None and a.valid_speakers < 1:
+        raise BadInputError(f"--valid-speakers {a.valid_speakers}", "must be at least 1",
+                            "the search and the retraining choose on the validation speakers")
+    over.update(valid_speakers=a.valid_speakers)        # a keyword of the protocol: `protocols.make_folds`
     kw.update({k: v for k, v in over.items() if v is not None})
     kw.update(folds=a.folds, seeds=a.seeds, out=a.out, ray=a.ray, address=a.address, workers=a.workers,
               cache_dir=a.cache, progress=not a.quiet,

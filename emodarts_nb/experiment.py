@@ -6,7 +6,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/experiment.html.md"""
 
 # %% ../nbs/api/43_experiment.ipynb #4fb6d314
 from __future__ import annotations
-import os, platform, resource, subprocess, sys, time
+import json, os, platform, resource, subprocess, sys, time
 from collections import Counter
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -28,11 +28,11 @@ from .train import retrain
 
 # %% auto #0
 __all__ = ['SEARCH_METHODS', 'REPORT_METHODS', 'RECIPES', 'METHOD_JOBS', 'METHODS', 'COLUMNS', 'SUMMARY_FOLDS',
-           'PAIRED_REFERENCES', 'method_strategy', 'parse_list', 'distinct', 'get_recipe', 'Job', 'plan_jobs',
-           'ExperimentSpec', 'peak_memory_mb', 'searched_job', 'egemaps_svm_job', 'run_job', 'fmt_seconds', 'Progress',
-           'run_jobs', 'import_ray', 'run_jobs_ray', 'results_table', 'read_results', 'sign_flip_p',
+           'PAIRED_REFERENCES', 'SPEC_RESULTS', 'method_strategy', 'parse_list', 'distinct', 'get_recipe', 'Job',
+           'plan_jobs', 'ExperimentSpec', 'peak_memory_mb', 'searched_job', 'egemaps_svm_job', 'run_job', 'fmt_seconds',
+           'Progress', 'run_jobs', 'import_ray', 'run_jobs_ray', 'results_table', 'read_results', 'sign_flip_p',
            'paired_comparison', 'git_commit', 'run_info', 'paired_section', 'format_results', 'write_results',
-           'select_folds', 'run_experiment']
+           'select_folds', 'check_resume', 'run_experiment']
 
 # %% ../nbs/api/43_experiment.ipynb #abd398e9
 SEARCH_METHODS = ("searched", "first_order", "second_order", "joint", "sampling", "path_dropout", "random")
@@ -438,6 +438,22 @@ def select_folds(all_folds, folds=None) -> list[int]:
 def _call_repr(**kw) -> str:
     return "run_experiment(" + ", ".join(f"{k}={v!r}" for k, v in kw.items() if v not in (None, {}, False)) + ")"
 
+# %% ../nbs/api/43_experiment.ipynb #rsm0ck01
+SPEC_RESULTS = ("corpus", "corpus_kw", "protocol", "protocol_kw", "search_preset", "train_preset", "search_overrides",
+                "train_overrides")  # the settings that change a job's result (not where the corpus or cache lie)
+
+def check_resume(spec: ExperimentSpec):
+    """Refuse to add to an experiment folder whose jobs ran with other settings (`SPEC_RESULTS`): its finished jobs
+    would be read back as if they had run with these. Other methods, folds and seeds may be added freely."""
+    p = Path(spec.out)/"experiment.json"
+    if not p.exists(): return
+    saved = load_json(p).get("spec", {})
+    now, default = (json.loads(json.dumps(asdict(s))) for s in (spec, ExperimentSpec(spec.corpus)))
+    if diff := [f"{k}={saved.get(k, default[k])!r} there, {now[k]!r} here" for k in SPEC_RESULTS
+                if saved.get(k, default[k]) != now[k]]:
+        raise BadInputError(spec.out, "holds an experiment run with other settings: " + "; ".join(diff),
+                            "resume it with its own settings, or give another output folder")
+
 # %% ../nbs/api/43_experiment.ipynb #eafbd7cd
 def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds=None, seeds=(0,),
                    out="runs/experiment",
@@ -470,6 +486,7 @@ def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds
                                     out=str(out),
                                     search_preset=search_preset, train_preset=train_preset, ray=ray, address=address,
                                     search_overrides=search_overrides, train_overrides=train_overrides)
+    check_resume(spec)                  # before a file is written: finished jobs are read back as they are
     info = run_info(command)            # at the start: the commit and date of the code that runs the jobs
     save_json(dict(spec=asdict(spec), jobs=[asdict(j) for j in jobs], **info), Path(out)/"experiment.json")
     pr = Progress(jobs, workers or (os.cpu_count() if ray and not address else 1), progress)

@@ -6,7 +6,7 @@ Docs: https://emodarts-nb.github.io/emodarts_nb/api/protocols.html.md"""
 
 # %% ../nbs/api/07_protocols.ipynb #23e78f78
 from __future__ import annotations
-import re
+import numbers, re
 from dataclasses import dataclass, asdict
 from typing import Callable
 
@@ -88,6 +88,10 @@ def pick_valid_speakers(corpus: Corpus, train_utts, valid_speakers=1, seed: int 
             raise BadInputError(f"valid_speakers {bad}", f"not speakers of corpus {corpus.name!r}",
                                 f"choose from {corpus.speakers}")
         return sorted(set(valid_speakers) & set(spk))
+    if (isinstance(valid_speakers, bool) or not isinstance(valid_speakers, numbers.Real) or valid_speakers < 0
+            or (valid_speakers >= 1 and valid_speakers != int(valid_speakers))):
+        raise BadInputError(f"valid_speakers={valid_speakers!r}", "is neither a count of speakers, a fraction in (0, 1) "
+                            "nor a list of speaker ids", "e.g. 1, 2 or 0.2")
     n = int(round(valid_speakers * len(spk))) or 1 if 0 < valid_speakers < 1 else int(valid_speakers)
     if n >= len(spk) and n > 0:
         raise BadInputError(f"valid_speakers={valid_speakers}", f"leaves no training speaker (only {len(spk)} here)",
