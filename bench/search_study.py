@@ -7,6 +7,8 @@ retraining what each search finds, on validation speakers only.
         --vary select_on=valid,alpha --results bench/results/select_on_study.csv
     OMP_NUM_THREADS=1 .venv/bin/python bench/search_study.py --folds 0,1,2,3,4,5,6,7,8,9 --protocol loso_dev \
         --seeds 30,31 --vary epochs=8,32 --results bench/results/search_epochs_dev_study.csv
+    OMP_NUM_THREADS=1 .venv/bin/python bench/search_study.py --folds 0,1,2,3,4,5,6,7,8,9 --protocol loso_dev \
+        --seeds 30,31 --vary valid_speakers=1,2 --results bench/results/valid_speakers_dev_study.csv
 
 For each fold (an index into EmoDB's leave-one-speaker-out folds, or those of --protocol loso_dev) and each value of
 --vary this runs the `searched` job of `emodarts experiment` (search with the `cpu` preset, derive the genotype,
@@ -14,8 +16,10 @@ retrain it with the `cpu` retraining preset, each seed of --seeds) with that val
 --out (<out>/<field><value>, the layout of an experiment folder, so `emodarts experiment --methods searched --out
 <out>/<field><value>` with the same settings reads it back). `convs` (not a config field) is what the separable and
 dilated convolutions of the preset's CNN operations become (`preset` leaves them; `conv_3x3`, the hand-designed
-baseline's full 3x3 convolution, puts one operation in their place); any other key is a field of the search config
-(`select_on=valid,alpha`: the data the perturbation selection scores on); --set FIELD=VALUE sets a field of the
+baseline's full 3x3 convolution, puts one operation in their place); `valid_speakers` (a keyword of the fold
+protocol: `emodarts experiment --valid-speakers`) is how many of a fold's training speakers validate, so the values
+validate on different speakers and only the test UA compares across them; any other key is a field of the search
+config (`select_on=valid,alpha`: the data the perturbation selection scores on); --set FIELD=VALUE sets a field of the
 search config for every value. It compares the retraining's utterance UA on the fold's validation speaker (selected
 epoch, and the mean of the last epochs: used to choose) and reports the one on its test speaker (never used to
 choose), the supernet's validation accuracy after its last epoch, the search's and retraining's seconds and how many
@@ -35,8 +39,12 @@ from _studies import (CONVS, command_line, emodb_corpus, end_valid_ua, parse_val
                       seq_recurrent, study_parser, swap_conv, write_rows)
 
 
+PROTOCOL_KEYS = ("valid_speakers",)  # --vary keys that are keywords of the fold protocol (`protocols.make_folds`)
+
+
 def search_overrides(key: str, value, preset: str = "cpu") -> dict:
     "The search config's overrides for one --vary value (`convs=conv_3x3`: the preset's CNN operations changed)."
+    if key in PROTOCOL_KEYS: return {}
     if key != CONVS: return {key: value}
     if value == "preset": return {}
     from emodarts_nb.config import get_config
@@ -86,22 +94,23 @@ def main(argv=None):
     from emodarts_nb.protocols import make_folds
     from emodarts_nb.runs import is_done, load_json
     corpus = emodb_corpus(a.emodb)
-    folds = make_folds(corpus, a.protocol)
     short = {k: v for k, v in dict(epochs=a.epochs, max_steps=a.max_steps).items() if v is not None}
-    specs = {v: ExperimentSpec("emodb", str(corpus.root), a.protocol, search_preset=a.search_preset,
-                               train_preset=a.train_preset,
+    specs = {v: ExperimentSpec("emodb", str(corpus.root), a.protocol, {key: v} if key in PROTOCOL_KEYS else {},
+                               search_preset=a.search_preset, train_preset=a.train_preset,
                                search_overrides={**short, **fixed, **search_overrides(key, v, a.search_preset)},
                                train_overrides=short, out=str(Path(a.out) / f"{key}{v}"))
              for v in map(parse_value, values.split(","))}
-    for s in specs.values(): s.search_config(plan_jobs(["searched"], folds[:1], seeds[:1])[0])  # refused before any job
+    try: folds = {v: make_folds(corpus, a.protocol, **s.protocol_kw) for v, s in specs.items()}  # a bad value refused
+    except BadInputError as e: p.error(str(e))
+    for v, s in specs.items(): s.search_config(plan_jobs(["searched"], folds[v][:1], seeds[:1])[0])  # and here
     rows = []
     for seed, fold in ((seed, int(f)) for seed in seeds for f in a.folds.split(",")):
-        job = plan_jobs(["searched"], folds, [seed])[fold]
         for v, spec in specs.items():
+            job = plan_jobs(["searched"], folds[v], [seed])[fold]
             if a.finished and not is_done(job.folder(spec.out)):
                 print(f"not finished, left out: fold {fold}, seed {seed}, {key}={v} ({job.folder(spec.out)})", flush=True)
                 continue
-            r, d, geno = run_searched_job(spec, job, corpus, folds[fold])
+            r, d, geno = run_searched_job(spec, job, corpus, folds[v][fold])
             m = load_json(d / "train" / "metrics.json")
             rows.append(dict(fold=fold, seed=seed, **{key: v}, params=r["params"], valid_ua=m["valid"]["ua"],
                              valid_ua_end=end_valid_ua(d / "train"), test_ua=r["ua"],
@@ -110,6 +119,7 @@ def main(argv=None):
             print(rows[-1], flush=True)
             write_rows(a.results, command, f"{TEST_UA[a.protocol == 'loso_dev']}; search_s, train_s: wall seconds of "
                        "the job's two stages, on a shared machine: not a speed figure", rows)
+    if key in PROTOCOL_KEYS: print(f"{key}: each value validates on other speakers; only test_ua compares across values")
     print_choice(rows, key)
 
 

@@ -464,6 +464,7 @@ def test_search_study_puts_the_conv_in_the_space_and_refuses_bad_values(capsys):
     from search_study import main, search_overrides
     from emodarts_nb.config import get_config
     assert search_overrides("convs", "preset") == {} and search_overrides("beta_darts", 0.0) == {"beta_darts": 0.0}
+    assert search_overrides("valid_speakers", 2) == {}                    # a keyword of the protocol, not of the search
     ops = search_overrides("convs", "conv_3x3")["space"]["cnn_ops"]
     assert ops == ["max_pool_3x3", "avg_pool_3x3", "skip_connect", "conv_3x3", "none"]
     assert get_config("cpu", space=dict(cnn_ops=ops)).space.cnn_ops == tuple(ops)
@@ -508,6 +509,21 @@ def test_search_study_runs_searched_jobs_an_experiment_reads_back(emodb_subset, 
     fold = json.loads((path.parent / "fold.json").read_text())                  # loso_dev: fold 03 tests on speaker 08
     assert fold["protocol"] == "loso_dev" and {u[:2] for u in fold["test"]} == {"08"}
     assert not {u[:2] for u in fold["train"] + fold["valid"]} & {"03", "08"}
+    # --vary valid_speakers: the protocol's keyword; the fold of each value validates on that many speakers, the first
+    # of them the one-speaker fold's, and tests on the same speaker
+    rv = forked.run([sys.executable, "bench/search_study.py", "--folds", "0", "--vary", "valid_speakers=2", "--protocol",
+                     "loso_dev", "--emodb", str(emodb_subset), "--search-preset", "tiny", "--train-preset", "tiny",
+                     "--epochs", "1", "--max-steps", "1", "--out", str(tmp_path / "v"), "--results", str(tmp_path / "v.csv")],
+                    cwd=ROOT, env=ENV, timeout=600)
+    assert rv.returncode == 0, rv.stderr[-3000:]
+    assert "only test_ua compares across values" in rv.stdout and pd.read_csv(tmp_path / "v.csv", comment="#").valid_speakers.tolist() == [2]
+    [two] = (tmp_path / "v" / "valid_speakers2" / "searched").glob("*/seed0/search/fold.json")
+    two = json.loads(two.read_text())
+    assert len({u[:2] for u in two["valid"]}) == 2 and {u[:2] for u in fold["valid"]} < {u[:2] for u in two["valid"]}
+    assert two["test"] == fold["test"] and not set(two["train"]) & set(two["valid"])
+    bad = forked.run([sys.executable, "bench/search_study.py", "--folds", "0", "--vary", "valid_speakers=1,-1",
+                      "--emodb", str(emodb_subset), "--out", str(tmp_path / "b")], cwd=ROOT, env=ENV, timeout=600)
+    assert bad.returncode == 2 and "valid_speakers=-1: is neither" in bad.stderr and not (tmp_path / "b").exists(), bad.stderr
     # bench/perturbation_speed.py times the perturbation selection on that search's supernet, both ways
     r = forked.run([sys.executable, "bench/perturbation_speed.py", "--run", str(path.parent), "--emodb",
                     str(emodb_subset), "--repeats", "1", "--batch-sizes", "2"], cwd=ROOT, env=ENV, timeout=600)
