@@ -269,7 +269,7 @@ def add_experiment_command(sub):
     p.add_argument("--valid-speakers", type=int, default=None,
                    metavar="N", help="validation speakers per fold, drawn from its training speakers where the "
                                      "protocol does not name them (default 1): the search and the retraining choose "
-                                     "on their mean")
+                                     "on their utterances together")
     _add_experiment_stages(p)
     p.set_defaults(func=_cmd_experiment)
 
