@@ -168,7 +168,8 @@ def add_run_flags(p, what: str, presets, out: str, examples: str):
 
 # %% ../nbs/api/50_cli.ipynb #fe0ce3b9
 def setting_arg(s: str) -> tuple[str, object]:
-    "`FIELD=VALUE` of `--set` (and `--corpus-set`, `--search-set`, `--train-set`; argparse names the flag in its error): (field, value), the value read as JSON when it parses (0.1, true, null, [..]), else a word."
+    """`FIELD=VALUE` of `--set` (and `--corpus-set`, `--search-set`, `--train-set`; argparse names the flag in its
+    error): (field, value), the value read as JSON when it parses (0.1, true, null, [..]), else a word."""
     field, eq, value = s.partition("=")
     if not eq or not field.strip() or not value:
         raise argparse.ArgumentTypeError(f"{s!r}: write a setting and its value as NAME=VALUE, e.g. epochs=4")

@@ -60,7 +60,8 @@ def distinct(what: str, items: list, keys=None) -> list:
     for i, k in enumerate(keys):
         if k in keys[:i]:
             first = items[keys.index(k)]
-            raise BadInputError(f"{what} {items[i]!r}", "is given twice" if first == items[i] else f"is {what} {first!r} again",
+            raise BadInputError(f"{what} {items[i]!r}",
+                                "is given twice" if first == items[i] else f"is {what} {first!r} again",
                                 f"give each {what} once")
     return list(items)
 
@@ -423,7 +424,8 @@ def write_results(out, df: pd.DataFrame, summary: pd.DataFrame, info: dict, titl
 
 # %% ../nbs/api/43_experiment.ipynb #e8fa82df
 def select_folds(all_folds, folds=None) -> list[int]:
-    "Positions of the chosen folds: indices or names (None: every fold); a fold named twice (say by its index and its name) is refused."
+    """Positions of the chosen folds: indices or names (None: every fold); a fold named twice (say by its index and
+    its name) is refused."""
     if folds is None or (isinstance(folds, (list, tuple)) and not folds): return list(range(len(all_folds)))
     names, out = [f.name for f in all_folds], []
     for f in (given := parse_list(folds)):
