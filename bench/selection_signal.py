@@ -13,8 +13,9 @@ counts a half); `gain` is the mean test UA (points) of the validation's pick min
 mean test difference between the two whichever is picked: a perfect judge would gain the whole stake. The seed study
 (the same genotype retrained with three seeds) is the floor: its pairs differ by chance alone. Pairs of one study
 share runs and some runs appear in several studies, so the pairs are not independent draws: the figures describe,
-they test nothing. Files whose rows average several runs (bench/ensemble_study.py's) are not read. Needs no data
-and no torch (pandas only); asserts nothing.
+they test nothing. Files whose rows average several runs (bench/ensemble_study.py's), and those whose setting
+changes which speakers validate (`valid_speakers`: their validation UAs are not one speaker's), are not read. Needs
+no data and no torch (pandas only); asserts nothing.
 """
 from __future__ import annotations
 import argparse, itertools, sys
@@ -26,6 +27,7 @@ MEASURED = {"valid_ua", "valid_ua_end", "test_ua", "params", "seconds", "train_s
             "seq_trained", "retrained", "supernet_valid_acc"}
 JUDGES = ("valid_ua", "valid_ua_end")
 AVERAGED = "valid_ua_members"   # a column of files whose rows are not one run each (ensembles), which are not read
+OTHER_VALIDATION = {"valid_speakers"}  # settings that change the validation part itself: such files are not read
 
 
 def setting_columns(df) -> list[str]:
@@ -61,9 +63,11 @@ def read_study(path):
 
 
 def read_studies(paths) -> dict:
-    "{file stem: table} of the study files among `paths`, each read once; files whose rows average several runs left out."
+    """{file stem: table} of the study files among `paths`, each read once; files whose rows average several runs, or
+    whose setting changes the validation speakers, left out."""
     dfs = {Path(p).stem: read_study(p) for p in paths}
-    return {n: df for n, df in dfs.items() if AVERAGED not in df.columns}   # bench/ensemble_study.py's: not runs
+    return {n: df for n, df in dfs.items()                                  # bench/ensemble_study.py's: not runs
+            if AVERAGED not in df.columns and not OTHER_VALIDATION & set(df.columns)}
 
 
 def table(studies: dict) -> list[dict]:

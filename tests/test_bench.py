@@ -589,8 +589,10 @@ def test_selection_signal_counts_pairs_the_validation_orders_as_the_test_does(tm
                        header="fold,seed,valid_ua,test_ua")
     assert len(list(pairs(read_study(only_seed)))) == 3                             # the seed varies: pairs across seeds
     averaged = _study(tmp_path / "ensemble_study.csv", [(0, 0.7, 0.6, 0.8, 0.7)], header="fold,valid_ua_members,valid_ua,test_ua_members,test_ua")
-    studies = read_studies([alike, seeds, only_seed, averaged])
-    assert list(studies) == ["alike_study", "s_study", "seed_study"]               # a row averaging runs is no run
+    other = _study(tmp_path / "vs_study.csv", [(0, 1, 0.7, 0.6), (0, 2, 0.8, 0.5)],
+                   header="fold,valid_speakers,valid_ua,test_ua")
+    studies = read_studies([alike, seeds, only_seed, averaged, other])
+    assert list(studies) == ["alike_study", "s_study", "seed_study"]   # a row averaging runs is no run; other validators
     rows = {(r["study"], r["judge"]): r for r in table(studies)}
     assert rows[("all studies", "valid_ua")]["n"] == 4 + 2 + 3 and rows[("all but the seed study", "valid_ua")]["n"] == 6
     bad = _study(tmp_path / "bad_study.csv", [(0, 8, 0.7)], header="fold,C,valid_ua")
@@ -628,8 +630,8 @@ def test_results_page_quotes_the_selection_signal():
 
 
 
-def test_readme_quotes_the_longer_search_study():
-    "The README's paragraph on the 32-epoch search quotes bench/results/search_epochs_dev_study.csv."
+def test_readme_quotes_the_longer_search_and_two_validators_studies():
+    "The README's paragraphs on the 32-epoch search and on two validation speakers quote their studies' files."
     import pandas as pd
     from emodarts_nb.experiment import sign_flip_p
     runs = pd.read_csv(ROOT / "bench" / "results" / "search_epochs_dev_study.csv", comment="#")
@@ -647,6 +649,11 @@ def test_readme_quotes_the_longer_search_study():
             f"(p = {sign_flip_p(d.to_numpy()):.2f})",
             f"{per_seed[30]} points on seed 30 and {per_seed[31]} on seed 31",
             f"({median[32]} s against {median[8]} s, medians)"]
+    two = pd.read_csv(ROOT / "bench" / "results" / "valid_speakers_dev_study.csv", comment="#")  # and two validators'
+    judge = two.pivot_table(index=["fold", "seed"], columns="valid_speakers", values="test_ua")
+    d = judge[2] - judge[1]
+    said += [f"scored {pct(judge[2].mean())} UA against {pct(judge[1].mean())} ({len(d)} runs: {(d > 0).sum()} higher, "
+             f"{(d < 0).sum()} lower, p = {sign_flip_p(d.to_numpy()):.2f})"]
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert [s for s in said if s not in readme] == []
 
