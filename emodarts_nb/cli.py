@@ -316,9 +316,6 @@ def experiment_kwargs(a) -> dict:
     "`run_experiment` keyword arguments from parsed `emodarts experiment` arguments."
     kw = _experiment_corpus(a)
     over = dict(protocol=a.protocol, methods=a.methods, search_preset=a.search_preset, train_preset=a.train_preset)
-    if a.valid_speakers is not None and a.valid_speakers < 1:
-        raise BadInputError(f"--valid-speakers {a.valid_speakers}", "must be at least 1",
-                            "the search and the retraining choose on the validation speakers")
     over.update(valid_speakers=a.valid_speakers)        # a keyword of the protocol: `protocols.make_folds`
     kw.update({k: v for k, v in over.items() if v is not None})
     kw.update(folds=a.folds, seeds=a.seeds, out=a.out, ray=a.ray, address=a.address, workers=a.workers,

@@ -481,6 +481,10 @@ def run_experiment(corpus, protocol: str = "loso", methods=REPORT_METHODS, folds
                           progress and not (ray or address), dict(corpus_options or {}))
     c = c if c is not None else spec.load_corpus()
     all_folds = make_folds(c, protocol, **protocol_kw)
+    if empty := [f.name for f in all_folds if not f.valid]:  # e.g. valid_speakers=0: nothing to choose on
+        raise BadInputError(f"protocol {protocol!r} {protocol_kw or ''}".strip(),
+                            f"leaves fold(s) {', '.join(empty)} without validation utterances",
+                            "every method chooses on them: validate on at least one speaker")
     jobs = [j for j in plan_jobs(methods, all_folds, seed_list) if j.fold in set(select_folds(all_folds, folds))]
     for j in jobs: spec.search_config(j), spec.train_config(j)     # a bad override fails here, before any file
     command = command or _call_repr(corpus=spec.corpus, corpus_options=corpus_options, protocol=protocol,

@@ -177,6 +177,8 @@ def test_resume_is_locked_to_what_the_run_computes(here, tmp_path, command):
     (["experiment", "--corpus", "synthetic", "--train-set", "bogus=1", "--out", "{tmp}/e"], "not a TrainConfig field"),
     (["experiment", "--corpus", "synthetic", "--search-set", "space.C=0", "--out", "{tmp}/e"], "SpaceConfig.C: is 0"),
     (["experiment", "--corpus", "synthetic", "--methods", "", "--out", "{tmp}/e"], "methods: none given"),
+    (["experiment", "--corpus", "synthetic", "--valid-speakers", "0", "--out", "{tmp}/e"],
+     "without validation utterances"),
     (["experiment", "--corpus", "synthetic", "--seeds", "1,2,1", "--out", "{tmp}/e"], "seed 1: is given twice"),
     (["experiment", "--corpus", "synthetic", "--folds", "0,spk01", "--out", "{tmp}/e"], "fold 'spk01': is fold '0' again"),
 ])
